@@ -1,0 +1,285 @@
+"""The configuration: `helpdesk.toml` read with tomllib into typed, validated dataclasses.
+
+Every key is documented once, in `config/helpdesk.example.toml`; a test checks that file
+against these classes. Unknown keys are errors named with their table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import ConfigError
+
+ROLES = ("denied", "client", "agent", "demo", "admin")
+AGENT_ROLES = ("agent", "admin")
+
+
+@dataclass
+class HelpdeskSection:
+    name: str = "IT Support"
+    address: str = "support@example.com"
+    tag_prefix: str = "HD"
+    locale: str = "ru"
+    secret_file: str = "var/secret.key"
+    # Further intake addresses besides `address` (aliases such as it@, printers@).
+    intake_addresses: list[str] = field(default_factory=list)
+    # Directory of Jinja templates; empty means the `templates/` shipped with the product.
+    templates_dir: str = ""
+    # Other addresses this helpdesk sends as; mail from them is ignored, never answered.
+    own_addresses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DatabaseSection:
+    url: str = "sqlite:///var/helpdesk.db"
+
+
+@dataclass
+class SmtpSection:
+    enabled: bool = True
+    listen: str = "127.0.0.1:2525"
+    max_message_size: int = 26214400
+    # Real mail has lines longer than RFC 5321's 1000; refusing them loses mail.
+    line_length_limit: int = 1_000_000
+    # Idle client connections are dropped after this many seconds.
+    timeout_seconds: int = 300
+
+
+@dataclass
+class OutgoingSection:
+    transport: str = "maildir"
+    maildir: str = "var/outbox"
+    host: str = "127.0.0.1"
+    port: int = 25
+    starttls: bool = False
+    ssl: bool = False
+    username: str = ""
+    password: str = ""
+    timeout_seconds: int = 60
+    # 4xx replies and connection failures are retried with exponential backoff for this long.
+    retry_hours: float = 48.0
+    # First retry delay; each later one doubles, capped at `retry_max_seconds`.
+    retry_initial_seconds: int = 60
+    retry_max_seconds: int = 3600
+
+
+@dataclass
+class ImapSection:
+    host: str = "127.0.0.1"
+    port: int = 143
+    ssl: bool = False
+    starttls: bool = False
+    username: str = ""
+    password: str = ""
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    idle: bool = True
+    poll_seconds: int = 60
+    category: str = ""
+    # A name for logs and `imap status`; defaults to username@host/folder.
+    name: str = ""
+    # The intake address mail from this mailbox counts as addressed to (routing).
+    address: str = ""
+    # "password" or "xoauth2".
+    auth: str = "password"
+    oauth_token_file: str = ""
+    oauth_token_command: str = ""
+    # Messages fetched per FETCH round trip.
+    batch_size: int = 50
+
+
+@dataclass
+class AgentEntry:
+    email: str = ""
+    name: str = ""
+    role: str = "agent"
+    group: str = ""
+
+
+@dataclass
+class LoopSection:
+    # At most this many automatic mails a day to one non-agent address.
+    max_auto_replies_per_day: int = 20
+
+
+@dataclass
+class RunnerSection:
+    # Messages processed per database transaction (group commit); each has its own savepoint.
+    batch_size: int = 50
+    # Seconds between looks at the spool when nothing woke the runner.
+    poll_seconds: float = 1.0
+
+
+@dataclass
+class LoggingSection:
+    level: str = "INFO"
+
+
+@dataclass
+class Config:
+    helpdesk: HelpdeskSection = field(default_factory=HelpdeskSection)
+    database: DatabaseSection = field(default_factory=DatabaseSection)
+    smtp: SmtpSection = field(default_factory=SmtpSection)
+    outgoing: OutgoingSection = field(default_factory=OutgoingSection)
+    imap: list[ImapSection] = field(default_factory=list)
+    agents: list[AgentEntry] = field(default_factory=list)
+    loop: LoopSection = field(default_factory=LoopSection)
+    runner: RunnerSection = field(default_factory=RunnerSection)
+    logging: LoggingSection = field(default_factory=LoggingSection)
+    # The directory relative paths are resolved against (the config file's).
+    base_dir: Path = field(default=Path("."), metadata={"internal": True})
+
+    def path(self, value: str) -> Path:
+        """Resolve a configured path relative to the config file's directory."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def intake_addresses(self) -> list[str]:
+        addrs = [self.helpdesk.address, *self.helpdesk.intake_addresses]
+        addrs += [m.address for m in self.imap if m.address]
+        seen: list[str] = []
+        for a in addrs:
+            if a.lower() not in seen:
+                seen.append(a.lower())
+        return seen
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made relative to the config file."""
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(url[len(prefix):]))
+        return url
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("HELPDESK_CONFIG", "helpdesk.toml"))
+
+
+def load(path: Path | None = None) -> Config:
+    """Read and validate the config file; raise ConfigError listing every problem."""
+    path = path or default_config_path()
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError([f"config file not found: {path}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    cfg = from_dict(data)
+    cfg.base_dir = path.resolve().parent
+    return cfg
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    problems: list[str] = []
+    cfg = _build(Config, data, "", problems)
+    problems += validate(cfg)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def validate(cfg: Config) -> list[str]:
+    """Checks across keys that types alone cannot express."""
+    problems: list[str] = []
+    if "@" not in cfg.helpdesk.address:
+        problems.append(f"[helpdesk] address: not an email address: {cfg.helpdesk.address!r}")
+    if cfg.helpdesk.locale not in ("ru", "en"):
+        problems.append(f"[helpdesk] locale: must be 'ru' or 'en', not {cfg.helpdesk.locale!r}")
+    if not cfg.helpdesk.tag_prefix.isalnum():
+        problems.append("[helpdesk] tag_prefix: letters and digits only")
+    if cfg.outgoing.transport not in ("maildir", "smtp"):
+        problems.append(
+            f"[outgoing] transport: must be 'maildir' or 'smtp', not {cfg.outgoing.transport!r}"
+        )
+    host, _, port = cfg.smtp.listen.rpartition(":")
+    if not host or not port.isdigit():
+        problems.append(f"[smtp] listen: expected HOST:PORT, not {cfg.smtp.listen!r}")
+    if cfg.smtp.max_message_size <= 0:
+        problems.append("[smtp] max_message_size: must be positive")
+    if not cfg.database.url.startswith(("sqlite:", "postgresql")):
+        problems.append(f"[database] url: unsupported database: {cfg.database.url!r}")
+    for i, agent in enumerate(cfg.agents):
+        if "@" not in agent.email:
+            problems.append(f"[[agents]] #{i + 1} email: not an email address: {agent.email!r}")
+        if agent.role not in ROLES:
+            problems.append(f"[[agents]] #{i + 1} role: must be one of {', '.join(ROLES)}")
+    for i, box in enumerate(cfg.imap):
+        where = f"[[imap]] #{i + 1}"
+        if box.auth not in ("password", "xoauth2"):
+            problems.append(f"{where} auth: must be 'password' or 'xoauth2'")
+        if box.ssl and box.starttls:
+            problems.append(f"{where}: ssl and starttls exclude each other")
+        if box.auth == "xoauth2" and not (box.oauth_token_file or box.oauth_token_command):
+            problems.append(f"{where}: xoauth2 needs oauth_token_file or oauth_token_command")
+        if box.poll_seconds <= 0:
+            problems.append(f"{where} poll_seconds: must be positive")
+    return problems
+
+
+def _build(cls: type[Any], data: Any, where: str, problems: list[str]) -> Any:
+    """Make dataclass `cls` from a TOML table, checking keys and types."""
+    label = where or "top level"
+    if not isinstance(data, dict):
+        problems.append(f"{label}: expected a table")
+        return cls()
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            problems.append(f"{label}: unknown key {key!r}")
+            continue
+        kwargs[key] = _coerce(hints[key], value, _sub(where, key), problems)
+    return cls(**kwargs)
+
+
+def _sub(where: str, key: str) -> str:
+    return f"[{key}]" if not where else f"{where} {key}"
+
+
+def _coerce(hint: Any, value: Any, where: str, problems: list[str]) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(typing.cast(type[Any], hint), value, where, problems)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            problems.append(f"{where}: expected a list")
+            return []
+        if dataclasses.is_dataclass(item):
+            label = f"[[{where.strip('[]')}]]"
+            return [
+                _build(typing.cast(type[Any], item), v, f"{label} #{i + 1}", problems)
+                for i, v in enumerate(value)
+            ]
+        return [_coerce(item, v, where, problems) for v in value]
+    if origin is types.UnionType or origin is typing.Union:
+        return value
+    expected: tuple[type[Any], ...]
+    if hint is float:
+        expected = (int, float)
+    elif hint is int:
+        expected = (int,)
+    else:
+        expected = (hint,)
+    if isinstance(value, bool) and hint is not bool:
+        problems.append(f"{where}: expected {hint.__name__}, got a boolean")
+        return value
+    if not isinstance(value, expected):
+        problems.append(f"{where}: expected {hint.__name__}, got {type(value).__name__}")
+    return value
+
+
+def is_agent_role(role: str) -> bool:
+    return role in AGENT_ROLES

@@ -1,0 +1,49 @@
+"""The spool: raw received messages, committed before any intake acknowledges them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from gateway.model import Inbound
+
+
+def make_row(
+    raw: bytes,
+    *,
+    source: str,
+    mail_from: str = "",
+    rcpt_to: Sequence[str] = (),
+    origin: dict[str, object] | None = None,
+) -> Inbound:
+    """A new spool row for `raw`; parsing waits for the runner."""
+    return Inbound(
+        source=source,
+        mail_from=mail_from,
+        rcpt_to=list(rcpt_to),
+        size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        raw=raw,
+        state="new",
+        attempts=0,
+        trace=[],
+        origin=origin or {},
+    )
+
+
+def store(
+    session: Session,
+    raw: bytes,
+    *,
+    source: str,
+    mail_from: str = "",
+    rcpt_to: Sequence[str] = (),
+    origin: dict[str, object] | None = None,
+) -> Inbound:
+    """Add `raw` to the spool in the caller's transaction; the caller commits."""
+    row = make_row(raw, source=source, mail_from=mail_from, rcpt_to=rcpt_to, origin=origin)
+    session.add(row)
+    session.flush()
+    return row
