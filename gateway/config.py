@@ -157,7 +157,7 @@ class Config:
         url = self.database.url
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-            return prefix + str(self.path(url[len(prefix):]))
+            return prefix + str(self.path(url[len(prefix) :]))
         return url
 
 
@@ -182,7 +182,7 @@ def load(path: Path | None = None) -> Config:
 
 def from_dict(data: dict[str, Any]) -> Config:
     problems: list[str] = []
-    cfg = _build(Config, data, "", problems)
+    cfg: Config = _build(Config, data, "", problems)
     problems += validate(cfg)
     if problems:
         raise ConfigError(problems)

@@ -36,7 +36,7 @@ class UnknownUser(HelpdeskError):
     """An email address names no known user where one is required."""
 
 
-class StopProcessing(BaseException):  # noqa: N818 - a control-flow signal, not an error
+class StopProcessing(BaseException):
     """A handler decided the message goes no further; `reason` goes into its trace.
 
     A BaseException so that no `except Exception` in a handler can swallow it.

@@ -30,9 +30,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(
-        self, value: dt.datetime | None, dialect: object
-    ) -> dt.datetime | None:
+    def process_bind_param(self, value: dt.datetime | None, dialect: object) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:

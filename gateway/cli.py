@@ -1,0 +1,159 @@
+"""The `helpdesk` command line (click): the daemon, the MTA pipe, the schema, the config."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gateway import config as config_mod
+from gateway.config import Config
+from gateway.errors import ConfigError, HelpdeskError
+
+
+class HelpdeskGroup(click.Group):
+    """Turns the product's own errors into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(f"config error: {problem}", err=True)
+            sys.exit(1)
+        except HelpdeskError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+def get_config(ctx: click.Context) -> Config:
+    """The loaded config of this invocation (loaded once, on first use)."""
+    root = ctx.find_root()
+    cfg = root.meta.get("helpdesk.config")
+    if cfg is None:
+        cfg = config_mod.load(root.meta["helpdesk.config_path"])
+        root.meta["helpdesk.config"] = cfg
+    assert isinstance(cfg, Config)
+    return cfg
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@click.group(cls=HelpdeskGroup)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Config file (default: $HELPDESK_CONFIG, else ./helpdesk.toml).",
+)
+@click.version_option(package_name="helpdesk")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
+    """helpdesk: an email-driven IT service desk."""
+    ctx.meta["helpdesk.config_path"] = config_path or config_mod.default_config_path()
+    if ctx.invoked_subcommand not in (None, "check-config"):
+        ctx.obj = get_config(ctx)
+
+
+@main.command("check-config")
+@click.pass_context
+def check_config(ctx: click.Context) -> None:
+    """Validate the config; print every problem with its key."""
+    path = ctx.find_root().meta["helpdesk.config_path"]
+    try:
+        cfg = config_mod.load(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"{path}: {problem}", err=True)
+        sys.exit(1)
+    from gateway.checks import deep_checks
+
+    problems = deep_checks(cfg)
+    for problem in problems:
+        click.echo(f"{path}: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{path}: OK")
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Create or migrate the schema (Alembic)."""
+    from gateway.db import upgrade
+
+    cfg = get_config(ctx)
+    upgrade(cfg.database_url)
+    click.echo("database schema is up to date")
+
+
+@main.command()
+@click.option("--recipient", "recipients", multiple=True, help="Envelope recipient (repeatable).")
+@click.option("--sender", default="", help="Envelope sender (the MTA's return path).")
+@click.pass_context
+def deliver(ctx: click.Context, recipients: tuple[str, ...], sender: str) -> None:
+    """Read ONE raw message on stdin (MTA pipe transport) and store it durably.
+
+    Exit 0 = stored; 75 = try again later; 65 or 67 = rejected (reason on stderr).
+    """
+    from gateway.db import Database
+    from gateway.intake.pipe import EX_TEMPFAIL, read_limited
+    from gateway.intake.pipe import deliver as do_deliver
+
+    cfg = get_config(ctx)
+    setup_logging("WARNING")
+    raw = read_limited(sys.stdin.buffer, cfg.smtp.max_message_size)
+    try:
+        database = Database(cfg.database_url)
+    except Exception as exc:
+        click.echo(f"deliver: database unavailable: {exc}", err=True)
+        sys.exit(EX_TEMPFAIL)
+    try:
+        result = do_deliver(cfg, database, raw, list(recipients), sender)
+    finally:
+        database.dispose()
+    if result.code != 0:
+        click.echo(f"deliver: {result.message}", err=True)
+    sys.exit(result.code)
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """The daemon: SMTP intake, IMAP pollers, scheduler, outbox sender."""
+    from gateway.daemon import run_daemon
+
+    cfg = get_config(ctx)
+    setup_logging(cfg.logging.level)
+    sys.exit(run_daemon(cfg))
+
+
+def _register() -> None:
+    from gateway.cli_admin import outbox_group, quarantine_group, users_group
+    from gateway.cli_tickets import tickets_group
+
+    for group in (tickets_group, users_group, quarantine_group, outbox_group):
+        main.add_command(group)
+    try:
+        from gateway.intake.imap_cli import imap
+    except ImportError:  # pragma: no cover - the IMAP intake is optional at import time
+        return
+    main.add_command(imap)
+
+
+_register()

@@ -1,0 +1,164 @@
+"""`helpdesk users`, `quarantine` and `outbox`: the administrator's views and tools."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from gateway.cli import get_config
+from gateway.config import ROLES
+from gateway.db import Database
+from gateway.errors import HelpdeskError
+from gateway.model import Inbound, Outbox, User, utcnow
+from gateway.output import emit, format_option, iso
+
+
+@click.group("users")
+def users_group() -> None:
+    """People the helpdesk knows: requesters, agents, admins."""
+
+
+@users_group.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", default="")
+@click.option("--group", default="")
+@click.pass_context
+def users_add(ctx: click.Context, email: str, role: str, name: str, group: str) -> None:
+    """Add a user or change an existing user's role, name and group."""
+    if "@" not in email:
+        raise HelpdeskError(f"not an email address: {email}")
+    database = Database(get_config(ctx).database_url)
+    with database.write() as session:
+        user = session.scalar(select(User).where(User.email == email.lower()))
+        if user is None:
+            user = User(email=email.lower(), name=name, role=role, group=group)
+            session.add(user)
+            verb = "added"
+        else:
+            user.role = role
+            user.name = name or user.name
+            user.group = group or user.group
+            verb = "updated"
+    click.echo(f"{verb} {email.lower()} ({role})")
+
+
+@users_group.command("list")
+@click.option("--role", type=click.Choice(ROLES))
+@format_option
+@click.pass_context
+def users_list(ctx: click.Context, role: str | None, fmt: str) -> None:
+    """List users."""
+    database = Database(get_config(ctx).database_url)
+    with database.read() as session:
+        query = select(User).order_by(User.id)
+        if role:
+            query = query.where(User.role == role)
+        rows = [
+            {
+                "id": u.id,
+                "email": u.email,
+                "name": u.name,
+                "role": u.role,
+                "group": u.group,
+                "created_at": iso(u.created_at),
+            }
+            for u in session.scalars(query)
+        ]
+    emit(rows, ("id", "email", "name", "role", "group", "created_at"), fmt, title="Users")
+
+
+@click.group("quarantine")
+def quarantine_group() -> None:
+    """Held messages: ones processing failed on, and ones held back on purpose."""
+
+
+@quarantine_group.command("list")
+@format_option
+@click.pass_context
+def quarantine_list(ctx: click.Context, fmt: str) -> None:
+    """List held messages with the stage and the reason."""
+    database = Database(get_config(ctx).database_url)
+    with database.read() as session:
+        rows = []
+        for row in session.scalars(
+            select(Inbound).where(Inbound.state.in_(("quarantined", "held"))).order_by(Inbound.id)
+        ):
+            error = (row.error or "").strip().splitlines()
+            rows.append(
+                {
+                    "id": row.id,
+                    "received_at": iso(row.received_at),
+                    "source": row.source,
+                    "state": row.state,
+                    "from": row.mail_from,
+                    "size": row.size,
+                    "stage": row.stage,
+                    "reason": error[-1] if error else "",
+                    "error": row.error,
+                    "trace": row.trace,
+                }
+            )
+    emit(
+        rows,
+        ("id", "received_at", "state", "source", "from", "stage", "reason"),
+        fmt,
+        title="Quarantine",
+    )
+
+
+@quarantine_group.command("release")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.pass_context
+def quarantine_release(ctx: click.Context, ids: tuple[int, ...]) -> None:
+    """Put held messages back in the queue; the running daemon processes them again."""
+    database = Database(get_config(ctx).database_url)
+    with database.write() as session:
+        for row_id in ids:
+            row = session.get(Inbound, row_id)
+            if row is None or row.state not in ("quarantined", "held"):
+                raise HelpdeskError(f"message #{row_id} is not in quarantine")
+            row.trace = [*row.trace, f"released at {iso(utcnow())}"]
+            row.state, row.attempts, row.stage, row.error = "new", 0, None, None
+    click.echo(f"released {len(ids)} message(s)")
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """Outgoing mail."""
+
+
+@outbox_group.command("list")
+@click.option("--state", type=click.Choice(["queued", "sent", "failed"]))
+@click.option("--limit", type=int, default=200, show_default=True)
+@format_option
+@click.pass_context
+def outbox_list(ctx: click.Context, state: str | None, limit: int, fmt: str) -> None:
+    """Queued, sent and failed mail with the last SMTP reply."""
+    database = Database(get_config(ctx).database_url)
+    with database.read() as session:
+        query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
+        if state:
+            query = query.where(Outbox.state == state)
+        rows = [
+            {
+                "id": o.id,
+                "created_at": iso(o.created_at),
+                "kind": o.kind,
+                "ticket": o.ticket_id,
+                "to": ", ".join(o.rcpt_to),
+                "subject": o.subject,
+                "state": o.state,
+                "attempts": o.attempts,
+                "next_attempt_at": iso(o.next_attempt_at),
+                "sent_at": iso(o.sent_at),
+                "last_reply": o.last_reply,
+            }
+            for o in session.scalars(query)
+        ]
+    emit(
+        rows,
+        ("id", "created_at", "kind", "ticket", "to", "state", "attempts", "last_reply"),
+        fmt,
+        title="Outbox",
+    )

@@ -1,0 +1,58 @@
+"""Dedupe stage: the same message received twice (two routes, a retry, IMAP) is done once.
+
+The key is the Message-ID plus a hash of the body: a sender that re-uses Message-IDs for
+different mail does not lose any, and a copy that arrived by a second route (its Received
+headers differ) is still recognised. Without a Message-ID, sender, date and subject stand in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import or_, select
+
+from gateway.errors import StopProcessing
+from gateway.model import Inbound
+from gateway.pipeline import Context
+
+# States of a spooled message whose content has been taken care of.
+_HANDLED = ("done", "ignored", "held")
+
+
+def body_bytes(raw: bytes) -> bytes:
+    """The raw body after the header block (whatever line ending the mail uses)."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        _head, found, body = raw.partition(sep)
+        if found:
+            return body
+    return b""
+
+
+def dedupe_key(ctx: Context) -> str:
+    mail = ctx.mail
+    if mail.message_id:
+        ident = f"mid\0{mail.message_id}"
+    else:
+        date = mail.date.isoformat() if mail.date else ""
+        ident = f"nomid\0{mail.sender.email}\0{date}\0{mail.subject}"
+    h = hashlib.sha256(ident.encode("utf-8", "surrogatepass"))
+    h.update(b"\0")
+    h.update(hashlib.sha256(body_bytes(ctx.inbound.raw).strip()).digest())
+    return h.hexdigest()
+
+
+def run(ctx: Context) -> None:
+    row = ctx.inbound
+    key = dedupe_key(ctx)
+    row.dedupe_key = key
+    earlier = ctx.session.scalar(
+        select(Inbound.id)
+        .where(
+            Inbound.dedupe_key == key,
+            Inbound.id != row.id,
+            or_(Inbound.state.in_(_HANDLED), (Inbound.state == "new") & (Inbound.id < row.id)),
+        )
+        .limit(1)
+    )
+    if earlier is not None:
+        raise StopProcessing(f"duplicate of message #{earlier}", state="duplicate")

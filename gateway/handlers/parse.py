@@ -1,0 +1,14 @@
+"""Parse stage: decode the raw message; whatever cannot be read is noted, never fatal."""
+
+from __future__ import annotations
+
+from gateway.parse import parse_message
+from gateway.pipeline import Context
+
+
+def run(ctx: Context) -> None:
+    parsed = parse_message(ctx.inbound.raw)
+    ctx.parsed = parsed
+    ctx.inbound.message_id = parsed.message_id[:998] or None
+    for problem in parsed.problems:
+        ctx.note(f"parse: {problem}")

@@ -1,0 +1,95 @@
+"""Group commit for the SMTP edge: many sessions' messages share one durable transaction.
+
+Each SMTP session awaits its own future; a single writer task gathers whatever is queued,
+commits it in one transaction in a worker thread, then resolves every future. One fsync is
+then paid per batch instead of per message, which is what lets acceptance keep up with the
+SMTP parser when several clients send at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gateway import spool
+from gateway.db import Database
+from gateway.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    raw: bytes
+    source: str
+    mail_from: str
+    rcpt_to: list[str]
+    future: asyncio.Future[int] = field(repr=False)
+
+
+class GroupCommitWriter:
+    """Commits spool rows in batches; `submit` returns the row id once it is durable."""
+
+    def __init__(
+        self, db: Database, on_stored: Callable[[], None] | None = None, max_batch: int = 200
+    ) -> None:
+        self._db = db
+        self._on_stored = on_stored
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="spool-writer")
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop."""
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def submit(self, raw: bytes, source: str, mail_from: str, rcpt_to: list[str]) -> int:
+        """Queue `raw` and wait until its transaction commits; StoreUnavailable if it fails."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(raw, source, mail_from, rcpt_to, future))
+        return await future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                ids = await loop.run_in_executor(None, self._commit, batch)
+            except Exception as exc:  # the database is down, full, or read-only
+                log.error("spool commit of %d message(s) failed: %s", len(batch), exc)
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(StoreUnavailable(str(exc)))
+            else:
+                for item, row_id in zip(batch, ids, strict=True):
+                    if not item.future.done():
+                        item.future.set_result(row_id)
+                if self._on_stored is not None:
+                    self._on_stored()
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def _commit(self, batch: list[_Pending]) -> list[int]:
+        with self._db.write() as session:
+            rows = [
+                spool.make_row(p.raw, source=p.source, mail_from=p.mail_from, rcpt_to=p.rcpt_to)
+                for p in batch
+            ]
+            session.add_all(rows)
+            session.flush()
+            return [r.id for r in rows]

@@ -1,0 +1,129 @@
+"""SMTP intake on aiosmtpd: accept mail for the intake addresses, spool it, then say 250."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from gateway.addresses import AddressBook
+from gateway.config import Config
+from gateway.errors import StoreUnavailable
+from gateway.intake.group_commit import GroupCommitWriter
+
+log = logging.getLogger(__name__)
+
+# Reply codes: 4xx when the fault is ours (the client retries), 5xx only for the sender's.
+OK = "250 2.0.0 OK: queued as {id}"
+RCPT_OK = "250 2.1.5 OK"
+NO_SUCH_USER = "550 5.1.1 <{address}>: no such mailbox here"
+NO_RECIPIENTS = "554 5.5.1 No valid recipients"
+STORE_FAILED = "451 4.3.0 Temporary failure storing the message; try again later"
+INTERNAL_ERROR = "451 4.3.0 Internal error; try again later"
+SHUTTING_DOWN = "421 4.3.2 Service shutting down; try again later"
+
+
+class IntakeHandler:
+    """aiosmtpd handler: RCPT checks against the intake addresses, DATA spools durably."""
+
+    def __init__(self, addresses: AddressBook, writer: GroupCommitWriter) -> None:
+        self._addresses = addresses
+        self._writer = writer
+        self.accepting = True
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if not self._addresses.is_intake(address):
+            log.info("refused RCPT %s from %s", address, session.peer)
+            return NO_SUCH_USER.format(address=address)
+        envelope.rcpt_tos.append(address)
+        return RCPT_OK
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if not envelope.rcpt_tos:
+            return NO_RECIPIENTS
+        if not self.accepting:
+            return SHUTTING_DOWN
+        raw = envelope.original_content
+        assert isinstance(raw, bytes)
+        try:
+            row_id = await self._writer.submit(
+                raw, "smtp", envelope.mail_from or "", list(envelope.rcpt_tos)
+            )
+        except StoreUnavailable:
+            return STORE_FAILED
+        log.debug("spooled %d bytes as #%d from %s", len(raw), row_id, session.peer)
+        return OK.format(id=row_id)
+
+    async def handle_exception(self, error: Exception) -> str:
+        # aiosmtpd's default answers 500, which makes senders give up: the fault is ours.
+        log.exception("SMTP session error: %s", error)
+        return INTERNAL_ERROR
+
+
+class _IntakeSMTP(SMTP):
+    """aiosmtpd's SMTP with the line-length limit taken from the config."""
+
+    def __init__(self, handler: Any, *, line_length_limit: int, **kwargs: Any) -> None:
+        # Read by SMTP.__init__ when it sizes the stream buffer, so set it first.
+        self.line_length_limit = line_length_limit
+        super().__init__(handler, **kwargs)
+
+
+class SmtpIntake:
+    """The listening SMTP server of the daemon."""
+
+    def __init__(self, cfg: Config, handler: IntakeHandler) -> None:
+        self._cfg = cfg
+        self.handler = handler
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        host, _, port = self._cfg.smtp.listen.rpartition(":")
+        loop = asyncio.get_running_loop()
+        smtp_cfg = self._cfg.smtp
+
+        def factory() -> SMTP:
+            return _IntakeSMTP(
+                self.handler,
+                line_length_limit=smtp_cfg.line_length_limit,
+                data_size_limit=smtp_cfg.max_message_size,
+                enable_SMTPUTF8=True,
+                decode_data=False,
+                hostname=socket.getfqdn(),
+                ident="helpdesk ESMTP",
+                timeout=smtp_cfg.timeout_seconds,
+                loop=loop,
+            )
+
+        self._server = await loop.create_server(
+            factory, host=host.strip("[]"), port=int(port), reuse_address=True
+        )
+        log.info("SMTP intake listening on %s", self._cfg.smtp.listen)
+
+    @property
+    def port(self) -> int:
+        assert isinstance(self._server, asyncio.Server)
+        sockname = self._server.sockets[0].getsockname()
+        return int(sockname[1])
+
+    async def stop(self, grace_seconds: float = 30.0) -> None:
+        """Stop listening, let sessions in DATA finish, then close."""
+        if self._server is None:
+            return
+        self.handler.accepting = False
+        self._server.close()
+        try:
+            await asyncio.wait_for(self._server.wait_closed(), grace_seconds)
+        except TimeoutError:
+            log.warning("SMTP sessions still open after %.0f s; closing them", grace_seconds)
+        self._server = None

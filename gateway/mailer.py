@@ -1,0 +1,138 @@
+"""Mail about a ticket: render, address, thread, rate-limit, and queue it in the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway import compose, outbox, tickets
+from gateway.handlers.loop_guard import LOOP_HEADER
+from gateway.model import AutoReplyLog, MessageRef, Outbox, Ticket, User, utcnow
+from gateway.services import Services
+from gateway.tokens import make_token, reply_address
+
+log = logging.getLogger(__name__)
+
+# Mail the helpdesk can never deliver: RFC 2606 reserved names, or no domain at all.
+_UNDELIVERABLE_SUFFIXES = (".invalid", ".example", ".test", ".localhost")
+
+
+@dataclass
+class Outgoing:
+    """One mail to send about a ticket."""
+
+    event: str
+    recipient: User
+    context: dict[str, Any]
+    automatic: bool = True
+    cc: list[User] = field(default_factory=list)
+    in_reply_to: str | None = None
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+
+def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
+    """The `ticket` variable every template gets."""
+    return {
+        "id": ticket.id,
+        "tag": services.tag(ticket.id),
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "criticality": ticket.criticality,
+        "category": ticket.category,
+        "created_at": ticket.created_at,
+        "requester_name": ticket.requester.name,
+        "requester_email": ticket.requester.email,
+        "assignee_name": ticket.assignee.name if ticket.assignee else "",
+        "assignee_email": ticket.assignee.email if ticket.assignee else "",
+    }
+
+
+def deliverable(email: str) -> bool:
+    domain = email.rpartition("@")[2]
+    return bool(domain) and "." in domain and not domain.endswith(_UNDELIVERABLE_SUFFIXES)
+
+
+def auto_reply_allowed(session: Session, services: Services, user: User) -> bool:
+    """Whether one more automatic mail may go to `user` today (loop safety, RFC 3834)."""
+    if user.is_agent:
+        return True
+    since = utcnow() - dt.timedelta(days=1)
+    sent = session.scalar(
+        select(func.count())
+        .select_from(AutoReplyLog)
+        .where(AutoReplyLog.address == user.email, AutoReplyLog.at >= since)
+    )
+    return (sent or 0) < services.cfg.loop.max_auto_replies_per_day
+
+
+def _references(session: Session, ticket: Ticket) -> list[str]:
+    return list(
+        session.scalars(
+            select(MessageRef.message_id)
+            .where(MessageRef.ticket_id == ticket.id)
+            .order_by(MessageRef.id)
+        )
+    )
+
+
+def queue(session: Session, services: Services, ticket: Ticket, mail: Outgoing) -> Outbox | None:
+    """Queue `mail` in the caller's transaction; None when it must not or cannot be sent."""
+    user = mail.recipient
+    if not deliverable(user.email):
+        return None
+    if mail.automatic and not auto_reply_allowed(session, services, user):
+        tickets.add_event(session, ticket, "auto_reply_suppressed", new=user.email)
+        log.warning("ticket %d: daily limit of automatic mail to %s reached", ticket.id, user.email)
+        return None
+    cfg = services.cfg
+    locale = user.locale or cfg.helpdesk.locale
+    context = {
+        "helpdesk": {"name": cfg.helpdesk.name, "address": cfg.helpdesk.address},
+        "ticket": ticket_context(ticket, services),
+        "recipient": {"name": user.name, "email": user.email, "is_agent": user.is_agent},
+        **mail.context,
+    }
+    rendered = services.renderer.render(mail.event, locale, **context)
+    message_id = compose.make_message_id(ticket.id, services.domain)
+    token = make_token(services.secret, "r", ticket.id, user.id)
+    message = compose.build(
+        from_name=cfg.helpdesk.name,
+        from_addr=cfg.helpdesk.address,
+        to=[(user.name, user.email)],
+        cc=[(u.name, u.email) for u in mail.cc if deliverable(u.email)],
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=message_id,
+        in_reply_to=mail.in_reply_to,
+        references=_references(session, ticket),
+        reply_to=reply_address(cfg.helpdesk.address, token),
+        auto_submitted="auto-replied" if mail.automatic else None,
+        headers={LOOP_HEADER: cfg.helpdesk.address},
+        attachments=mail.attachments,
+    )
+    row = outbox.enqueue(
+        session,
+        kind=mail.event,
+        ticket_id=ticket.id,
+        mail_from=cfg.helpdesk.address,
+        rcpt_to=[user.email, *(u.email for u in mail.cc if deliverable(u.email))],
+        message=message,
+        automatic=mail.automatic,
+    )
+    session.add(
+        MessageRef(
+            message_id=message_id.strip("<>"),
+            ticket_id=ticket.id,
+            outgoing=True,
+            recipient_id=user.id,
+        )
+    )
+    if mail.automatic and not user.is_agent:
+        session.add(AutoReplyLog(address=user.email, at=utcnow()))
+    return row

@@ -1,0 +1,73 @@
+"""The processing pipeline: one spooled message through a fixed tuple of small handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy.orm import Session
+
+from gateway.model import Inbound, Message, Ticket, User
+
+if TYPE_CHECKING:
+    from gateway.parse import ParsedMessage
+    from gateway.services import Services
+
+
+@dataclass
+class Context:
+    """What the handlers know about the message so far; handlers fill it in order."""
+
+    session: Session
+    services: Services
+    inbound: Inbound
+    parsed: ParsedMessage | None = None
+    # Why the mail counts as automatic (auto-reply, bounce, list mail); None for a person's.
+    automatic: str | None = None
+    sender: User | None = None
+    ticket: Ticket | None = None
+    new_ticket: bool = False
+    # How the ticket was found: "token", "reference", "tag", "bounce", or "" for a new one.
+    threaded_by: str = ""
+    # The user a signed reply token was made for, when the mail came through one.
+    token_user_id: int | None = None
+    message: Message | None = None
+    trace: list[str] = field(default_factory=list)
+
+    def note(self, line: str) -> None:
+        """Record a decision in the message's trace (shown by `quarantine list` and logs)."""
+        self.trace.append(line)
+
+    @property
+    def mail(self) -> ParsedMessage:
+        assert self.parsed is not None, "parse stage has not run"
+        return self.parsed
+
+
+class Handler(Protocol):
+    """One pipeline stage: reads and extends the context; raises StopProcessing to end."""
+
+    name: str
+
+    def __call__(self, ctx: Context) -> None: ...
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: Callable[[Context], None]
+
+
+def build_pipeline() -> tuple[Stage, ...]:
+    """The pipeline order, in one place (DESIGN: dedupe -> loop guard -> ... -> notify)."""
+    from gateway.handlers import dedupe, loop_guard, notify, parse, store, thread
+
+    return (
+        Stage("parse", parse.run),
+        Stage("dedupe", dedupe.run),
+        Stage("loop_guard", loop_guard.run),
+        Stage("thread", thread.run),
+        Stage("store", store.run),
+        Stage("notify", notify.run),
+    )

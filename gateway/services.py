@@ -1,0 +1,40 @@
+"""What the handlers need besides the session, built once per process from the config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.addresses import AddressBook
+from gateway.config import Config
+from gateway.render import Renderer, default_templates_dir
+from gateway.tokens import load_or_create_secret
+
+
+@dataclass
+class Services:
+    cfg: Config
+    addresses: AddressBook
+    renderer: Renderer
+    secret: bytes
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> Services:
+        templates = (
+            cfg.path(cfg.helpdesk.templates_dir)
+            if cfg.helpdesk.templates_dir
+            else default_templates_dir()
+        )
+        return cls(
+            cfg=cfg,
+            addresses=AddressBook(cfg),
+            renderer=Renderer(Path(templates), cfg.helpdesk.locale),
+            secret=load_or_create_secret(cfg.path(cfg.helpdesk.secret_file)),
+        )
+
+    @property
+    def domain(self) -> str:
+        return self.cfg.helpdesk.address.rpartition("@")[2]
+
+    def tag(self, ticket_id: int) -> str:
+        return f"{self.cfg.helpdesk.tag_prefix}-{ticket_id}"

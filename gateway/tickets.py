@@ -1,0 +1,128 @@
+"""Ticket operations shared by the pipeline and the CLI: users, tickets, events, blobs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from gateway.model import Blob, Event, Participant, Ticket, User, utcnow
+
+DEFAULT_STATUS = "new"
+DEFAULT_CRITICALITY = "medium"
+CLOSED_STATUSES = frozenset({"closed", "resolved", "spam"})
+# The requester of a mail whose sender could not be read at all (RFC 2606 reserved domain).
+UNKNOWN_SENDER = "unknown@invalid"
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def get_or_create_user(session: Session, email: str, name: str = "", role: str = "client") -> User:
+    """The user with `email`, registered as a client on first sight."""
+    email = email.strip().lower()
+    user = find_user(session, email)
+    if user is None:
+        user = User(email=email, name=name[:200], role=role)
+        session.add(user)
+        session.flush()
+    elif name and not user.name:
+        user.name = name[:200]
+    return user
+
+
+def add_event(
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: str = "system",
+    old: str | None = None,
+    new: str | None = None,
+) -> Event:
+    event = Event(ticket_id=ticket.id, actor=actor, kind=kind, old=old, new=new, at=utcnow())
+    session.add(event)
+    return event
+
+
+def create_ticket(
+    session: Session,
+    *,
+    subject: str,
+    requester: User,
+    source: str,
+    category: str = "",
+    criticality: str = DEFAULT_CRITICALITY,
+) -> Ticket:
+    now = utcnow()
+    ticket = Ticket(
+        subject=subject[:998],
+        requester_id=requester.id,
+        status=DEFAULT_STATUS,
+        closed=False,
+        criticality=criticality,
+        category=category,
+        last_public_by="requester",
+        source=source,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    add_event(session, ticket, "created", actor=requester.email, new=ticket.subject)
+    return ticket
+
+
+def set_status(session: Session, ticket: Ticket, status: str, actor: str) -> None:
+    if ticket.status == status:
+        return
+    add_event(session, ticket, "status", actor=actor, old=ticket.status, new=status)
+    ticket.status = status
+    ticket.closed = status in CLOSED_STATUSES
+    ticket.updated_at = utcnow()
+
+
+def add_participant(session: Session, ticket: Ticket, user: User, actor: str) -> bool:
+    """Add `user` to the ticket's Cc participants; False if already there or the requester."""
+    if user.id == ticket.requester_id:
+        return False
+    exists = session.scalar(
+        select(Participant.id).where(
+            Participant.ticket_id == ticket.id, Participant.user_id == user.id
+        )
+    )
+    if exists is not None:
+        return False
+    session.add(Participant(ticket_id=ticket.id, user_id=user.id))
+    add_event(session, ticket, "participant_added", actor=actor, new=user.email)
+    return True
+
+
+def participants(session: Session, ticket: Ticket) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .join(Participant, Participant.user_id == User.id)
+            .where(Participant.ticket_id == ticket.id)
+            .order_by(Participant.id)
+        )
+    )
+
+
+def agents(session: Session) -> list[User]:
+    return list(
+        session.scalars(select(User).where(User.role.in_(("agent", "admin"))).order_by(User.id))
+    )
+
+
+def store_blob(session: Session, sha256: str, data: bytes) -> None:
+    """Store attachment content once per hash, safe against a concurrent insert."""
+    dialect = session.get_bind().dialect.name
+    values = {"sha256": sha256, "size": len(data), "data": data}
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(Blob).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(Blob).values(values).on_conflict_do_nothing())
+    elif session.get(Blob, sha256) is None:
+        session.add(Blob(**values))
