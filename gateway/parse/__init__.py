@@ -1,0 +1,16 @@
+"""Mail parsing: raw bytes to the headers, text, HTML, attachments and reply parts we store."""
+
+from gateway.parse.message import parse_message
+from gateway.parse.model import Address, ParsedAttachment, ParsedMessage, ReplyParts
+from gateway.parse.reply import split_reply
+from gateway.parse.subject import strip_subject_prefixes
+
+__all__ = [
+    "Address",
+    "ParsedAttachment",
+    "ParsedMessage",
+    "ReplyParts",
+    "parse_message",
+    "split_reply",
+    "strip_subject_prefixes",
+]

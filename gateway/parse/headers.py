@@ -1,0 +1,145 @@
+"""Header decoding: tolerant RFC 2047, undeclared 8-bit bytes, addresses, ids and dates."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import quopri
+import re
+from datetime import UTC, datetime
+from email.utils import getaddresses, parsedate_to_datetime
+
+from gateway.parse.charsets import codec_for, decode_text
+from gateway.parse.model import Address
+
+# "?" may not appear inside an encoded word, but spaces do in broken mailers' Q words.
+_ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
+_FOLD = re.compile(rb"\r?\n(?=[ \t])")
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_WS = re.compile(rb"^[ \t\r\n]*$")
+
+
+def to_bytes(value: str) -> bytes:
+    """Recover the raw bytes of a header value read by the compat32 bytes parser."""
+    try:
+        return value.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        # Already real text (e.g. from a str source): UTF-8 is its faithful form.
+        return value.encode("utf-8", "surrogateescape")
+
+
+def _decode_word(encoding: bytes, payload: bytes) -> bytes:
+    if encoding in (b"b", b"B"):
+        payload = payload.replace(b" ", b"").rstrip(b"=")
+        if len(payload) % 4 == 1:
+            # One stray character cannot encode anything: drop it rather than the word.
+            payload = payload[:-1]
+        return base64.b64decode(payload + b"=" * (-len(payload) % 4))
+    return quopri.decodestring(payload.replace(b"_", b" "), header=False)
+
+
+def decode_header_value(value: str, hint: str | None = None) -> tuple[str, list[str]]:
+    """Decode a raw header value to text; return (text, problems)."""
+    raw = _FOLD.sub(b"", to_bytes(value)).replace(b"\r", b"").replace(b"\n", b"")
+    if b"=?" not in raw and raw.isascii():
+        return raw.decode("ascii").strip(), []
+    problems: list[str] = []
+    out: list[str] = []
+    pending: list[tuple[str, bytes]] = []  # adjacent encoded words, joined per charset
+
+    def flush() -> None:
+        i = 0
+        while i < len(pending):
+            label, data = pending[i]
+            j = i + 1
+            # Join same-charset neighbours so a character split across words survives.
+            while j < len(pending) and pending[j][0] == label:
+                data += pending[j][1]
+                j += 1
+            text, problem = decode_text(data, label or None, hint)
+            if problem:
+                problems.append(f"header: {problem}")
+            out.append(text)
+            i = j
+        pending.clear()
+
+    pos = 0
+    for match in _ENCODED_WORD.finditer(raw):
+        between = raw[pos : match.start()]
+        if between and not (pending and _WS.match(between)):
+            flush()
+            out.append(_plain(between, hint, problems))
+        label = match.group(1).decode("ascii", "replace").split("*", 1)[0]
+        try:
+            data = _decode_word(match.group(2), match.group(3))
+        except (binascii.Error, ValueError):
+            problems.append("header: undecodable encoded word")
+            data = match.group(0)
+            label = "ascii"
+        pending.append((label.lower(), data))
+        pos = match.end()
+    flush()
+    if pos < len(raw):
+        out.append(_plain(raw[pos:], hint, problems))
+    return "".join(out).strip(), problems
+
+
+def _plain(data: bytes, hint: str | None, problems: list[str]) -> str:
+    if data.isascii():
+        return data.decode("ascii")
+    text, problem = decode_text(data, None, hint)
+    if codec_for(hint) is None or problem:
+        problems.append("header: undeclared 8-bit bytes")
+    return text
+
+
+def parse_addresses(value: str | None, hint: str | None = None) -> list[Address]:
+    """Split an address header (raw, still encoded) into decoded Address entries."""
+    if not value:
+        return []
+    unfolded = _FOLD.sub(b"", to_bytes(value)).decode("ascii", "surrogateescape")
+    result: list[Address] = []
+    try:
+        pairs = getaddresses([unfolded])
+    except Exception:  # the stdlib address parser has raised on odd input before
+        pairs = []
+    for name, addr in pairs:
+        if not name and not addr:
+            continue
+        dname, _ = decode_header_value(name, hint) if name else ("", [])
+        daddr, _ = decode_header_value(addr, hint) if addr else ("", [])
+        result.append(Address(dname.strip().strip('"').strip(), daddr.strip().lower()))
+    if not result and unfolded.strip():
+        # Undecodable syntax: keep something readable instead of nothing.
+        text, _ = decode_header_value(unfolded, hint)
+        found = re.search(r"[\w.+'-]+@[\w.-]+", text)
+        result.append(Address(text if not found else "", found.group(0).lower() if found else ""))
+    return result
+
+
+def parse_msgids(value: str | None) -> list[str]:
+    """Return message ids without <>, in order, from Message-ID/In-Reply-To/References."""
+    if not value:
+        return []
+    text = to_bytes(value).decode("utf-8", "replace")
+    ids = _MSGID.findall(text)
+    if not ids:
+        ids = [tok.strip("<>,;") for tok in text.split() if "@" in tok]
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """Parse a Date header into an aware UTC datetime; None when unparseable."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(to_bytes(value).decode("ascii", "replace").strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        # RFC 5322 "-0000" and zone-less dates: the best guess is UTC.
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None

@@ -1,0 +1,126 @@
+"""parse_message: raw bytes in, ParsedMessage out; never raises, whatever the input."""
+
+from __future__ import annotations
+
+from email import policy
+from email.errors import MessageDefect
+from email.message import Message
+from email.parser import BytesParser
+
+from gateway.parse.charsets import decode_text
+from gateway.parse.fallback import parse_with_mailparser
+from gateway.parse.filenames import safe_filename
+from gateway.parse.headers import (
+    decode_header_value,
+    parse_addresses,
+    parse_date,
+    parse_msgids,
+)
+from gateway.parse.html import html_to_text, sanitize_html
+from gateway.parse.mime import RawAttachment, first_charset, walk_message
+from gateway.parse.model import Address, ParsedAttachment, ParsedMessage
+from gateway.parse.reply import split_reply
+from gateway.parse.uuencode import extract_uuencoded
+
+# compat32 is several times faster than policy.default, keeps undeclared 8-bit header
+# bytes recoverable (as surrogates) and never raises on unknown charsets: decoding is ours.
+_PARSER = BytesParser(policy=policy.compat32)
+_MAX_DEFECT_NOTES = 20
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse raw RFC 5322 bytes. Never raises: the worst case is a sparse result with problems."""
+    try:
+        data = bytes(raw)
+    except Exception:  # not bytes-like at all
+        return ParsedMessage(problems=[f"input is not bytes: {type(raw).__name__}"])
+    if not data.strip():
+        return ParsedMessage(problems=["empty message"])
+    try:
+        return _parse_stdlib(data)
+    except Exception as exc:  # any bug or pathological input: try the other parser
+        problems = [f"stdlib parser failed ({type(exc).__name__}: {exc}); used mail-parser"]
+    try:
+        return parse_with_mailparser(data, problems)
+    except Exception as exc:  # both failed: keep the bytes readable as text
+        problems.append(f"mail-parser failed too ({type(exc).__name__}: {exc})")
+        text, _ = decode_text(data)
+        return ParsedMessage(text=text, body=text, problems=problems)
+
+
+def _parse_stdlib(data: bytes) -> ParsedMessage:
+    msg = _PARSER.parsebytes(data)
+    hint = first_charset(msg)
+    walk = walk_message(msg, hint)
+    result = ParsedMessage(problems=_defects(msg))
+    _fill_headers(result, msg, hint)
+    plain_parts: list[str] = []
+    html_parts: list[str] = []
+    uu_files: list[tuple[str, bytes]] = []
+    for segment in walk.segments:
+        if segment.plain is not None and segment.plain.strip():
+            plain, files = extract_uuencoded(segment.plain)
+            uu_files += files
+            plain_parts.append(plain.strip("\n"))
+        elif segment.html is not None:
+            plain_parts.append(html_to_text(segment.html))
+        if segment.html is not None:
+            html_parts.append(segment.html)
+    result.text = "\n\n".join(p for p in plain_parts if p.strip())
+    result.html = sanitize_html("\n".join(html_parts)) if html_parts else ""
+    result.attachments = _attachments(walk.attachments, uu_files, result.html)
+    result.problems += walk.problems
+    parts = split_reply(result.text)
+    result.body, result.quoted, result.signature = parts.body, parts.quoted, parts.signature
+    return result
+
+
+def _defects(msg: Message) -> list[str]:
+    notes: list[str] = []
+    for part in msg.walk():
+        defects: list[MessageDefect] = getattr(part, "defects", [])
+        for defect in defects:
+            notes.append(f"MIME defect: {type(defect).__name__}")
+            if len(notes) >= _MAX_DEFECT_NOTES:
+                return notes
+    return notes
+
+
+def _fill_headers(result: ParsedMessage, msg: Message, hint: str | None) -> None:
+    first: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        raw = value if isinstance(value, str) else str(value)
+        text, problems = decode_header_value(raw, hint)
+        result.problems += [f"{name}: {p}" for p in problems]
+        result.headers.append((name, text))
+        first.setdefault(name.lower(), raw)
+    result.subject = " ".join(decode_header_value(first.get("subject", ""), hint)[0].split())
+    senders = parse_addresses(first.get("from"), hint)
+    result.sender = senders[0] if senders else Address("", "")
+    result.to = parse_addresses(first.get("to"), hint)
+    result.cc = parse_addresses(first.get("cc"), hint)
+    result.reply_to = parse_addresses(first.get("reply-to"), hint)
+    result.date = parse_date(first.get("date"))
+    ids = parse_msgids(first.get("message-id"))
+    result.message_id = ids[0] if ids else ""
+    result.in_reply_to = parse_msgids(first.get("in-reply-to"))
+    result.references = parse_msgids(first.get("references"))
+
+
+def _attachments(
+    raw: list[RawAttachment], uu_files: list[tuple[str, bytes]], html: str
+) -> list[ParsedAttachment]:
+    out: list[ParsedAttachment] = []
+    for item in raw:
+        referenced = bool(item.content_id) and f"cid:{item.content_id}" in html
+        inline = referenced or (
+            item.disposition != "attachment"
+            and item.content_type.startswith("image/")
+            and (item.disposition == "inline" or bool(item.content_id))
+        )
+        name = safe_filename(item.name, item.content_type, len(out) + 1)
+        out.append(ParsedAttachment(name, item.content_type, item.data, inline, item.content_id))
+    for name, data in uu_files:
+        ctype = "application/octet-stream"
+        out.append(ParsedAttachment(safe_filename(name, ctype, len(out) + 1), ctype, data))
+    return out

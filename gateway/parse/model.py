@@ -1,0 +1,70 @@
+"""Result types of mail parsing: addresses, attachments, reply parts and the parsed message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Address:
+    """One mailbox: display name (decoded, '' when absent) and lowercased address."""
+
+    name: str
+    email: str
+
+
+@dataclass
+class ParsedAttachment:
+    """A non-body MIME part (or uuencoded block) with a safe file name and decoded bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    inline: bool = False
+    content_id: str = ""
+
+
+@dataclass
+class ReplyParts:
+    """A reply split into the new text, the quoted history and the signature."""
+
+    body: str
+    quoted: str
+    signature: str
+
+
+@dataclass
+class ParsedMessage:
+    """Everything the helpdesk stores about one incoming mail."""
+
+    message_id: str = ""
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    subject: str = ""
+    sender: Address = field(default_factory=lambda: Address("", ""))
+    to: list[Address] = field(default_factory=list)
+    cc: list[Address] = field(default_factory=list)
+    reply_to: list[Address] = field(default_factory=list)
+    date: datetime | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    text: str = ""
+    html: str = ""
+    body: str = ""
+    quoted: str = ""
+    signature: str = ""
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        """Return the first header called ``name`` (case-insensitive), or None."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+    def header_all(self, name: str) -> list[str]:
+        """Return every header called ``name`` (case-insensitive), in order."""
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.lower() == wanted]
