@@ -108,9 +108,9 @@ class MailboxPoller:
         self._delay = min(self._delay * 2, self.backoff_max)
         message = _describe(exc)
         if isinstance(exc, ImapIntakeError | OSError | IMAPClient.Error):
-            log.warning("imap %s: %s; retrying in %.0f s", self.name, message, delay)
+            log.warning("imap %s: %s; retrying in %.1f s", self.name, message, delay)
         else:
-            log.exception("imap %s: unexpected error; retrying in %.0f s", self.name, delay)
+            log.exception("imap %s: unexpected error; retrying in %.1f s", self.name, delay)
         self._status.failed(message, delay)
         self._persist_status()
         stop.wait(delay)

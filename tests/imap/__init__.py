@@ -1,0 +1,1 @@
+"""Tests of IMAP intake against a real Dovecot."""
