@@ -119,7 +119,7 @@ def deliver(ctx: click.Context, recipients: tuple[str, ...], sender: str) -> Non
     setup_logging("WARNING")
     raw = read_limited(sys.stdin.buffer, cfg.smtp.max_message_size)
     try:
-        database = Database(cfg.database_url)
+        database = Database.from_config(cfg)
     except Exception as exc:
         click.echo(f"deliver: database unavailable: {exc}", err=True)
         sys.exit(EX_TEMPFAIL)

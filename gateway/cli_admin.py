@@ -28,7 +28,7 @@ def users_add(ctx: click.Context, email: str, role: str, name: str, group: str) 
     """Add a user or change an existing user's role, name and group."""
     if "@" not in email:
         raise HelpdeskError(f"not an email address: {email}")
-    database = Database(get_config(ctx).database_url)
+    database = Database.from_config(get_config(ctx))
     with database.write() as session:
         user = session.scalar(select(User).where(User.email == email.lower()))
         if user is None:
@@ -49,7 +49,7 @@ def users_add(ctx: click.Context, email: str, role: str, name: str, group: str) 
 @click.pass_context
 def users_list(ctx: click.Context, role: str | None, fmt: str) -> None:
     """List users."""
-    database = Database(get_config(ctx).database_url)
+    database = Database.from_config(get_config(ctx))
     with database.read() as session:
         query = select(User).order_by(User.id)
         if role:
@@ -78,7 +78,7 @@ def quarantine_group() -> None:
 @click.pass_context
 def quarantine_list(ctx: click.Context, fmt: str) -> None:
     """List held messages with the stage and the reason."""
-    database = Database(get_config(ctx).database_url)
+    database = Database.from_config(get_config(ctx))
     with database.read() as session:
         rows = []
         for row in session.scalars(
@@ -112,7 +112,7 @@ def quarantine_list(ctx: click.Context, fmt: str) -> None:
 @click.pass_context
 def quarantine_release(ctx: click.Context, ids: tuple[int, ...]) -> None:
     """Put held messages back in the queue; the running daemon processes them again."""
-    database = Database(get_config(ctx).database_url)
+    database = Database.from_config(get_config(ctx))
     with database.write() as session:
         for row_id in ids:
             row = session.get(Inbound, row_id)
@@ -135,7 +135,7 @@ def outbox_group() -> None:
 @click.pass_context
 def outbox_list(ctx: click.Context, state: str | None, limit: int, fmt: str) -> None:
     """Queued, sent and failed mail with the last SMTP reply."""
-    database = Database(get_config(ctx).database_url)
+    database = Database.from_config(get_config(ctx))
     with database.read() as session:
         query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
         if state:

@@ -57,7 +57,7 @@ def list_cmd(
         category,
         criticality,
     )
-    database = Database(cfg.database_url)
+    database = Database.from_config(cfg)
     with database.read() as session:
         rows = list_tickets(session, f, cfg.helpdesk.tag_prefix)
     emit(rows, TICKET_COLUMNS, fmt, title="Tickets")
@@ -71,7 +71,7 @@ def list_cmd(
 def show_cmd(ctx: click.Context, ref: str, history: bool, fmt: str) -> None:
     """Show a ticket (by id or tag) with its messages; hidden ones are marked."""
     cfg = get_config(ctx)
-    database = Database(cfg.database_url)
+    database = Database.from_config(cfg)
     with database.read() as session:
         ticket = resolve_ticket(session, ref, cfg.helpdesk.tag_prefix)
         if ticket is None:

@@ -39,6 +39,8 @@ class HelpdeskSection:
 @dataclass
 class DatabaseSection:
     url: str = "sqlite:///var/helpdesk.db"
+    # How long a writer waits for a lock held by another process before giving up.
+    busy_timeout_seconds: float = 30.0
 
 
 @dataclass

@@ -56,7 +56,7 @@ class OutboxSender:
 
 def prepare_database(cfg: Config) -> Database:
     """Open the database; create the schema of an empty one, refuse an outdated one."""
-    db = Database(cfg.database_url)
+    db = Database.from_config(cfg)
     state = schema_state(db)
     if state == "empty":
         log.info("empty database: creating the schema")

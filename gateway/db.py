@@ -11,24 +11,26 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.config import Config
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
     """An engine; for SQLite: WAL, full fsync on commit, waits instead of failing on locks."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _sqlite_events(engine)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
+        _sqlite_events(engine, busy_timeout)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_events(engine: Engine) -> None:
+def _sqlite_events(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control from pysqlite so BEGIN IMMEDIATE can be issued.
@@ -38,7 +40,7 @@ def _sqlite_events(engine: Engine) -> None:
         # FULL: a commit is on disk before the 250 that depends on it.
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -56,12 +58,16 @@ def is_sqlite(engine: Engine) -> bool:
 class Database:
     """The engine plus session factories for reading and for writing."""
 
-    def __init__(self, url: str, **kwargs: Any) -> None:
+    def __init__(self, url: str, busy_timeout: float = 30.0, **kwargs: Any) -> None:
         self.url = url
-        self.engine = make_engine(url, **kwargs)
+        self.engine = make_engine(url, busy_timeout, **kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer_engine = self.engine.execution_options(sqlite_write=True)
         self._write_sessions = sessionmaker(self._writer_engine, expire_on_commit=False)
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> Database:
+        return cls(cfg.database_url, busy_timeout=cfg.database.busy_timeout_seconds)
 
     @property
     def sqlite(self) -> bool:

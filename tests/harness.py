@@ -1,0 +1,226 @@
+"""Test harness: a real daemon in a subprocess, real SMTP to it, its Maildir and database."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage, Message
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+from sqlalchemy import func, select
+
+from gateway.cli import main
+from gateway.db import Database
+from gateway.model import Inbound, Outbox, Ticket
+
+REPO = Path(__file__).resolve().parent.parent
+AGENTS = (("alice@example.com", "Alice", "admin"), ("bob@example.com", "Bob", "agent"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def write_config(directory: Path, extra: str = "", port: int | None = None) -> Path:
+    """A config for tests in `directory`: SQLite, a free SMTP port, a Maildir outbox."""
+    port = port or free_port()
+    agents = "".join(
+        f'\n[[agents]]\nemail = "{e}"\nname = "{n}"\nrole = "{r}"\n' for e, n, r in AGENTS
+    )
+    text = f"""
+[helpdesk]
+name = "IT Support"
+address = "support@example.com"
+tag_prefix = "HD"
+locale = "ru"
+secret_file = "var/secret.key"
+intake_addresses = ["printers@example.com"]
+
+[database]
+url = "sqlite:///var/helpdesk.db"
+
+[smtp]
+listen = "127.0.0.1:{port}"
+max_message_size = 1000000
+
+[outgoing]
+transport = "maildir"
+maildir = "var/outbox"
+
+[runner]
+poll_seconds = 0.2
+{agents}
+{extra}
+"""
+    path = directory / "helpdesk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.05)
+
+
+class Daemon:
+    """`helpdesk run` in a subprocess on a test config."""
+
+    def __init__(self, directory: Path, extra: str = "") -> None:
+        self.dir = directory
+        self.port = free_port()
+        self.config = write_config(directory, extra, self.port)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = directory / "daemon.log"
+        self._db: Database | None = None
+
+    # -- process control -------------------------------------------------------------
+    def start(self) -> Daemon:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "--config", str(self.config), "run"],
+                cwd=self.dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        wait_until(self._listening, 30, "the daemon to listen")
+        return self
+
+    def _listening(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"daemon exited: {self.log.read_text(errors='replace')}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(60)
+        self.proc = None
+        return code
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(30)
+        self.proc = None
+
+    # -- mail in -----------------------------------------------------------------------
+    def send(
+        self,
+        msg: EmailMessage | bytes,
+        rcpt: Sequence[str] = ("support@example.com",),
+        mail_from: str = "sender@example.org",
+    ) -> tuple[int, bytes]:
+        """Send over SMTP; the server's reply code and text to DATA."""
+        raw = msg if isinstance(msg, bytes) else msg.as_bytes(policy=email.policy.SMTP)
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as client:
+            client.ehlo()
+            code, text = client.mail(mail_from)
+            assert code == 250, text
+            for r in rcpt:
+                code, text = client.rcpt(r)
+                if code != 250:
+                    return code, text
+            return client.data(raw)
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(f"sqlite:///{self.dir / 'var' / 'helpdesk.db'}")
+        return self._db
+
+    def count(self, model: Any, *where: Any) -> int:
+        with self.db.read() as s:
+            return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+    def processed(self) -> bool:
+        """Nothing left to process and nothing left to send."""
+        return (
+            self.count(Inbound, Inbound.state == "new") == 0
+            and self.count(Outbox, Outbox.state == "queued") == 0
+        )
+
+    def settle(self, timeout: float = 20.0) -> None:
+        wait_until(self.processed, timeout, "the spool and the outbox to empty")
+
+    def tickets(self) -> list[Ticket]:
+        with self.db.read() as s:
+            return list(s.scalars(select(Ticket).order_by(Ticket.id)))
+
+    def outgoing(self) -> list[Message]:
+        """Every mail the daemon wrote to its Maildir, oldest first."""
+        new = self.dir / "var" / "outbox" / "new"
+        if not new.is_dir():
+            return []
+        files = sorted(new.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name))
+        return [
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in files
+        ]
+
+    def outgoing_to(self, address: str) -> list[Message]:
+        return [m for m in self.outgoing() if address in str(m["To"])]
+
+    def cli(self, *args: str, input: bytes | None = None) -> Result:
+        return CliRunner().invoke(
+            main, ["--config", str(self.config), *args], input=input, catch_exceptions=False
+        )
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.kill()
+        if self._db is not None:
+            self._db.dispose()
+
+
+def text_of(msg: Message) -> str:
+    """The text/plain body of a parsed outgoing mail."""
+    assert isinstance(msg, EmailMessage)
+    part = msg.get_body(preferencelist=("plain",))
+    assert part is not None
+    content: str = part.get_content()  # type: ignore[attr-defined]
+    return content
+
+
+def mail(
+    subject: str,
+    body: str,
+    sender: str = "Иван Петров <ivan@corp.example.org>",
+    to: str = "support@example.com",
+    **headers: str,
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Message-ID"] = email.utils.make_msgid(domain="corp.example.org")
+    msg["Date"] = email.utils.formatdate(localtime=True)
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.set_content(body)
+    return msg
