@@ -1,0 +1,62 @@
+"""HTML to text for the classifier, keeping the markup signals spam relies on."""
+
+from __future__ import annotations
+
+import html
+import re
+
+_DROP_BLOCKS = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)([^>]*)>", re.S)
+_ATTR = re.compile(r"([a-zA-Z-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)")
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*[01](px|pt)?\b", re.I
+)
+_WHITE = re.compile(r"^#?(fff|ffffff|white)$", re.I)
+# Tags whose presence (not content) is the signal; layout tags like <p> say nothing.
+_SIGNAL_TAGS = frozenset(
+    "font img table form input iframe object embed map area center marquee blink base "
+    "script style a b i u h1 h2 h3".split()
+)
+_SIGNAL_ATTRS = frozenset("color bgcolor size face style width height src href action".split())
+_MAX_HTML = 200_000
+
+
+def html_to_text(markup: str) -> tuple[str, list[str]]:
+    """Return the visible text of ``markup`` and its markup tokens.
+
+    Markup tokens: signal tags (``tag:font``), their attributes (``attr:font.color``),
+    hidden-text tricks (``html:hidden``), white text, and image links. Regular expressions
+    rather than a real parser: an order of magnitude faster, and spam HTML is often broken
+    anyway, where a lenient scan behaves better than a strict tree.
+    """
+    markup = markup[:_MAX_HTML]
+    tokens: list[str] = []
+    if _COMMENT.search(markup):
+        tokens.append("html:comment")
+    markup = _COMMENT.sub(" ", markup)
+    markup = _DROP_BLOCKS.sub(" ", markup)
+    n_img = 0
+    for match in _TAG.finditer(markup):
+        name = match.group(2).lower()
+        if match.group(1) or name not in _SIGNAL_TAGS:
+            continue
+        tokens.append("tag:" + name)
+        if name == "img":
+            n_img += 1
+        for attr, value in _ATTR.findall(match.group(3)):
+            attr = attr.lower()
+            if attr not in _SIGNAL_ATTRS:
+                continue
+            tokens.append(f"attr:{name}.{attr}")
+            value = value.strip("\"'")
+            if attr == "style" and _HIDDEN_STYLE.search(value):
+                tokens.append("html:hidden")
+            elif attr in ("color", "size") and (_WHITE.match(value) or value in ("0", "1")):
+                tokens.append(f"html:{attr}={value.lower()}")
+    text = html.unescape(_TAG.sub(" ", markup))
+    # Leftover "<" of broken tags and entity leftovers are noise, not words.
+    text = re.sub(r"<[^>]{0,200}>", " ", text)
+    if n_img and len(text.split()) < 20:
+        tokens.append("html:image_only")
+    return text, tokens

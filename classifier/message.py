@@ -1,0 +1,204 @@
+"""Parse raw mail into the pieces the classifier reads: subject, text, URLs, header signals."""
+
+from __future__ import annotations
+
+import codecs
+import email
+import email.header
+import email.message
+import email.utils
+import re
+from dataclasses import dataclass, field
+
+from classifier.html import html_to_text
+
+_MAX_TEXT = 60_000  # characters of body text kept; the start of a message carries its intent
+_MAX_PARTS = 64
+_FILTER_HEADERS = re.compile(r"^x-(spam|virus)[-_]", re.I)
+_URL = re.compile(r"(?:https?://|\bwww\.)[^\s\"'<>()\[\]{}]+", re.I)
+_HREF = re.compile(r"(?:href|src|action)\s*=\s*[\"']?\s*([a-z]+:[^\s\"'<>]+)", re.I)
+_AUTH = re.compile(r"\b(spf|dkim|dmarc|arc)\s*=\s*([a-z]+)", re.I)
+_LOOKS_HTML = re.compile(r"<(html|body|table|font|a\s+href|p>|br>|div)", re.I)
+_CHARSET_OK: dict[str, str | None] = {}
+
+
+@dataclass
+class Extracted:
+    """What the featurizer sees of one message."""
+
+    subject: str = ""
+    text: str = ""
+    urls: list[str] = field(default_factory=list)
+    sender_domain: str = ""
+    tokens: list[str] = field(default_factory=list)  # ready-made meta features
+
+
+def codec_for(charset: str | None) -> str | None:
+    """The Python codec for a MIME charset label, or None when it is bogus."""
+    if not charset:
+        return None
+    label = charset.strip().strip("\"'").lower()
+    if label not in _CHARSET_OK:
+        try:
+            _CHARSET_OK[label] = codecs.lookup(label).name
+        except (LookupError, ValueError):
+            _CHARSET_OK[label] = None
+    return _CHARSET_OK[label]
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode body bytes; bogus or lying charsets fall back instead of failing."""
+    codec = codec_for(charset)
+    if codec is not None:
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # cp1252 maps nearly every byte, so Western 8-bit mail still yields words.
+        return data.decode("cp1252", errors="replace")
+
+
+def decode_header(value: str | email.header.Header | None) -> str:
+    """Decode RFC 2047 words of a header value, tolerating bogus charsets."""
+    if value is None:
+        return ""
+    try:
+        chunks = email.header.decode_header(str(value))
+    except Exception:  # malformed encoded words: keep the raw text
+        return str(value)
+    out = []
+    for chunk, charset in chunks:
+        out.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
+    return "".join(out)
+
+
+def parse(raw: bytes) -> email.message.Message:
+    """Parse ``raw`` with the lenient compat32 policy and drop filters' verdict headers.
+
+    ``X-Spam-*``/``X-Virus-*`` are added by upstream filters (and by whoever built a
+    training corpus): learning them would learn that filter, not the mail.
+    """
+    msg = email.message_from_bytes(raw)
+    for name in {k for k in msg.keys() if _FILTER_HEADERS.match(k)}:
+        del msg[name]
+    return msg
+
+
+def _domain_of(address: str) -> str:
+    return address.rpartition("@")[2].strip(" <>.").lower()
+
+
+def _bucket(n: int, edges: tuple[int, ...]) -> str:
+    for edge in edges:
+        if n <= edge:
+            return str(edge)
+    return f">{edges[-1]}"
+
+
+def _alignment(domain: str, sender_domain: str) -> str:
+    if not domain or not sender_domain:
+        return "none"
+    a, b = domain.split("."), sender_domain.split(".")
+    return "same" if a[-2:] == b[-2:] else "other"
+
+
+def _header_tokens(msg: email.message.Message, out: Extracted) -> None:
+    tokens = out.tokens
+    sender = email.utils.parseaddr(decode_header(msg.get("From")))[1]
+    out.sender_domain = _domain_of(sender) if "@" in sender else ""
+    tokens.append("from:dom=" + (out.sender_domain or "none"))
+    reply_to = email.utils.parseaddr(decode_header(msg.get("Reply-To")))[1]
+    if reply_to and _domain_of(reply_to) != out.sender_domain:
+        tokens.append("hdr:reply_to_elsewhere")
+    recipients = email.utils.getaddresses(
+        [decode_header(v) for k in ("To", "Cc") for v in msg.get_all(k, [])]
+    )
+    tokens.append("hdr:rcpts=" + _bucket(len(recipients), (0, 1, 2, 5, 20)))
+    tokens.append("hdr:hops=" + _bucket(len(msg.get_all("Received", [])), (0, 1, 2, 4, 7)))
+    if msg.get("List-Unsubscribe"):
+        tokens.append("hdr:list_unsubscribe")
+    # Forged or bulk-tool headers rarely agree with the claimed sender; real mail does.
+    msgid = str(msg.get("Message-ID") or "")
+    if not msgid:
+        tokens.append("hdr:no_message_id")
+    else:
+        tokens.append("hdr:msgid_" + _alignment(_domain_of(msgid.strip()), out.sender_domain))
+    return_path = email.utils.parseaddr(str(msg.get("Return-Path") or ""))[1]
+    if return_path:
+        tokens.append("hdr:return_path_" + _alignment(_domain_of(return_path), out.sender_domain))
+    date = msg.get("Date")
+    try:
+        parsed_date = email.utils.parsedate_tz(str(date)) if date else None
+    except Exception:
+        parsed_date = None
+    if parsed_date is None or abs(parsed_date[9] or 0) > 14 * 3600:
+        tokens.append("hdr:bad_date")
+    mailer = decode_header(msg.get("X-Mailer") or msg.get("User-Agent"))
+    for word in re.findall(r"[a-z]{2,}", mailer.lower())[:6]:
+        tokens.append("mailer:" + word)
+    for value in msg.get_all("Authentication-Results", []):
+        for method, verdict in _AUTH.findall(str(value)):
+            tokens.append(f"auth:{method.lower()}={verdict.lower()}")
+    spf = msg.get("Received-SPF")
+    if spf:
+        tokens.append("auth:spf=" + str(spf).split(None, 1)[0].lower()[:10])
+
+
+def _body(msg: email.message.Message, out: Extracted) -> None:
+    texts: list[str] = []
+    markup: list[str] = []
+    kinds: set[str] = set()
+    for n, part in enumerate(msg.walk()):
+        if n >= _MAX_PARTS:
+            break
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        charset = part.get_param("charset")
+        if isinstance(charset, str):
+            out.tokens.append("charset:" + (codec_for(charset) or "bogus"))
+        filename = part.get_filename()
+        if filename or ctype not in ("text/plain", "text/html"):
+            out.tokens.append("att:" + ctype)
+            if filename:
+                out.tokens.append("att:ext=" + decode_header(filename).rpartition(".")[2][:8])
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        body = decode_bytes(payload[: _MAX_TEXT * 4], charset if isinstance(charset, str) else None)
+        kinds.add(ctype)
+        if ctype == "text/plain" and _LOOKS_HTML.search(body[:2000]):
+            # HTML sent as text/plain: mail clients would show tags, bulk tools do this.
+            out.tokens.append("body:html_in_plain")
+            ctype = "text/html"
+        if ctype == "text/html":
+            out.urls.extend(_HREF.findall(body))
+            body, tags = html_to_text(body)
+            markup.extend(tags)
+        texts.append(body)
+    if kinds == {"text/html"}:
+        out.tokens.append("body:html_only")
+    elif not kinds:
+        out.tokens.append("body:no_text")
+    out.tokens.extend(markup)
+    out.text = "\n".join(texts)[:_MAX_TEXT]
+
+
+def extract(raw: bytes) -> Extracted:
+    """Everything the featurizer needs from ``raw``; never raises on malformed mail."""
+    out = Extracted()
+    try:
+        msg = parse(raw)
+        out.subject = decode_header(msg.get("Subject"))
+        _header_tokens(msg, out)
+        _body(msg, out)
+    except Exception:  # garbage in: score what we got so far, never fail the pipeline
+        out.tokens.append("parse:error")
+        if not out.text:
+            out.text = decode_bytes(raw[:_MAX_TEXT], None)
+    out.urls.extend(_URL.findall(out.text))
+    return out

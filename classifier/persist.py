@@ -1,0 +1,92 @@
+"""Serialize a SpamModel with its format and scikit-learn versions; refuse what does not fit.
+
+Layout: ``MAGIC``, a 4-byte big-endian header length, a JSON header, then the payload
+(zlib-compressed pickle). The header carries the format version, the feature version, the
+scikit-learn version and the SHA-256 of the payload, so a truncated, foreign or stale blob
+is reported as such before anything is unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import struct
+import zlib
+from typing import Any
+
+from classifier.errors import ModelLoadError
+from classifier.features import FEATURES_VERSION, N_FEATURES
+from classifier.model import SpamModel
+
+MAGIC = b"HDSPAM\x00\x01"
+FORMAT_VERSION = 1
+
+
+def sklearn_version() -> str:
+    import sklearn
+
+    return str(sklearn.__version__)
+
+
+def dumps(model: SpamModel) -> bytes:
+    """The model as bytes for the database."""
+    state = {"estimator": model.estimator, "counts": dict(model.counts), "version": model.version}
+    payload = zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 6)
+    header = json.dumps(
+        {
+            "format": FORMAT_VERSION,
+            "features": FEATURES_VERSION,
+            "n_features": N_FEATURES,
+            "sklearn": sklearn_version(),
+            "sha256": hashlib.sha256(payload).hexdigest(),
+        }
+    ).encode()
+    return MAGIC + struct.pack(">I", len(header)) + header + payload
+
+
+def read_header(data: bytes) -> dict[str, Any]:
+    """The JSON header of serialized model bytes; ModelLoadError if there is none."""
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 4:
+        raise ModelLoadError("corrupt", "not a serialized spam model")
+    (size,) = struct.unpack(">I", data[len(MAGIC) : len(MAGIC) + 4])
+    start = len(MAGIC) + 4
+    try:
+        header = json.loads(data[start : start + size])
+    except ValueError as exc:
+        raise ModelLoadError("corrupt", f"unreadable header: {exc}") from None
+    if not isinstance(header, dict):
+        raise ModelLoadError("corrupt", "header is not an object")
+    header["_payload_offset"] = start + size
+    return header
+
+
+def loads(data: bytes) -> SpamModel:
+    """Rebuild a model from ``dumps`` output, or raise ModelLoadError saying why not."""
+    header = read_header(data)
+    if header.get("format") != FORMAT_VERSION:
+        raise ModelLoadError(
+            "format_version", f"format {header.get('format')!r}, expected {FORMAT_VERSION}"
+        )
+    if header.get("features") != FEATURES_VERSION or header.get("n_features") != N_FEATURES:
+        raise ModelLoadError(
+            "format_version",
+            f"features {header.get('features')!r}, expected {FEATURES_VERSION}",
+        )
+    if header.get("sklearn") != sklearn_version():
+        # Pickled estimators are only guaranteed to load in the version that wrote them.
+        raise ModelLoadError(
+            "sklearn_version",
+            f"written by scikit-learn {header.get('sklearn')}, running {sklearn_version()}",
+        )
+    payload = data[header["_payload_offset"] :]
+    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+        raise ModelLoadError("corrupt", "checksum mismatch (truncated or altered)")
+    try:
+        state = pickle.loads(zlib.decompress(payload))
+        model = SpamModel(state["estimator"], dict(state["counts"]), int(state["version"]))
+        if set(model.counts) != {"ham", "spam"}:
+            raise ValueError("bad counts")
+    except Exception as exc:
+        raise ModelLoadError("corrupt", f"undecodable payload: {exc}") from None
+    return model
