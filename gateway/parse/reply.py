@@ -107,11 +107,21 @@ def _quote_start(lines: list[str]) -> int:
             continue
         if _SEPARATOR.match(stripped) or _header_block_at(lines, i):
             return _back_over_rule(lines, i)
-        if _attribution_at(lines, i):
+        if _attribution_at(lines, i) and not _interleaved_after(lines, i):
             return i
         if _quoted(line) and _rest_is_quote(lines, i):
             return _back_over_intro(lines, i)
     return len(lines)
+
+
+def _interleaved_after(lines: list[str], i: int) -> bool:
+    """True when the quote under an attribution is answered inline or below it."""
+    j = i + 1
+    while j < len(lines) and not _quoted(lines[j]):
+        if lines[j].strip() and j > i + _ATTRIBUTION_SPAN:
+            return False  # unquoted history (Outlook style): a plain split point
+        j += 1
+    return j < len(lines) and not _rest_is_quote(lines, j)
 
 
 def _back_over_rule(lines: list[str], i: int) -> int:
