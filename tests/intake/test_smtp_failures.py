@@ -1,0 +1,124 @@
+"""The SMTP edge when things go wrong: an unwritable database answers 4xx and loses nothing,
+a handler fault answers 451, long lines are accepted, RCPT is checked per address."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+
+from gateway import config as config_mod
+from gateway.addresses import AddressBook
+from gateway.db import Database, upgrade
+from gateway.intake.group_commit import GroupCommitWriter
+from gateway.intake.smtp import IntakeHandler, SmtpIntake
+from gateway.model import Inbound
+from tests.harness import free_port, mail, write_config
+
+
+class Server:
+    """The real SMTP intake on loopback, run by an asyncio loop in a thread."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.cfg = config_mod.load(write_config(tmp_path, port=free_port()))
+        upgrade(self.cfg.database_url)
+        self.db = Database.from_config(self.cfg)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.writer = GroupCommitWriter(self.db)
+        self.handler = IntakeHandler(AddressBook(self.cfg), self.writer)
+        self.intake = SmtpIntake(self.cfg, self.handler)
+        self._call(self._start())
+        self.port = self.intake.port
+
+    async def _start(self) -> None:
+        self.writer.start()
+        await self.intake.start()
+
+    async def _stop(self) -> None:
+        await self.intake.stop(grace_seconds=5)
+        await self.writer.stop()
+
+    def _call(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def close(self) -> None:
+        self._call(self._stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.db.dispose()
+
+    def stored(self) -> int:
+        with self.db.read() as s:
+            return int(s.scalar(select(func.count()).select_from(Inbound)) or 0)
+
+    def send(self, raw: bytes, rcpt: str = "support@example.com") -> tuple[int, bytes]:
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as client:
+            client.ehlo()
+            client.mail("sender@example.org")
+            code, text = client.rcpt(rcpt)
+            if code != 250:
+                return code, text
+            return client.data(raw)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    s = Server(tmp_path)
+    yield s
+    s.close()
+
+
+def make_read_only(db: Database) -> Callable[[Any, Any], None]:
+    """Make SQLite refuse every write on new connections (root ignores file modes)."""
+
+    def query_only(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA query_only=ON")
+
+    event.listen(db.engine, "connect", query_only)
+    db.engine.dispose()
+    return query_only
+
+
+def test_unwritable_database_answers_4xx_and_loses_nothing(server: Server) -> None:
+    raw = mail("Проверка", "текст").as_bytes()
+    assert server.send(raw)[0] == 250
+    listener = make_read_only(server.db)
+    code, text = server.send(raw)
+    assert code == 451 and b"4.3.0" in text
+    assert server.stored() == 1
+    # Writable again: the client's retry is accepted and stored.
+    event.remove(server.db.engine, "connect", listener)
+    server.db.engine.dispose()
+    assert server.send(raw)[0] == 250
+    assert server.stored() == 2
+
+
+def test_handler_fault_answers_451(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: Any) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(server.writer, "submit", broken)
+    code, text = server.send(mail("x", "y").as_bytes())
+    assert code == 451
+    assert server.stored() == 0
+
+
+def test_long_lines_are_accepted(server: Server) -> None:
+    raw = mail("long", "x" * 5000).as_bytes().replace(b"=\n", b"")
+    raw = b"X-Long: " + b"a" * 4000 + b"\r\n" + raw
+    assert server.send(raw)[0] == 250
+
+
+def test_rcpt_checks(server: Server) -> None:
+    assert server.send(b"Subject: x\r\n\r\ny\r\n", rcpt="someone@example.com")[0] == 550
+    assert server.send(b"Subject: x\r\n\r\ny\r\n", rcpt="Printers@Example.COM")[0] == 250
+    assert server.send(b"Subject: x\r\n\r\ny\r\n", rcpt="support+tok@example.com")[0] == 250
+    assert server.send(b"Subject: x\r\n\r\ny\r\n", rcpt="support@other.example")[0] == 550
