@@ -35,7 +35,7 @@ log = logging.getLogger("gateway.intake.imap")
 
 # A message the server will not deliver whole is tried this often, then skipped (logged,
 # shown in status, left in the folder for a human).
-MAX_MESSAGE_ATTEMPTS = 3
+MAX_MESSAGE_ATTEMPTS = 4
 _RETURN_PATH = re.compile(rb"^Return-Path:[ \t]*<?([^>\r\n]*)>?", re.IGNORECASE | re.MULTILINE)
 
 
@@ -77,6 +77,8 @@ class MailboxPoller:
         self._status = MailboxStatus(name=self.name, host=box.host, folder=box.folder)
         self._checkpoint = Checkpoint()
         self._attempts: dict[tuple[int, int], int] = {}
+        # (uidvalidity, uid): fetch singly until the checkpoint passes this UID.
+        self._careful_until = (0, 0)
 
     def status(self) -> MailboxStatus:
         """A snapshot of what this poller is doing (also persisted for the CLI)."""
@@ -84,6 +86,7 @@ class MailboxPoller:
 
     def run(self, stop: threading.Event) -> None:
         """Poll until `stop` is set; every fault is logged, recorded and retried."""
+        self._restore_status()
         try:
             while not stop.is_set():
                 if not self._lock.acquire():
@@ -167,16 +170,28 @@ class MailboxPoller:
             if not uids:
                 return
             size = max(self.box.batch_size, 1)
-            for start in range(0, len(uids), size):
-                if stop.is_set():
-                    return
-                batch = uids[start : start + size]
-                self._take(folder, batch)
-                self._status.backlog = len(uids) - start - len(batch)
+            done = 0
+            while done < len(uids) and not stop.is_set():
+                done += self._take(folder, uids[done : done + size])
+                self._status.backlog = len(uids) - done
 
-    def _take(self, folder: Folder, batch: Sequence[int]) -> None:
-        fetched = folder.fetch(batch)
+    def _take(self, folder: Folder, batch: Sequence[int]) -> int:
+        """Fetch, commit and acknowledge a prefix of `batch`; returns its length."""
         cp = self._checkpoint
+        if (cp.uidvalidity, cp.last_uid) < self._careful_until:
+            # A batch FETCH broke the connection: one message at a time until past it,
+            # so that the message the server chokes on is found and counted.
+            batch = batch[:1]
+        broken: Exception | None = None
+        try:
+            fetched = folder.fetch(batch)
+        except (OSError, IMAPClient.AbortError) as exc:
+            broken = exc
+            if len(batch) > 1:
+                self._careful_until = (cp.uidvalidity, batch[-1])
+                raise
+            # Dovecot answers a message it cannot read with BYE: count it against the UID.
+            fetched = Fetched(failed={batch[0]: f"connection lost during FETCH: {_describe(exc)}"})
         new = Checkpoint(cp.uidvalidity, cp.last_uid, list(cp.skipped), cp.recheck_through)
         take: list[int] = []
         error: MessageUnavailable | None = None
@@ -199,6 +214,9 @@ class MailboxPoller:
             folder.acknowledge(take)
         if error is not None:
             raise error
+        if broken is not None:
+            raise broken  # the UID was given up on; reconnect for the rest
+        return len(batch)
 
     def _give_up(self, uid: int, reason: str) -> bool:
         key = (self._checkpoint.uidvalidity, uid)
@@ -252,6 +270,17 @@ class MailboxPoller:
                 "category": self.box.category,
             },
         )
+
+    def _restore_status(self) -> None:
+        """Carry the record of earlier runs over (skipped messages must stay visible)."""
+        try:
+            with self.db.read() as session:
+                old = checkpoints.kv_get(session, imap_status.status_key(self.name))
+        except Exception as exc:  # status is informative; intake goes on
+            log.warning("imap %s: cannot read the recorded status: %s", self.name, exc)
+            return
+        if old:
+            self._status.restore(old)
 
     def _persist_status(self) -> None:
         try:

@@ -29,7 +29,7 @@ def status_key(name: str) -> str:
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -54,6 +54,13 @@ class MailboxStatus:
         self.updated_at = now_iso()
         return asdict(self)
 
+    def restore(self, old: dict[str, Any]) -> None:
+        """Take over what an earlier run recorded and is still true."""
+        self.skipped = list(old.get("skipped") or [])
+        self.last_success = old.get("last_success")
+        self.last_error = old.get("last_error")
+        self.last_error_at = old.get("last_error_at")
+
     def succeeded(self) -> None:
         self.last_success = now_iso()
         self.consecutive_errors = 0
@@ -66,7 +73,7 @@ class MailboxStatus:
         self.state = "backoff" if retry_in is not None else "error"
         if retry_in is not None:
             at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=retry_in)
-            self.next_retry_at = at.isoformat(timespec="seconds")
+            self.next_retry_at = at.isoformat(timespec="seconds").replace("+00:00", "Z")
 
     def record_skip(self, uidvalidity: int, uid: int, error: str) -> None:
         self.skipped = [
