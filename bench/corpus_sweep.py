@@ -33,6 +33,13 @@ def norm(text: str) -> str:
     return " ".join(text.split())
 
 
+def same(expected: str, ours: str) -> bool:
+    """Whitespace-insensitive equality; U+FFFD in the expected text (a reference parser
+    that gave up on a charset) matches any one character of ours."""
+    pattern = ".".join(re.escape(p) for p in norm(expected).split("\ufffd"))
+    return re.fullmatch(pattern, norm(ours)) is not None
+
+
 def corpus_files(root: Path) -> list[Path]:
     return sorted(
         p
@@ -135,9 +142,14 @@ CURRENT = [""]  # the file being checked, for the verbose listing of failures
 
 
 def names_agree(expected: list[str], msg: ParsedMessage) -> bool:
-    ours = Counter(a.filename for a in msg.attachments)
-    want = Counter(safe_filename(n, "", 0) for n in expected)
-    return not (want - ours)
+    ours = [a.filename for a in msg.attachments]
+    for name in expected:
+        want = safe_filename(name, "", 0)
+        hit = next((o for o in ours if same(want, o)), None)
+        if hit is None:
+            return False
+        ours.remove(hit)
+    return True
 
 
 def expect_zammad(path: Path, msg: ParsedMessage, tally: Tally) -> None:
@@ -145,9 +157,10 @@ def expect_zammad(path: Path, msg: ParsedMessage, tally: Tally) -> None:
     if not yml.exists():
         return
     exp = read_zammad_yml(yml)
-    check(tally, "subject", norm(str(exp.get("subject", ""))) == norm(msg.subject))
-    check(tally, "sender", str(exp.get("from_email", "")).lower() == msg.sender.email)
-    check(tally, "sender_name", norm(str(exp.get("from_display_name", ""))) == msg.sender.name)
+    check(tally, "subject", same(str(exp.get("subject", "")), msg.subject))
+    if "from_email" in exp:
+        check(tally, "sender", str(exp["from_email"]).lower() == msg.sender.email)
+    check(tally, "sender_name", same(str(exp.get("from_display_name", "")), msg.sender.name))
     atts = exp["attachments"]
     assert isinstance(atts, list)
     names = [a["filename"] for a in atts if "filename" in a and "content-alternative" not in a]
@@ -173,7 +186,7 @@ def expect_stalwart(path: Path, msg: ParsedMessage, tally: Tally) -> None:
     top = exp["parts"][0]["headers"]
     subj = [h["value"].get("Text", "") for h in top if h["name"] == "subject"]
     if subj:
-        check(tally, "subject", norm(str(subj[0])) == norm(msg.subject))
+        check(tally, "subject", same(str(subj[0]), msg.subject))
     frm = [h["value"] for h in top if h["name"] == "from"]
     if frm and isinstance(frm[0], dict) and "Address" in frm[0]:
         addr = frm[0]["Address"]

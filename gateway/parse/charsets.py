@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from functools import lru_cache
 
 from charset_normalizer import from_bytes
@@ -68,6 +69,19 @@ _RU_FREQ = dict(
         strict=True,
     )
 )  # fmt: skip
+# 7-bit encodings cannot contain high bytes: such a label is a lie about the data.
+_SEVEN_BIT = frozenset({"ascii", "iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2", "utf-7",
+                        "iso2022_kr"})  # fmt: skip
+# What a mislabelled part usually really is, given its label.
+_RELATED = {
+    "iso2022_jp_ext": ("cp932", "euc_jp"),
+    "iso2022_jp": ("cp932", "euc_jp"),
+    "iso2022_kr": ("cp949",),
+    "ascii": (),
+    "cp1252": ("cp1252",),
+}
+# C1 controls in decoded text mean the bytes were read with the wrong single-byte charset.
+_C1 = re.compile("[\x80-\x9f]")
 _DETECT_MIN_BYTES = 64
 _DETECT_MAX_BYTES = 16384
 
@@ -136,27 +150,28 @@ def decode_text(
     the same message, used for undeclared 8-bit bytes (usually headers).
     """
     codec = codec_for(declared)
-    if codec is not None and codec != "ascii":
+    if codec is not None and not (codec in _SEVEN_BIT and not data.isascii()):
         text = _try(data, codec)
-        if text is not None:
+        if text is not None and not (_C1.search(text) and codec not in _SEVEN_BIT):
             return text, ""
     if data.isascii():
         return data.decode("ascii"), ""
     text = _try(data, "utf-8")
     if text is not None:
         return text, _problem(declared, "utf-8")
-    for guess in _guesses(data, hint):
+    for guess in _guesses(data, hint, declared):
         text = _try(data, guess)
-        if text is not None:
+        if text is not None and not _C1.search(text):
             return text, _problem(declared, guess)
     return data.decode(codec or "cp1252", "replace"), _problem(declared, "replacement")
 
 
-def _guesses(data: bytes, hint: str | None) -> list[str]:
-    guesses: list[str] = []
+def _guesses(data: bytes, hint: str | None, declared: str | None = None) -> list[str]:
+    guesses: list[str] = list(_RELATED.get(codec_for(declared) or "", ()))
     hinted = codec_for(hint)
     if hinted is not None and hinted not in ("ascii", "utf-8"):
         guesses.append(hinted)
+        guesses += _RELATED.get(hinted, ())
     if _looks_cyrillic(data):
         guesses.append(_cyrillic_codec(data))
     detected = _detect(data)

@@ -7,7 +7,7 @@ import binascii
 import quopri
 import re
 from datetime import UTC, datetime
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
 from gateway.parse.charsets import codec_for, decode_text
 from gateway.parse.model import Address
@@ -16,6 +16,9 @@ from gateway.parse.model import Address
 _ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_ANGLE = re.compile(r"<([^<>]*)>")
+_COMMENT = re.compile(r"\(([^()]*)\)")
+_GROUP = re.compile(r"^[^\"<>@,]*:(?!//)|;\s*$")
 _WS = re.compile(rb"^[ \t\r\n]*$")
 
 
@@ -93,28 +96,73 @@ def _plain(data: bytes, hint: str | None, problems: list[str]) -> str:
     return text
 
 
+def _split_list(text: str) -> list[str]:
+    """Split an address list on commas outside quotes, <> and comments."""
+    items: list[str] = []
+    buf: list[str] = []
+    quoted = False
+    depth_angle = depth_paren = 0
+    escaped = False
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"' and not depth_paren:
+            quoted = not quoted
+        elif not quoted:
+            if ch == "<":
+                depth_angle += 1
+            elif ch == ">":
+                depth_angle = max(0, depth_angle - 1)
+            elif ch == "(":
+                depth_paren += 1
+            elif ch == ")":
+                depth_paren = max(0, depth_paren - 1)
+            elif ch in ",;" and not depth_angle and not depth_paren:
+                items.append("".join(buf))
+                buf = []
+                continue
+        buf.append(ch)
+    items.append("".join(buf))
+    return [i.strip() for i in items if i.strip()]
+
+
+def _mailbox(item: str, hint: str | None) -> Address:
+    """One mailbox: 'Name <addr>', '"Name" <addr>', 'addr (Name)', 'addr' or junk."""
+    item = _GROUP.sub("", item).strip()
+    angles = list(_ANGLE.finditer(item))
+    with_at = [m for m in angles if "@" in m.group(1)]
+    angle = (with_at or angles or [None])[-1]
+    if angle is not None:
+        addr = angle.group(1)
+        name = (item[: angle.start()] + " " + item[angle.end() :]).strip()
+    else:
+        comment = _COMMENT.search(item)
+        name = comment.group(1) if comment else ""
+        rest = _COMMENT.sub(" ", item).strip()
+        words = rest.split()
+        at = [w for w in words if "@" in w]
+        addr = at[-1] if at else rest
+        if at and len(words) > 1:
+            # "Test test@example.com": the word with "@" is the address, the rest a name.
+            name = name or " ".join(w for w in words if w != addr)
+    name = name.strip()
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    dname = decode_header_value(name, hint)[0] if name else ""
+    daddr = decode_header_value(addr, hint)[0] if addr else ""
+    return Address(" ".join(dname.split()).strip('"'), daddr.strip().strip("<>").lower())
+
+
 def parse_addresses(value: str | None, hint: str | None = None) -> list[Address]:
     """Split an address header (raw, still encoded) into decoded Address entries."""
     if not value:
         return []
     unfolded = _FOLD.sub(b"", to_bytes(value)).decode("ascii", "surrogateescape")
-    result: list[Address] = []
-    try:
-        pairs = getaddresses([unfolded])
-    except Exception:  # the stdlib address parser has raised on odd input before
-        pairs = []
-    for name, addr in pairs:
-        if not name and not addr:
-            continue
-        dname, _ = decode_header_value(name, hint) if name else ("", [])
-        daddr, _ = decode_header_value(addr, hint) if addr else ("", [])
-        result.append(Address(dname.strip().strip('"').strip(), daddr.strip().lower()))
-    if not result and unfolded.strip():
-        # Undecodable syntax: keep something readable instead of nothing.
-        text, _ = decode_header_value(unfolded, hint)
-        found = re.search(r"[\w.+'-]+@[\w.-]+", text)
-        result.append(Address(text if not found else "", found.group(0).lower() if found else ""))
-    return result
+    unfolded = unfolded.replace("\r", "").replace("\n", "")
+    result = [_mailbox(item, hint) for item in _split_list(unfolded)]
+    return [a for a in result if a.email or a.name]
 
 
 def parse_msgids(value: str | None) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email import policy
 from email.errors import MessageDefect
 from email.message import Message
@@ -26,6 +27,8 @@ from gateway.parse.uuencode import extract_uuencoded
 # bytes recoverable (as surrogates) and never raises on unknown charsets: decoding is ours.
 _PARSER = BytesParser(policy=policy.compat32)
 _MAX_DEFECT_NOTES = 20
+# The stdlib's own notion of a header line (feedparser.headerRE).
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -49,10 +52,11 @@ def parse_message(raw: bytes) -> ParsedMessage:
 
 
 def _parse_stdlib(data: bytes) -> ParsedMessage:
+    data, repaired = _repair_head(data)
     msg = _PARSER.parsebytes(data)
     hint = first_charset(msg)
     walk = walk_message(msg, hint)
-    result = ParsedMessage(problems=_defects(msg))
+    result = ParsedMessage(problems=repaired + _defects(msg))
     _fill_headers(result, msg, hint)
     plain_parts: list[str] = []
     html_parts: list[str] = []
@@ -75,6 +79,20 @@ def _parse_stdlib(data: bytes) -> ParsedMessage:
     return result
 
 
+def _repair_head(data: bytes) -> tuple[bytes, list[str]]:
+    """Drop a garbled first line when real headers follow it.
+
+    The stdlib parser reads everything after a non-header first line as body, which loses
+    every header of the message.
+    """
+    first, sep, rest = data.partition(b"\n")
+    if not sep or _HEADER_LINE.match(first) or first.startswith(b"From "):
+        return data, []
+    if _HEADER_LINE.match(rest):
+        return rest, ["garbled first header line dropped"]
+    return data, []
+
+
 def _defects(msg: Message) -> list[str]:
     notes: list[str] = []
     for part in msg.walk():
@@ -88,15 +106,17 @@ def _defects(msg: Message) -> list[str]:
 
 def _fill_headers(result: ParsedMessage, msg: Message, hint: str | None) -> None:
     first: dict[str, str] = {}
+    froms: list[str] = []
     for name, value in msg.raw_items():
         raw = value if isinstance(value, str) else str(value)
         text, problems = decode_header_value(raw, hint)
         result.problems += [f"{name}: {p}" for p in problems]
         result.headers.append((name, text))
         first.setdefault(name.lower(), raw)
+        if name.lower() == "from":
+            froms.append(raw)
     result.subject = " ".join(decode_header_value(first.get("subject", ""), hint)[0].split())
-    senders = parse_addresses(first.get("from"), hint)
-    result.sender = senders[0] if senders else Address("", "")
+    result.sender = _sender(froms, first, hint)
     result.to = parse_addresses(first.get("to"), hint)
     result.cc = parse_addresses(first.get("cc"), hint)
     result.reply_to = parse_addresses(first.get("reply-to"), hint)
@@ -105,6 +125,17 @@ def _fill_headers(result: ParsedMessage, msg: Message, hint: str | None) -> None
     result.message_id = ids[0] if ids else ""
     result.in_reply_to = parse_msgids(first.get("in-reply-to"))
     result.references = parse_msgids(first.get("references"))
+
+
+def _sender(froms: list[str], first: dict[str, str], hint: str | None) -> Address:
+    """The first From mailbox with a real address; else Sender, Reply-To, Return-Path."""
+    candidates = [a for value in froms for a in parse_addresses(value, hint)]
+    for header in ("sender", "reply-to", "return-path"):
+        candidates += parse_addresses(first.get(header), hint)
+    for address in candidates:
+        if "@" in address.email:
+            return address
+    return candidates[0] if candidates else Address("", "")
 
 
 def _attachments(

@@ -157,6 +157,11 @@ def _visit(part: Message, walk: Walk, depth: int) -> None:
             for child in children:
                 _visit(child, walk, depth + 1)
         return
+    if part.get_content_maintype() == "multipart":
+        # A multipart whose boundary never matched: its raw text is the best body we have.
+        walk.problems.append(f"{ctype} part without usable boundary read as text")
+        walk.segments.append(Segment(plain=_text(part, walk)))
+        return
     if _is_body_text(part):
         if ctype == "text/plain":
             walk.segments.append(Segment(plain=_text(part, walk)))
