@@ -242,7 +242,12 @@ def _build(cls: type[Any], data: Any, where: str, problems: list[str]) -> Any:
         if key not in known:
             problems.append(f"{label}: unknown key {key!r}")
             continue
-        kwargs[key] = _coerce(hints[key], value, _sub(where, key), problems)
+        before = len(problems)
+        coerced = _coerce(hints[key], value, _sub(where, key), problems)
+        # A value of the wrong type is reported and replaced by the default, so that the
+        # checks across keys still run and every problem is reported at once.
+        if len(problems) == before:
+            kwargs[key] = coerced
     return cls(**kwargs)
 
 
