@@ -246,7 +246,8 @@ def _build(cls: type[Any], data: Any, where: str, problems: list[str]) -> Any:
         coerced = _coerce(hints[key], value, _sub(where, key), problems)
         # A value of the wrong type is reported and replaced by the default, so that the
         # checks across keys still run and every problem is reported at once.
-        if len(problems) == before:
+        nested = dataclasses.is_dataclass(hints[key]) or typing.get_origin(hints[key]) is list
+        if nested or len(problems) == before:
             kwargs[key] = coerced
     return cls(**kwargs)
 
