@@ -6,8 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from classifier.features import FeatureContext, make_hasher, tokens_of, vectorize
-from classifier.message import extract
+from classifier.features import FeatureContext, Row, row_of, to_matrix
 
 SPAM_THRESHOLD = 0.5  # the model's own opinion; quarantine uses a higher, configured one
 MIN_PER_CLASS = 10  # examples of each class before scores are trusted to quarantine
@@ -40,7 +39,6 @@ class SpamModel:
 
     def __init__(self, estimator: Any, counts: dict[str, int], version: int) -> None:
         self._estimator = estimator
-        self._hasher = make_hasher()
         self.counts = counts
         self.version = version
 
@@ -68,14 +66,24 @@ class SpamModel:
 
     def features(self, raws: Iterable[bytes], context: FeatureContext | None = None) -> Any:
         """The feature matrix of ``raws``: parse, extract, hash (a CSR matrix)."""
-        return vectorize(self._hasher, [tokens_of(extract(raw), context) for raw in raws])
+        return to_matrix([row_of(raw, context) for raw in raws])
 
     def score(self, raw: bytes, context: FeatureContext | None = None) -> Score:
         """Score one raw message; never raises on malformed mail."""
-        blocks = tokens_of(extract(raw), context)
-        row = vectorize(self._hasher, [blocks])
-        probability = float(self.probabilities(row)[0])
-        return Score(probability, _label(probability), self._top_features(row, blocks.all()))
+        return self.score_row(row_of(raw, context))
+
+    def score_row(self, row: Row) -> Score:
+        """Score hashed features; a dot product, no estimator API on the hot path."""
+        import numpy as np
+
+        if not self.fitted:
+            return Score(0.5, "ham", [])
+        contributions = self._estimator.coef_[0][row.columns] * row.values
+        margin = float(contributions.sum() + self._estimator.intercept_[0])
+        probability = float(1.0 / (1.0 + np.exp(-np.clip(margin, -500.0, 500.0))))
+        order = np.argsort(-np.abs(contributions))[:_TOP]
+        top = [(row.names[i], round(float(contributions[i]), 4)) for i in order]
+        return Score(probability, _label(probability), top)
 
     def probabilities(self, matrix: Any) -> Any:
         """Spam probabilities of the rows of a feature matrix (0.5 before any learning)."""
@@ -83,7 +91,8 @@ class SpamModel:
 
         if not self.fitted:
             return np.full(matrix.shape[0], 0.5)
-        return self._estimator.predict_proba(matrix)[:, 1]
+        margin = matrix @ self._estimator.coef_[0] + self._estimator.intercept_[0]
+        return 1.0 / (1.0 + np.exp(-np.clip(margin, -500.0, 500.0)))
 
     def learn(self, raw: bytes, is_spam: bool, context: FeatureContext | None = None) -> None:
         """Learn one message at once, e.g. an agent's correction."""
@@ -164,20 +173,6 @@ class SpamModel:
         from classifier import persist
 
         return persist.loads(data)
-
-    def _top_features(self, row: Any, tokens: list[str]) -> list[tuple[str, float]]:
-        """The features with the largest contribution to this score, signed (+ = spam)."""
-        if not self.fitted or not tokens:
-            return []
-        import numpy as np
-
-        unique = list(dict.fromkeys(tokens))
-        columns = self._hasher.transform([t] for t in unique).indices
-        coef = self._estimator.coef_[0]
-        values = np.asarray(row[0, columns].todense()).ravel()
-        contributions = coef[columns] * values
-        order = np.argsort(-np.abs(contributions))[:_TOP]
-        return [(unique[i], round(float(contributions[i]), 4)) for i in order]
 
 
 def _label(probability: float) -> Literal["spam", "ham"]:
