@@ -107,6 +107,10 @@ class MailboxPoller:
             self._persist_status()
 
     def _failed(self, exc: Exception, stop: threading.Event) -> None:
+        if stop.is_set():
+            # Shutting down: a connection cut by the shutdown itself is no fault.
+            log.debug("imap %s: stopped with %s", self.name, _describe(exc))
+            return
         delay = self._delay
         self._delay = min(self._delay * 2, self.backoff_max)
         message = _describe(exc)
