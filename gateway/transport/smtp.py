@@ -4,7 +4,8 @@ Classification:
 - connection refused, timeouts, dropped connections, TLS and AUTH failures -> temporary:
   they concern the relay or our own settings, which an admin can fix before the retry
   window closes, so no mail is given up because of them;
-- a 4xx reply -> temporary; a 5xx reply to MAIL FROM or DATA -> permanent;
+- a 4xx reply -> temporary; a 5xx reply to MAIL FROM or DATA -> permanent, except the
+  530/534/535/538 of a relay that wants AUTH or TLS we did not configure (temporary);
 - per recipient: refused ones are listed in `failed_recipients` with their reply. When
   some recipients are accepted the mail is sent to those; the caller retries the 4xx
   refusals (the outbox narrows the row to them) and records the 5xx ones. When none are
@@ -24,10 +25,22 @@ def reply_text(code: int, message: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}".strip()
 
 
+def _code_of(reply: str) -> int:
+    head = reply[:3]
+    return int(head) if head.isdigit() else 0
+
+
+# "Authentication required/failed", "encryption required": our settings are wrong, not the
+# mail; retrying gives the admin time to fix them instead of failing every queued mail.
+_SETTINGS_CODES = frozenset({530, 534, 535, 538})
+
+
 def _outcome(code: int) -> Outcome:
     if 200 <= code < 400:
         return "sent"
-    return "permanent" if 500 <= code < 600 else "temporary"
+    if 500 <= code < 600 and code not in _SETTINGS_CODES:
+        return "permanent"
+    return "temporary"
 
 
 class SmtpTransport:
@@ -114,7 +127,7 @@ class SmtpTransport:
                 refused[rcpt] = reply_text(code, message)
         if not accepted:
             conn.rset()
-            temporary = any(not r.startswith("5") for r in refused.values())
+            temporary = any(_outcome(_code_of(r)) == "temporary" for r in refused.values())
             summary = "; ".join(f"{r}: {text}" for r, text in refused.items())
             return SendResult("temporary" if temporary else "permanent", summary, refused)
         data_reply: bytes | str

@@ -1,0 +1,78 @@
+"""Templates: both locales, fallback, escaping, and loud errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from gateway.render import Renderer, default_templates_dir
+
+EVENTS = ("confirmation", "agent_new_ticket", "agent_requester_reply", "answer")
+
+
+def context() -> dict[str, Any]:
+    return {
+        "helpdesk": {"name": "IT Support", "address": "support@example.com"},
+        "ticket": {
+            "id": 12, "tag": "HD-12", "subject": "Printer <b>broken</b>", "status": "new",
+            "criticality": "high", "category": "Printers",
+            "created_at": dt.datetime(2026, 11, 22, 10, 15, tzinfo=dt.UTC),
+            "requester_name": "Иван Петров", "requester_email": "ivan@example.com",
+            "assignee_name": "",
+        },
+        "message": {
+            "subject": "Printer <b>broken</b>", "body": "Line 1 & <script>\nLine 2",
+            "author_name": "Иван Петров", "author_email": "ivan@example.com",
+            "attachments": [{"filename": "photo.jpg", "content_type": "image/jpeg",
+                             "size": 1_300_000}],
+        },
+        "agent": {"name": "Alice", "email": "alice@example.com"},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("locale", ["ru", "en"])
+@pytest.mark.parametrize("event", EVENTS)
+def test_every_event_renders(event: str, locale: str) -> None:
+    out = Renderer(default_templates_dir(), "ru").render(event, locale, **context())
+    assert out.subject == "[HD-12] Printer <b>broken</b>"
+    assert "Line 1 & <script>" in out.text
+    assert "Line 1 &amp; &lt;script&gt;" in out.html and "<script>" not in out.html
+    assert "photo.jpg" in out.text and "photo.jpg" in out.html
+    assert "\n-- \n" in out.text
+    word = "Вложения" if locale == "ru" else "Attachments"
+    assert word in out.text
+
+
+def test_agent_mail_has_the_facts() -> None:
+    ru = Renderer(default_templates_dir(), "ru").render("agent_new_ticket", "ru", **context())
+    assert "высокая" in ru.text and "22 ноября 2026, 10:15" in ru.text and "1,2 МБ" in ru.text
+    en = Renderer(default_templates_dir(), "ru").render("agent_new_ticket", "en", **context())
+    assert "22 November 2026" in en.text and "1.2 MB" in en.text
+    assert "Иван Петров &lt;ivan@example.com&gt;" in en.html
+
+
+def test_locale_fallback(tmp_path: Path) -> None:
+    for loc, word in (("ru", "привет"), ("en", "hello")):
+        (tmp_path / loc).mkdir()
+        for part in ("subject", "txt", "html"):
+            (tmp_path / loc / f"hi.{part}.j2").write_text(word, encoding="utf-8")
+    (tmp_path / "en" / "only_en.subject.j2").write_text("en subject")
+    (tmp_path / "en" / "only_en.txt.j2").write_text("en text")
+    (tmp_path / "en" / "only_en.html.j2").write_text("<p>en</p>")
+    assert Renderer(tmp_path, "ru").render("hi", "de_DE", **{}).text == "привет\n"
+    assert Renderer(tmp_path, "ru").render("hi", "EN-us").subject == "hello"
+    assert Renderer(tmp_path, "ru").render("hi", None).subject == "привет"
+    assert Renderer(tmp_path, "ru").render("only_en", "ru").subject == "en subject"
+    with pytest.raises(jinja2.TemplateNotFound):
+        Renderer(tmp_path, "ru").render("missing", "ru")
+
+
+def test_undefined_variables_are_loud() -> None:
+    ctx = context()
+    del ctx["message"]
+    with pytest.raises(jinja2.UndefinedError):
+        Renderer(default_templates_dir(), "ru").render("confirmation", "ru", **ctx)
