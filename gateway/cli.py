@@ -46,6 +46,8 @@ def setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # aiosmtpd logs every SMTP command at INFO; keep its warnings and errors only.
+    logging.getLogger("mail.log").setLevel(max(logging.WARNING, logging.root.level))
 
 
 @click.group(cls=HelpdeskGroup)

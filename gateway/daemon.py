@@ -15,7 +15,8 @@ import threading
 from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from gateway import outbox
 from gateway.config import Config
@@ -23,7 +24,7 @@ from gateway.db import Database, schema_state, upgrade
 from gateway.errors import HelpdeskError
 from gateway.intake.group_commit import GroupCommitWriter
 from gateway.intake.smtp import IntakeHandler, SmtpIntake
-from gateway.model import Inbound, Outbox
+from gateway.model import Inbound, Outbox, utcnow
 from gateway.runner import Runner
 from gateway.services import Services
 from gateway.transport import Transport, make_transport
@@ -65,7 +66,26 @@ def prepare_database(cfg: Config) -> Database:
         raise HelpdeskError("the database schema is outdated: run `helpdesk db upgrade` first")
     with db.write() as session:
         sync_agents(session, cfg)
+        if db.sqlite:
+            _release_outbox_leases(session)
     return db
+
+
+def _release_outbox_leases(session: Session) -> None:
+    """Crash recovery: mail claimed by a sender that died is due again now.
+
+    Only on SQLite, where this is the only daemon; with a shared PostgreSQL database the
+    leases of other live daemons must stand and run out by themselves. A row never
+    attempted has a future due time only because of a lease.
+    """
+    now = utcnow()
+    released = session.execute(
+        update(Outbox)
+        .where(Outbox.state == "queued", Outbox.attempts == 0, Outbox.next_attempt_at > now)
+        .values(next_attempt_at=now)
+    )
+    if released.rowcount:
+        log.info("recovered %d outgoing mail(s) claimed before a crash", released.rowcount)
 
 
 def _thread(

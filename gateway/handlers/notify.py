@@ -100,7 +100,10 @@ def run(ctx: Context) -> None:
                 event="answer",
                 recipient=ticket.requester,
                 cc=tickets.participants(ctx.session, ticket),
-                context=_message_context(message, sender),
+                context={
+                    **_message_context(message, sender),
+                    "agent": {"name": sender.name, "email": sender.email},
+                },
                 automatic=False,
                 attachments=_files(ctx, message, include_inline=False),
             ),

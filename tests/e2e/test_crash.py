@@ -20,8 +20,9 @@ from tests.harness import Daemon, mail, wait_until
 TOTAL = 300
 
 
-def _sender(daemon: Daemon, raws: list[bytes], acked: set[int], failed: set[int],
-            start: int, step: int) -> None:
+def _sender(
+    daemon: Daemon, raws: list[bytes], acked: set[int], failed: set[int], start: int, step: int
+) -> None:
     client: smtplib.SMTP | None = None
     for i in range(start, len(raws), step):
         try:
@@ -43,8 +44,9 @@ def test_sigkill_mid_burst_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     daemon = Daemon(tmp_path).start()
     try:
         raws = [
-            mail(f"crash {i:03d}", f"письмо номер {i}", sender=f"user{i}@corp.example.org")
-            .as_bytes()
+            mail(
+                f"crash {i:03d}", f"письмо номер {i}", sender=f"user{i}@corp.example.org"
+            ).as_bytes()
             for i in range(TOTAL)
         ]
         acked: set[int] = set()
@@ -71,8 +73,9 @@ def test_sigkill_mid_burst_loses_and_duplicates_nothing(tmp_path: Path) -> None:
             subjects = Counter(s.scalars(select(Ticket.subject)))
         assert all(subjects[f"crash {i:03d}"] == 1 for i in acked_at_kill)
         assert sum(subjects.values()) == TOTAL and len(subjects) == TOTAL
-        confirmations = Counter(str(m["To"]) for m in daemon.outgoing()
-                                if "corp.example.org" in str(m["To"]))
+        confirmations = Counter(
+            str(m["To"]) for m in daemon.outgoing() if "corp.example.org" in str(m["To"])
+        )
         assert len(confirmations) == TOTAL
         assert max(confirmations.values()) == 1
         agent_notices = Counter(str(m["Subject"]) for m in daemon.outgoing_to("bob@example.com"))
