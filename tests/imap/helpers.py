@@ -20,9 +20,9 @@ from gateway.model import Inbound
 
 # `tests` is not a package; the Dovecot helper is shared with bench/, so import it by path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.dovecot import Dovecot
+from tests.dovecot import Dovecot, free_port
 
-__all__ = ["Dovecot"]
+__all__ = ["Dovecot", "free_port"]
 
 
 def make_box(server: Dovecot, user: str, **overrides: Any) -> ImapSection:
