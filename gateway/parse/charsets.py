@@ -115,6 +115,9 @@ def _russian_score(text: str) -> float:
         freq = _RU_FREQ.get(ch.lower())
         if freq is not None:
             score += freq + (2.0 if ch.islower() else 0.0)
+        elif "\u2500" <= ch <= "\u25ff":
+            # koi8-r puts box-drawing characters where cp1251 has ё, № and quotes.
+            score -= 5.0
     return score
 
 
@@ -124,6 +127,34 @@ def _cyrillic_codec(data: bytes) -> str:
     cp1251 = _russian_score(sample.decode("cp1251", "replace"))
     koi8 = _russian_score(sample.decode("koi8_r", "replace"))
     return "cp1251" if cp1251 >= koi8 else "koi8_r"
+
+
+_HIGH = bytes(range(0x80, 0x100))
+_LETTER_HIGH = bytes(range(0xC0, 0x100))
+_ASCII_NOT_SPACE = bytes(range(0x20)) + bytes(range(0x21, 0x80))
+_SAMPLE = 65536
+
+
+def guess_message_charset(data: bytes) -> str | None:
+    """A charset for a whole message's undeclared 8-bit bytes, when they are Cyrillic.
+
+    Short headers alone are too little to tell cp1251 from koi8-r; the whole message
+    (subject, names and body together) usually is enough.
+    """
+    sample = data[:_SAMPLE]
+    if sample.isascii():
+        return None
+    try:
+        sample.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    high_letters = len(sample) - len(sample.translate(None, _LETTER_HIGH))
+    high = len(sample) - len(sample.translate(None, _HIGH))
+    # Only the high bytes are Cyrillic text; the ASCII letters are headers and markup.
+    if high_letters < 4 or high_letters < 0.6 * high:
+        return None
+    return _cyrillic_codec(sample.translate(None, _ASCII_NOT_SPACE))
 
 
 def _try(data: bytes, codec: str) -> str | None:

@@ -19,6 +19,7 @@ _MSGID = re.compile(r"<([^<>\s]+)>")
 _ANGLE = re.compile(r"<([^<>]*)>")
 _COMMENT = re.compile(r"\(([^()]*)\)")
 _GROUP = re.compile(r"^[^\"<>@,]*:(?!//)|;\s*$")
+_LOCAL_ONLY = frozenset({"mailer-daemon", "postmaster", "root", "daemon", "nobody"})
 _WS = re.compile(rb"^[ \t\r\n]*$")
 
 
@@ -133,8 +134,8 @@ def _mailbox(item: str, hint: str | None) -> Address:
     item = _GROUP.sub("", item).strip()
     angles = list(_ANGLE.finditer(item))
     with_at = [m for m in angles if "@" in m.group(1)]
-    angle = (with_at or angles or [None])[-1]
-    if angle is not None:
+    if angles:
+        angle = (with_at or angles)[-1]
         addr = angle.group(1)
         name = (item[: angle.start()] + " " + item[angle.end() :]).strip()
     else:
@@ -143,8 +144,15 @@ def _mailbox(item: str, hint: str | None) -> Address:
         rest = _COMMENT.sub(" ", item).strip()
         words = rest.split()
         at = [w for w in words if "@" in w]
-        addr = at[-1] if at else rest
-        if at and len(words) > 1:
+        addr = at[-1] if at else ""
+        if not at and len(words) == 1 and (comment or words[0].lower() in _LOCAL_ONLY):
+            # "MAILER-DAEMON (Mail Delivery System)": a domain-less address; bounce
+            # detection depends on seeing it as the address.
+            addr = words[0]
+        elif not at:
+            # "From: Whomever": a bare word is a name, not an address.
+            name = name or rest
+        elif len(words) > 1:
             # "Test test@example.com": the word with "@" is the address, the rest a name.
             name = name or " ".join(w for w in words if w != addr)
     name = name.strip()

@@ -8,7 +8,7 @@ from email.errors import MessageDefect
 from email.message import Message
 from email.parser import BytesParser
 
-from gateway.parse.charsets import decode_text
+from gateway.parse.charsets import decode_text, guess_message_charset
 from gateway.parse.fallback import parse_with_mailparser
 from gateway.parse.filenames import safe_filename
 from gateway.parse.headers import (
@@ -54,7 +54,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
 def _parse_stdlib(data: bytes) -> ParsedMessage:
     data, repaired = _repair_head(data)
     msg = _PARSER.parsebytes(data)
-    hint = first_charset(msg)
+    hint = first_charset(msg) or guess_message_charset(data)
     walk = walk_message(msg, hint)
     result = ParsedMessage(problems=repaired + _defects(msg))
     _fill_headers(result, msg, hint)

@@ -31,6 +31,7 @@ _ATTRIBUTION = re.compile(
 _ATTRIBUTION_START = re.compile(
     r"^\W{0,3}(?:on|am|le|el|il|op|em|w dniu|dnia|den|\d|\w{2,4}\.?,)\b", _I
 )
+_ATTRIBUTION_END = re.compile(r"(?:[:：]|wrote|writes|said|sent|写道|寫道|メッセージ)\s*$", _I)
 # Yandex, mail.ru and localised Gmail: a date and "<address>:" closing the line.
 _DATED_ADDRESS = re.compile(rf"^.{{0,200}}\d.{{0,200}}<?{_EMAIL}>?\s*(?:\)\s*)?:\s*$")
 _SEPARATOR = re.compile(
@@ -85,6 +86,8 @@ def _attribution_at(lines: list[str], i: int) -> bool:
         joined = " ".join(s.strip() for s in lines[i : i + span])
         if len(joined) > 400:
             break
+        if not _ATTRIBUTION_END.search(joined[-16:]):
+            continue  # cheap test first: every attribution ends in ":" or "wrote"
         if _ATTRIBUTION.match(joined) or _DATED_ADDRESS.match(joined):
             return True
     return False
