@@ -13,9 +13,10 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway import outbox
@@ -79,7 +80,7 @@ def _release_outbox_leases(session: Session) -> None:
     attempted has a future due time only because of a lease.
     """
     now = utcnow()
-    released = session.execute(
+    released: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Outbox)
         .where(Outbox.state == "queued", Outbox.attempts == 0, Outbox.next_attempt_at > now)
         .values(next_attempt_at=now)

@@ -203,7 +203,7 @@ def text_of(msg: Message) -> str:
     assert isinstance(msg, EmailMessage)
     part = msg.get_body(preferencelist=("plain",))
     assert part is not None
-    content: str = part.get_content()  # type: ignore[attr-defined]
+    content: str = part.get_content()
     return content
 
 

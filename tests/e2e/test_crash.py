@@ -7,6 +7,7 @@ is sent twice.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import threading
 from collections import Counter
@@ -34,10 +35,8 @@ def _sender(
             failed.add(i)
             client = None
     if client is not None:
-        try:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
             client.quit()
-        except (OSError, smtplib.SMTPException):
-            pass
 
 
 def test_sigkill_mid_burst_loses_and_duplicates_nothing(tmp_path: Path) -> None:

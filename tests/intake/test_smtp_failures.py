@@ -106,7 +106,7 @@ def test_handler_fault_answers_451(server: Server, monkeypatch: pytest.MonkeyPat
         raise RuntimeError("boom")
 
     monkeypatch.setattr(server.writer, "submit", broken)
-    code, text = server.send(mail("x", "y").as_bytes())
+    code, _text = server.send(mail("x", "y").as_bytes())
     assert code == 451
     assert server.stored() == 0
 
