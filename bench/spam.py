@@ -19,7 +19,7 @@ import time  # noqa: E402
 import zlib  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -34,7 +34,7 @@ from classifier.message import extract, parse  # noqa: E402
 
 HAM = ("easy-ham-1", "easy-ham-2", "hard-ham-1")
 SPAM = ("spam-1", "spam-2")
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -65,7 +65,7 @@ def date_of(raw: bytes) -> datetime:
         value = email.utils.parsedate_to_datetime(str(parse(raw).get("Date")))
     except (TypeError, ValueError, IndexError):
         return EPOCH  # undated mail goes first, as if it had waited in a queue
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def rates(pred: Any, labels: Any) -> str:

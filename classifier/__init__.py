@@ -12,7 +12,6 @@ from classifier.features import FeatureContext
 from classifier.model import MIN_PER_CLASS, SPAM_THRESHOLD, Score, SpamModel
 from classifier.sources import SourceNotFoundError, iter_messages
 
-
 __all__ = [
     "MIN_PER_CLASS",
     "SPAM_THRESHOLD",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ FEATURES_VERSION = 1  # bump when features change: old models then refuse to loa
 
 _WORD = re.compile(r"[^\W_]{2,40}|[$€£¥₽!]")
 _MAX_WORDS = 1500  # words of body text featurized; enough to judge, bounded cost
-_TWO_LEVEL_SUFFIXES = frozenset("co com net org gov edu ac ne or".split())
+_TWO_LEVEL_SUFFIXES = frozenset(["co", "com", "net", "org", "gov", "edu", "ac", "ne", "or"])
 
 
 @dataclass
@@ -107,9 +108,9 @@ def tokens_of(ex: Extracted, context: FeatureContext | None = None) -> Blocks:
     subject = words(ex.subject)
     body = words(ex.text)[:_MAX_WORDS]
     subj = ["s:" + w for w in subject]
-    subj += ["s2:" + a + " " + b for a, b in zip(subject, subject[1:], strict=False)]
+    subj += ["s2:" + a + " " + b for a, b in itertools.pairwise(subject)]
     text = ["b:" + w for w in body]
-    text += ["b2:" + a + " " + b for a, b in zip(body, body[1:], strict=False)]
+    text += ["b2:" + a + " " + b for a, b in itertools.pairwise(body)]
     meta = _url_tokens(ex.urls, ex.sender_domain) + ex.tokens
     if ex.subject and sum(c.isupper() for c in ex.subject) > 0.5 * len(ex.subject):
         meta.append("s:shouting")

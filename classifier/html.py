@@ -15,10 +15,35 @@ _HIDDEN_STYLE = re.compile(
 _WHITE = re.compile(r"^#?(fff|ffffff|white)$", re.I)
 # Tags whose presence (not content) is the signal; layout tags like <p> say nothing.
 _SIGNAL_TAGS = frozenset(
-    "font img table form input iframe object embed map area center marquee blink base "
-    "script style a b i u h1 h2 h3".split()
+    [
+        "font",
+        "img",
+        "table",
+        "form",
+        "input",
+        "iframe",
+        "object",
+        "embed",
+        "map",
+        "area",
+        "center",
+        "marquee",
+        "blink",
+        "base",
+        "script",
+        "style",
+        "a",
+        "b",
+        "i",
+        "u",
+        "h1",
+        "h2",
+        "h3",
+    ]
 )
-_SIGNAL_ATTRS = frozenset("color bgcolor size face style width height src href action".split())
+_SIGNAL_ATTRS = frozenset(
+    ["color", "bgcolor", "size", "face", "style", "width", "height", "src", "href", "action"]
+)
 _MAX_HTML = 200_000
 
 

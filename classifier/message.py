@@ -82,7 +82,7 @@ def parse(raw: bytes) -> email.message.Message:
     training corpus): learning them would learn that filter, not the mail.
     """
     msg = email.message_from_bytes(raw)
-    for name in {k for k in msg.keys() if _FILTER_HEADERS.match(k)}:
+    for name in {k for k in msg if _FILTER_HEADERS.match(k)}:
         del msg[name]
     return msg
 

@@ -67,7 +67,7 @@ def _iter_file(path: Path) -> Iterator[bytes]:
         return
     box = mailbox.mbox(path, create=False)
     try:
-        for key in box.keys():
+        for key in box.iterkeys():
             yield box.get_bytes(key)
     finally:
         box.close()
