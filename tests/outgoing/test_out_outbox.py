@@ -133,3 +133,17 @@ def test_due_order_and_limit(db: Database, tmp_path: Path) -> None:
         rows = outbox.list_rows(session, state="sent")
         assert [r.id for r in rows] == ids[::-1]
         assert outbox.list_rows(session, state="failed") == []
+
+
+def test_requeue_a_failed_row(db: Database, smtp_server: Callable[..., Server]) -> None:
+    server = smtp_server()
+    row_id = queue(db, ["perm@example.com"])
+    outbox.send_due(db, SmtpTransport(server.host, server.port, timeout=5), CFG)
+    with db.write() as session:
+        row = outbox.requeue(session, row_id)
+        assert row is not None and row.state == "queued"
+        assert outbox.requeue(session, 999) is None
+    with db.write() as session:
+        session.execute(update(Outbox).values(rcpt_to=["ok@example.com"]))
+    assert outbox.send_due(db, SmtpTransport(server.host, server.port, timeout=5), CFG) == 1
+    assert get(db, row_id).state == "sent" and len(server.sink.received) == 1
