@@ -188,6 +188,7 @@ class MailboxPoller:
             batch = batch[:1]
         broken: Exception | None = None
         try:
+            batch = folder.within_budget(batch)
             fetched = folder.fetch(batch)
         except (OSError, IMAPClient.AbortError) as exc:
             broken = exc

@@ -9,7 +9,7 @@ import ssl
 import subprocess
 from pathlib import Path
 
-from imapclient import IMAPClient
+from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 
 from gateway.config import ImapSection
@@ -20,6 +20,8 @@ log = logging.getLogger("gateway.intake.imap")
 # Socket timeout for every command outside IDLE; a FETCH of a 25 MB message on a slow
 # link still fits, a silently dead connection does not hang the poller for long.
 COMMAND_TIMEOUT = 60.0
+# Connecting is not interruptible by the stop event: keep it short so shutdown is prompt.
+CONNECT_TIMEOUT = 15.0
 TOKEN_COMMAND_TIMEOUT = 30.0
 
 
@@ -65,6 +67,16 @@ class TokenSource:
         return token
 
 
+def make_ssl_context(ca_file: str = "", verify: bool = True) -> ssl.SSLContext:
+    """The TLS context for a mailbox: system CAs, or `ca_file`; `verify=False` trusts any
+    certificate (a self-signed test server), which only an explicit setting may ask for."""
+    context = ssl.create_default_context(cafile=ca_file or None)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def open_client(
     box: ImapSection, name: str, ssl_context: ssl.SSLContext | None = None
 ) -> IMAPClient:
@@ -76,7 +88,7 @@ def open_client(
             port=box.port,
             ssl=box.ssl,
             ssl_context=context if box.ssl else None,
-            timeout=COMMAND_TIMEOUT,
+            timeout=SocketTimeout(connect=CONNECT_TIMEOUT, read=COMMAND_TIMEOUT),
         )
     except (OSError, IMAPClient.Error) as exc:
         raise MailboxUnavailable(name, f"cannot connect to {box.host}:{box.port}: {exc}") from exc

@@ -22,6 +22,9 @@ IDLE_RENEW_SECONDS = 600.0
 TICK_SECONDS = 0.5
 # Without IDLE the connection is kept alive with NOOP at least this often.
 NOOP_SECONDS = 240.0
+# A batch is cut so that its bodies stay within this many bytes in memory (a backlog of
+# 25 MB attachments would otherwise take gigabytes); a batch has at least one message.
+MAX_BATCH_BYTES = 32 * 1024 * 1024
 
 
 @dataclass
@@ -85,6 +88,24 @@ class Folder:
     @property
     def can_move_away(self) -> bool:
         return bool(self.can_move or self.can_uid_expunge)
+
+    def within_budget(self, uids: Sequence[int]) -> list[int]:
+        """The longest prefix of `uids` whose messages fit MAX_BATCH_BYTES together."""
+        if len(uids) <= 1:
+            return list(uids)
+        try:
+            sizes = self.client.fetch(list(uids), [b"RFC822.SIZE"])
+        except IMAPClient.AbortError:
+            raise
+        except IMAPClient.Error:
+            return list(uids[:1])  # let the FETCH of the body say what is wrong
+        total, prefix = 0, list[int]()
+        for uid in uids:
+            total += int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+            if prefix and total > MAX_BATCH_BYTES:
+                break
+            prefix.append(uid)
+        return prefix
 
     def fetch(self, uids: Sequence[int]) -> Fetched:
         """BODY.PEEK[] of `uids` (PEEK: the \\Seen flag is ours to set, after the commit)."""

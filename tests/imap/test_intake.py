@@ -206,3 +206,19 @@ def test_uidvalidity_change_restarts_without_duplicates(
         "category": "printers",
     }
     assert folder_uids(dovecot, user, "Support") == []
+
+
+def test_batches_are_cut_by_size(
+    dovecot: Dovecot, user: str, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large messages are fetched a few at a time, so a backlog of attachments fits memory."""
+    from gateway.intake import imap_folder
+
+    raws = [message(n, body="x" * 600) for n in range(6)]
+    append(dovecot, user, raws)
+    monkeypatch.setattr(imap_folder, "MAX_BATCH_BYTES", 2 * len(raws[0]) + 10)
+    with run_poller(make_box(dovecot, user), db) as running:
+        wait_until(lambda: len(spooled(db)) == 6)
+        running.wait_state("idle")
+        assert running.wakeups == 3  # two messages per committed batch
+    assert [r.raw for r in spooled(db)] == raws
