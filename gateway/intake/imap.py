@@ -102,9 +102,12 @@ class MailboxPoller:
                 except Exception as exc:  # a poller thread must never die
                     self._failed(exc, stop)
         finally:
+            # A standby poller must not overwrite the record of the daemon that polls.
+            active = self._lock.owned
             self._lock.release()
             self._status.state = "stopped"
-            self._persist_status()
+            if active:
+                self._persist_status()
 
     def _failed(self, exc: Exception, stop: threading.Event) -> None:
         if stop.is_set():

@@ -23,6 +23,7 @@ COLUMNS = (
     "last_error_at",
     "stored",
     "skipped",
+    "updated_at",
 )
 
 

@@ -5,6 +5,7 @@ On SQLite there is one daemon by contract, so the lock is always held.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 
@@ -53,6 +54,11 @@ class MailboxLock:
         conn.close()
         return False
 
+    @property
+    def owned(self) -> bool:
+        """Whether this process took the lock (without asking the server again)."""
+        return self.db.sqlite or self._conn is not None
+
     def held(self) -> bool:
         """Whether the lock is still ours (its connection may have died with the server)."""
         return self.db.sqlite or (self._conn is not None and self._alive())
@@ -75,5 +81,6 @@ class MailboxLock:
         except SQLAlchemyError:
             pass  # the connection is gone, and the lock with it
         finally:
-            self._conn.close()
+            with contextlib.suppress(SQLAlchemyError):
+                self._conn.close()
             self._conn = None
