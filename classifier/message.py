@@ -117,6 +117,11 @@ def _header_tokens(msg: email.message.Message, out: Extracted) -> None:
         [decode_header(v) for k in ("To", "Cc") for v in msg.get_all(k, [])]
     )
     tokens.append("hdr:rcpts=" + _bucket(len(recipients), (0, 1, 2, 5, 20)))
+    to = decode_header(msg.get("To")).lower()
+    if not to.strip() or "undisclosed" in to:
+        tokens.append("hdr:to_hidden")  # bulk mail sent by Bcc
+    elif sender and sender.lower() in to:
+        tokens.append("hdr:to_is_from")
     tokens.append("hdr:hops=" + _bucket(len(msg.get_all("Received", [])), (0, 1, 2, 4, 7)))
     if msg.get("List-Unsubscribe"):
         tokens.append("hdr:list_unsubscribe")
@@ -171,6 +176,9 @@ def _body(msg: email.message.Message, out: Extracted) -> None:
             continue
         body = decode_bytes(payload[: _MAX_TEXT * 4], charset if isinstance(charset, str) else None)
         kinds.add(ctype)
+        cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if cte == "base64":
+            out.tokens.append("body:base64_text")  # hides text from naive filters
         if ctype == "text/plain" and _LOOKS_HTML.search(body[:2000]):
             # HTML sent as text/plain: mail clients would show tags, bulk tools do this.
             out.tokens.append("body:html_in_plain")
