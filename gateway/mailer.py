@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from gateway import compose, outbox, tickets
@@ -33,6 +33,8 @@ class Outgoing:
     cc: list[User] = field(default_factory=list)
     in_reply_to: str | None = None
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+    # The ticket's Message-IDs, oldest first; looked up when not given.
+    references: list[str] | None = None
 
 
 def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
@@ -70,7 +72,8 @@ def auto_reply_allowed(session: Session, services: Services, user: User) -> bool
     return (sent or 0) < services.cfg.loop.max_auto_replies_per_day
 
 
-def _references(session: Session, ticket: Ticket) -> list[str]:
+def references(session: Session, ticket: Ticket) -> list[str]:
+    """The Message-IDs of the ticket's mail, oldest first (for References)."""
     return list(
         session.scalars(
             select(MessageRef.message_id)
@@ -110,7 +113,7 @@ def queue(session: Session, services: Services, ticket: Ticket, mail: Outgoing) 
         html=rendered.html,
         message_id=message_id,
         in_reply_to=mail.in_reply_to,
-        references=_references(session, ticket),
+        references=mail.references if mail.references is not None else references(session, ticket),
         reply_to=reply_address(cfg.helpdesk.address, token),
         auto_submitted="auto-replied" if mail.automatic else None,
         headers={LOOP_HEADER: cfg.helpdesk.address},
@@ -124,15 +127,18 @@ def queue(session: Session, services: Services, ticket: Ticket, mail: Outgoing) 
         rcpt_to=[user.email, *(u.email for u in mail.cc if deliverable(u.email))],
         message=message,
         automatic=mail.automatic,
+        subject=rendered.subject,
     )
-    session.add(
-        MessageRef(
+    # Core inserts: these rows are never read back in this transaction.
+    session.execute(
+        insert(MessageRef).values(
             message_id=message_id.strip("<>"),
             ticket_id=ticket.id,
             outgoing=True,
             recipient_id=user.id,
+            created_at=utcnow(),
         )
     )
     if mail.automatic and not user.is_agent:
-        session.add(AutoReplyLog(address=user.email, at=utcnow()))
+        session.execute(insert(AutoReplyLog).values(address=user.email, at=utcnow()))
     return row

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import Message
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,8 +43,9 @@ def enqueue(
     ticket_id: int | None,
     mail_from: str,
     rcpt_to: list[str],
-    message: EmailMessage,
+    message: Message,
     automatic: bool,
+    subject: str | None = None,
 ) -> Outbox:
     """Add `message` to the outbox in the caller's transaction (never commits)."""
     if not rcpt_to:
@@ -56,7 +58,9 @@ def enqueue(
         mail_from=mail_from,
         rcpt_to=list(rcpt_to),
         message_id=bare_id(str(message.get("Message-ID", ""))),
-        subject=str(message.get("Subject", "")),
+        subject=subject
+        if subject is not None
+        else str(make_header(decode_header(str(message.get("Subject", ""))))),
         raw=to_bytes(message),
         automatic=automatic,
         state="queued",

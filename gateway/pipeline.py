@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from gateway.model import Inbound, Message, Ticket, User
 
 if TYPE_CHECKING:
-    from gateway.parse import ParsedMessage
+    from gateway.parse import ParsedAttachment, ParsedMessage
     from gateway.services import Services
 
 
@@ -33,6 +33,8 @@ class Context:
     # The user a signed reply token was made for, when the mail came through one.
     token_user_id: int | None = None
     message: Message | None = None
+    # The attachments stored with the message (what notices and answers carry on).
+    attachments: list[ParsedAttachment] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)
 
     def note(self, line: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,10 +40,14 @@ def add_event(
     actor: str = "system",
     old: str | None = None,
     new: str | None = None,
-) -> Event:
-    event = Event(ticket_id=ticket.id, actor=actor, kind=kind, old=old, new=new, at=utcnow())
-    session.add(event)
-    return event
+) -> None:
+    # A Core insert: history rows are written, never read back in the same transaction,
+    # and skipping the ORM's bookkeeping matters at a few events per message.
+    session.execute(
+        insert(Event).values(
+            ticket_id=ticket.id, actor=actor, kind=kind, old=old, new=new, at=utcnow()
+        )
+    )
 
 
 def create_ticket(

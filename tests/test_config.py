@@ -40,8 +40,10 @@ def _present(data: object, prefix: str = "") -> set[str]:
             keys |= _present(item, prefix)
     elif isinstance(data, dict):
         for key, value in data.items():
-            if isinstance(value, dict | list) and value and isinstance(
-                value if isinstance(value, dict) else value[0], dict
+            if (
+                isinstance(value, dict | list)
+                and value
+                and isinstance(value if isinstance(value, dict) else value[0], dict)
             ):
                 keys |= _present(value, f"{prefix}{key}.")
             else:
@@ -64,12 +66,14 @@ def test_repository_default_is_valid() -> None:
 
 def test_unknown_keys_and_bad_values_are_named() -> None:
     with pytest.raises(ConfigError) as err:
-        config_mod.from_dict({
-            "helpdesk": {"adress": "x", "locale": "de"},
-            "smtp": {"max_message_size": "big"},
-            "imap": [{"host": "h", "bogus": 1}],
-            "surprise": {},
-        })
+        config_mod.from_dict(
+            {
+                "helpdesk": {"adress": "x", "locale": "de"},
+                "smtp": {"max_message_size": "big"},
+                "imap": [{"host": "h", "bogus": 1}],
+                "surprise": {},
+            }
+        )
     problems = "\n".join(err.value.problems)
     assert "[helpdesk]: unknown key 'adress'" in problems
     assert "[smtp] max_message_size: expected int" in problems

@@ -12,28 +12,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from gateway import mailer, tickets
 from gateway.mailer import Outgoing
-from gateway.model import Blob, Message, User
+from gateway.model import Message, User
 from gateway.pipeline import Context
 
-
-def _files(
-    ctx: Context, message: Message, include_inline: bool = True
-) -> list[tuple[str, str, bytes]]:
-    files = []
-    for att in message.attachments:
-        if att.inline and not include_inline:
-            continue
-        data = ctx.session.scalar(select(Blob.data).where(Blob.sha256 == att.sha256))
-        if data is not None:
-            files.append((att.filename, att.content_type, data))
-    return files
+File = tuple[str, str, bytes]
 
 
-def _message_context(message: Message, sender: User) -> dict[str, Any]:
+def _files(ctx: Context, include_inline: bool = True) -> list[File]:
+    return [
+        (a.filename, a.content_type, a.data)
+        for a in ctx.attachments
+        if include_inline or not a.inline
+    ]
+
+
+def _message_context(ctx: Context, message: Message, sender: User) -> dict[str, Any]:
     return {
         "message": {
             "body": message.body,
@@ -43,18 +38,19 @@ def _message_context(message: Message, sender: User) -> dict[str, Any]:
             "author_name": sender.name,
             "author_email": sender.email,
             "attachments": [
-                {"filename": a.filename, "content_type": a.content_type, "size": a.size}
-                for a in message.attachments
+                {"filename": a.filename, "content_type": a.content_type, "size": len(a.data)}
+                for a in ctx.attachments
             ],
             "automatic": message.kind == "auto",
         }
     }
 
 
-def _notify_agents(ctx: Context, event: str, files: list[tuple[str, str, bytes]]) -> None:
+def _notify_agents(ctx: Context, event: str, refs: list[str]) -> None:
     assert ctx.ticket is not None and ctx.message is not None and ctx.sender is not None
-    context = _message_context(ctx.message, ctx.sender)
+    context = _message_context(ctx, ctx.message, ctx.sender)
     context["automatic_reason"] = ctx.automatic or ""
+    files = _files(ctx)
     for agent in tickets.agents(ctx.session):
         if agent.id == ctx.sender.id:
             continue
@@ -62,19 +58,20 @@ def _notify_agents(ctx: Context, event: str, files: list[tuple[str, str, bytes]]
             ctx.session,
             ctx.services,
             ctx.ticket,
-            Outgoing(event=event, recipient=agent, context=context, attachments=files),
+            Outgoing(
+                event=event, recipient=agent, context=context, attachments=files, references=refs
+            ),
         )
 
 
 def run(ctx: Context) -> None:
     ticket, message, sender = ctx.ticket, ctx.message, ctx.sender
     assert ticket is not None and message is not None and sender is not None
-    ctx.session.refresh(message, attribute_names=["attachments"])
-    files = _files(ctx, message)
+    refs = mailer.references(ctx.session, ticket)
     incoming_id = ctx.mail.message_id or None
     if message.kind == "auto":
         if ctx.new_ticket:
-            _notify_agents(ctx, "agent_new_ticket", files)
+            _notify_agents(ctx, "agent_new_ticket", refs)
         return
     if ctx.new_ticket:
         row = mailer.queue(
@@ -84,13 +81,14 @@ def run(ctx: Context) -> None:
             Outgoing(
                 event="confirmation",
                 recipient=ticket.requester,
-                context=_message_context(message, sender),
+                context=_message_context(ctx, message, sender),
                 in_reply_to=incoming_id,
+                references=refs,
             ),
         )
         if row is None:
             ctx.note("notify: no confirmation sent (undeliverable address or daily limit)")
-        _notify_agents(ctx, "agent_new_ticket", files)
+        _notify_agents(ctx, "agent_new_ticket", refs)
     elif message.kind == "answer":
         mailer.queue(
             ctx.session,
@@ -101,12 +99,13 @@ def run(ctx: Context) -> None:
                 recipient=ticket.requester,
                 cc=tickets.participants(ctx.session, ticket),
                 context={
-                    **_message_context(message, sender),
+                    **_message_context(ctx, message, sender),
                     "agent": {"name": sender.name, "email": sender.email},
                 },
                 automatic=False,
-                attachments=_files(ctx, message, include_inline=False),
+                attachments=_files(ctx, include_inline=False),
+                references=refs,
             ),
         )
     else:
-        _notify_agents(ctx, "agent_requester_reply", files)
+        _notify_agents(ctx, "agent_requester_reply", refs)

@@ -34,9 +34,11 @@ def _new_ticket(ctx: Context, sender: User) -> Ticket:
     )
     if ctx.automatic is None:
         book = ctx.services.addresses
+        seen = {sender.email}
         for addr in mail.cc + mail.to:
-            if not addr.email or book.is_own(addr.email) or addr.email == sender.email:
+            if not addr.email or book.is_own(addr.email) or addr.email in seen:
                 continue
+            seen.add(addr.email)
             user = tickets.get_or_create_user(ctx.session, addr.email, addr.name)
             if user.is_agent:  # agents hear of the ticket anyway
                 continue
@@ -54,7 +56,8 @@ def _kind(ctx: Context, sender: User) -> tuple[str, bool]:
 
 
 def _attachments(ctx: Context, message: Message) -> None:
-    for part in ctx.mail.attachments:
+    ctx.attachments = list(ctx.mail.attachments)
+    for part in ctx.attachments:
         sha = hashlib.sha256(part.data).hexdigest()
         tickets.store_blob(ctx.session, sha, part.data)
         ctx.session.add(
