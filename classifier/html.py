@@ -5,9 +5,15 @@ from __future__ import annotations
 import html
 import re
 
-_DROP_BLOCKS = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)([^>]*)>", re.S)
+# Every pattern stops at the next "<": spam HTML is often unclosed,
+# and a lazy ".*?" or "[^>]*" would rescan to the end at each "<" (quadratic time).
+_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)([^<>]*)>")
+_HIDDEN_SPANS = (
+    ("comment", "<!--", "-->"),
+    ("script", "<script", "</script"),
+    ("style", "<style", "</style"),
+    ("head", "<head", "</head"),
+)
 _ATTR = re.compile(r"([a-zA-Z-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)")
 _HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*[01](px|pt)?\b", re.I
@@ -57,10 +63,13 @@ def html_to_text(markup: str) -> tuple[str, list[str]]:
     """
     markup = markup[:_MAX_HTML]
     tokens: list[str] = []
-    if _COMMENT.search(markup):
+    if "<!--" in markup:
         tokens.append("html:comment")
-    markup = _COMMENT.sub(" ", markup)
-    markup = _DROP_BLOCKS.sub(" ", markup)
+    for name, start, end in _HIDDEN_SPANS:
+        markup, unclosed = _cut(markup, start, end)
+        if unclosed:
+            # Browsers hide the rest of the message: text stuffed there is for filters.
+            tokens.append("html:unclosed_" + name)
     n_img = 0
     for match in _TAG.finditer(markup):
         name = match.group(2).lower()
@@ -81,7 +90,34 @@ def html_to_text(markup: str) -> tuple[str, list[str]]:
                 tokens.append(f"html:{attr}={value.lower()}")
     text = html.unescape(_TAG.sub(" ", markup))
     # Leftover "<" of broken tags and entity leftovers are noise, not words.
-    text = re.sub(r"<[^>]{0,200}>", " ", text)
+    text = re.sub(r"<[^<>]*>", " ", text)
     if n_img and len(text.split()) < 20:
         tokens.append("html:image_only")
     return text, tokens
+
+
+def _cut(markup: str, start: str, end: str) -> tuple[str, bool]:
+    """Remove every ``start``...``end`` span (case-insensitive) in linear time.
+
+    An unclosed span runs to the end, as a browser would treat it; the flag says so.
+    """
+    lower = markup.lower()
+    if start not in lower:
+        return markup, False
+    kept: list[str] = []
+    pos = 0
+    while (begin := lower.find(start, pos)) != -1:
+        after = begin + len(start)
+        if start[-1].isalpha() and after < len(lower) and lower[after].isalnum():
+            kept.append(markup[pos:after])  # <header> is not <head>
+            pos = after
+            continue
+        kept.append(markup[pos:begin])
+        close = lower.find(end, begin + len(start))
+        if close == -1:
+            return "".join(kept), True
+        close = lower.find(">", close)
+        pos = len(markup) if close == -1 else close + 1
+        kept.append(" ")
+    kept.append(markup[pos:])
+    return "".join(kept), False

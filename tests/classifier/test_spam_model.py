@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from email.message import EmailMessage
 
 from classifier import FeatureContext, SpamModel, evaluate
@@ -155,3 +156,12 @@ def test_learn_many_reports_progress_and_evaluate(trained_model: SpamModel) -> N
     metrics = evaluate(trained_model, [HAM_EN, HAM_RU], [SPAM])
     assert (metrics.n_ham, metrics.n_spam) == (2, 1)
     assert metrics.accuracy == 1.0 and metrics.false_positive_rate == 0.0
+
+
+def test_broken_html_is_linear_time(trained_model: SpamModel) -> None:
+    # Unclosed tags and comments once made the tag scan quadratic: minutes per message.
+    body = "<a " * 60_000 + "<!--" + "<style x" * 10_000
+    raw = b"From: a@b.example\r\nSubject: x\r\nContent-Type: text/html\r\n\r\n" + body.encode()
+    start = time.perf_counter()
+    trained_model.score(raw)
+    assert time.perf_counter() - start < 2.0
