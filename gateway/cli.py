@@ -148,14 +148,10 @@ def run(ctx: click.Context) -> None:
 def _register() -> None:
     from gateway.cli_admin import outbox_group, quarantine_group, users_group
     from gateway.cli_tickets import tickets_group
+    from gateway.intake.imap_cli import imap
 
-    for group in (tickets_group, users_group, quarantine_group, outbox_group):
+    for group in (tickets_group, users_group, quarantine_group, outbox_group, imap):
         main.add_command(group)
-    try:
-        from gateway.intake.imap_cli import imap
-    except ImportError:  # pragma: no cover - the IMAP intake is optional at import time
-        return
-    main.add_command(imap)
 
 
 _register()

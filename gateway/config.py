@@ -95,6 +95,9 @@ class ImapSection:
     oauth_token_command: str = ""
     # Messages fetched per FETCH round trip.
     batch_size: int = 50
+    # TLS: a CA bundle for a server with a private CA; verification off only on request.
+    ca_file: str = ""
+    tls_verify: bool = True
 
 
 @dataclass

@@ -103,10 +103,14 @@ def _start_imap(
     if not cfg.imap:
         return []
     from gateway.intake.imap import MailboxPoller
+    from gateway.intake.imap_connect import make_ssl_context
 
     threads = []
     for box in cfg.imap:
-        poller = MailboxPoller(box, db, wake)
+        context = make_ssl_context(
+            str(cfg.path(box.ca_file)) if box.ca_file else "", box.tls_verify
+        )
+        poller = MailboxPoller(box, db, wake, ssl_context=context)
         threads.append(_thread(f"imap-{box.name or box.username}", poller.run, stop))
     return threads
 

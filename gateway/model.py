@@ -80,6 +80,8 @@ class Inbound(Base):
     __table_args__ = (
         Index("ix_inbound_state_id", "state", "id"),
         Index("ix_inbound_dedupe", "dedupe_key"),
+        # IMAP: has this mailbox's content been stored before (after a UIDVALIDITY change)?
+        Index("ix_inbound_source_sha256", "source", "sha256"),
     )
 
 

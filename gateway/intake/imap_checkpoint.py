@@ -84,8 +84,8 @@ def save(session: Session, name: str, checkpoint: Checkpoint) -> None:
 def already_spooled(session: Session, source: str, digests: Iterable[str]) -> set[str]:
     """Which of these SHA-256 digests this source has stored before.
 
-    No index covers (source, sha256) yet; this runs only while re-checking a folder
-    after a UIDVALIDITY change, so the scan is rare.
+    Runs only while re-checking a folder after a UIDVALIDITY change; the
+    (source, sha256) index keeps it cheap on a large spool.
     """
     wanted = sorted(set(digests))
     if not wanted:

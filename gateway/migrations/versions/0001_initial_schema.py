@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 04:42:31.529240
+Create Date: 2026-11-22 05:11:00.760120
 """
 
 from __future__ import annotations
@@ -132,6 +132,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("inbound", schema=None) as batch_op:
         batch_op.create_index("ix_inbound_dedupe", ["dedupe_key"], unique=False)
+        batch_op.create_index("ix_inbound_source_sha256", ["source", "sha256"], unique=False)
         batch_op.create_index("ix_inbound_state_id", ["state", "id"], unique=False)
 
     op.create_table(
@@ -279,6 +280,7 @@ def downgrade() -> None:
     op.drop_table("message_refs")
     with op.batch_alter_table("inbound", schema=None) as batch_op:
         batch_op.drop_index("ix_inbound_state_id")
+        batch_op.drop_index("ix_inbound_source_sha256")
         batch_op.drop_index("ix_inbound_dedupe")
 
     op.drop_table("inbound")
