@@ -33,6 +33,11 @@ class Context:
     # The user a signed reply token was made for, when the mail came through one.
     token_user_id: int | None = None
     message: Message | None = None
+    # Set by the agent-commands stage: the mail's text is a hidden note for agents only;
+    # the mail held only commands and adds no message; nobody is to be told (#spam).
+    hidden_note: bool = False
+    store_message: bool = True
+    quiet: bool = False
     # The attachments stored with the message (what notices and answers carry on).
     attachments: list[ParsedAttachment] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)

@@ -66,7 +66,9 @@ def _notify_agents(ctx: Context, event: str, refs: list[str]) -> None:
 
 def run(ctx: Context) -> None:
     ticket, message, sender = ctx.ticket, ctx.message, ctx.sender
-    assert ticket is not None and message is not None and sender is not None
+    if ctx.quiet or message is None:
+        return
+    assert ticket is not None and sender is not None
     refs = mailer.references(ctx.session, ticket)
     incoming_id = ctx.mail.message_id or None
     if message.kind == "auto":
@@ -89,6 +91,8 @@ def run(ctx: Context) -> None:
         if row is None:
             ctx.note("notify: no confirmation sent (undeliverable address or daily limit)")
         _notify_agents(ctx, "agent_new_ticket", refs)
+    elif message.kind == "note":
+        _notify_agents(ctx, "agent_note", refs)
     elif message.kind == "answer":
         mailer.queue(
             ctx.session,

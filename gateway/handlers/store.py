@@ -50,6 +50,8 @@ def _kind(ctx: Context, sender: User) -> tuple[str, bool]:
     """The message's kind and whether it is hidden from the requester."""
     if ctx.automatic is not None:
         return "auto", True
+    if ctx.hidden_note:
+        return "note", True
     if sender.is_agent and not ctx.new_ticket:
         return "answer", False
     return "request", False
@@ -82,6 +84,8 @@ def run(ctx: Context) -> None:
         ctx.new_ticket = True
         ctx.note(f"store: new ticket {ctx.ticket.id}")
     ticket = ctx.ticket
+    if not ctx.store_message:
+        return
     kind, hidden = _kind(ctx, sender)
     message = Message(
         ticket_id=ticket.id,
