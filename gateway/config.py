@@ -115,6 +115,15 @@ class LoopSection:
 
 
 @dataclass
+class SecuritySection:
+    # The authserv-id of the receiving server whose Authentication-Results header is
+    # trusted; when set, an agent's commands also need DKIM or SPF pass for the From domain.
+    trusted_authserv_id: str = ""
+    # Reply tokens older than this many days are refused; 0 means they never expire.
+    token_days: int = 0
+
+
+@dataclass
 class RunnerSection:
     # Messages processed per database transaction (group commit); each has its own savepoint.
     batch_size: int = 50
@@ -136,6 +145,7 @@ class Config:
     imap: list[ImapSection] = field(default_factory=list)
     agents: list[AgentEntry] = field(default_factory=list)
     loop: LoopSection = field(default_factory=LoopSection)
+    security: SecuritySection = field(default_factory=SecuritySection)
     runner: RunnerSection = field(default_factory=RunnerSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     # The directory relative paths are resolved against (the config file's).

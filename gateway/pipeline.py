@@ -13,6 +13,7 @@ from gateway.model import Inbound, Message, Ticket, User
 if TYPE_CHECKING:
     from gateway.parse import ParsedAttachment, ParsedMessage
     from gateway.services import Services
+    from gateway.tokens import Token
 
 
 @dataclass
@@ -30,8 +31,8 @@ class Context:
     new_ticket: bool = False
     # How the ticket was found: "token", "reference", "tag", "bounce", or "" for a new one.
     threaded_by: str = ""
-    # The user a signed reply token was made for, when the mail came through one.
-    token_user_id: int | None = None
+    # The signed token of the recipient address the mail came through, if any.
+    token: Token | None = None
     message: Message | None = None
     # Set by the agent-commands stage: the mail's text is a hidden note for agents only;
     # the mail held only commands and adds no message; nobody is to be told (#spam).

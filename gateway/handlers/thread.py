@@ -42,7 +42,7 @@ def _by_token(ctx: Context) -> Ticket | None:
             continue
         ticket = ctx.session.get(Ticket, token.ticket_id)
         if ticket is not None:
-            ctx.token_user_id = token.user_id
+            ctx.token = token
             return ticket
     return None
 
