@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from gateway.model import Inbound, Message, Ticket, User
 
 if TYPE_CHECKING:
+    from gateway.commands.execute import Report
     from gateway.parse import ParsedAttachment, ParsedMessage
     from gateway.services import Services
     from gateway.tokens import Token
@@ -39,6 +40,15 @@ class Context:
     hidden_note: bool = False
     store_message: bool = True
     quiet: bool = False
+    # The message text when commands changed it (command lines removed, canned text added).
+    body: str | None = None
+    # Why an agent's mail did not authenticate (it is then kept as a hidden note only).
+    unauthenticated: str | None = None
+    # The commands' outcome for the receipt, and why they were refused as a whole.
+    report: Report | None = None
+    report_refusal: str | None = None
+    # The commands closed the ticket: the requester gets the closing mail with ratings.
+    closing: bool = False
     # The attachments stored with the message (what notices and answers carry on).
     attachments: list[ParsedAttachment] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)

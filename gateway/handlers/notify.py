@@ -93,6 +93,8 @@ def run(ctx: Context) -> None:
         _notify_agents(ctx, "agent_new_ticket", refs)
     elif message.kind == "note":
         _notify_agents(ctx, "agent_note", refs)
+    elif message.kind == "answer" and ctx.closing:
+        pass  # the closing mail (receipts stage) carries the answer and the rating links
     elif message.kind == "answer":
         mailer.queue(
             ctx.session,

@@ -50,6 +50,8 @@ def _kind(ctx: Context, sender: User) -> tuple[str, bool]:
     """The message's kind and whether it is hidden from the requester."""
     if ctx.automatic is not None:
         return "auto", True
+    if ctx.unauthenticated is not None:
+        return "unauthenticated", True
     if ctx.hidden_note:
         return "note", True
     if sender.is_agent and not ctx.new_ticket:
@@ -94,7 +96,7 @@ def run(ctx: Context) -> None:
         kind=kind,
         hidden=hidden,
         subject=mail.subject[:998],
-        body=mail.body,
+        body=ctx.body if ctx.body is not None else mail.body,
         quoted=mail.quoted,
         signature=mail.signature,
         full_text=mail.text,
