@@ -124,6 +124,24 @@ class SecuritySection:
 
 
 @dataclass
+class SpamSection:
+    enabled: bool = True
+    # Mail scoring at or above this spam probability is held in quarantine (bench/spam.py:
+    # 0.99 keeps ham called spam near 0.2%); between suspect_threshold and it, the ticket
+    # and the agents' notice are only marked as suspect.
+    threshold: float = 0.99
+    suspect_threshold: float = 0.9
+    # Internal domains: their mail that passed SPF or DKIM is never held.
+    trusted_domains: list[str] = field(default_factory=list)
+    # The quarantine digest to agents: a cron expression (UTC), else every digest_hours;
+    # both empty/0 sends none.
+    digest_cron: str = ""
+    digest_hours: float = 24.0
+    # Learn a ticket's first message as ham when an agent answers it (confirmed ham).
+    learn_from_answers: bool = True
+
+
+@dataclass
 class RunnerSection:
     # Messages processed per database transaction (group commit); each has its own savepoint.
     batch_size: int = 50
@@ -147,6 +165,7 @@ class Config:
     loop: LoopSection = field(default_factory=LoopSection)
     security: SecuritySection = field(default_factory=SecuritySection)
     runner: RunnerSection = field(default_factory=RunnerSection)
+    spam: SpamSection = field(default_factory=SpamSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     # The directory relative paths are resolved against (the config file's).
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
@@ -239,6 +258,25 @@ def validate(cfg: Config) -> list[str]:
             problems.append(f"{where}: xoauth2 needs oauth_token_file or oauth_token_command")
         if box.poll_seconds <= 0:
             problems.append(f"{where} poll_seconds: must be positive")
+    problems += _validate_spam(cfg.spam)
+    return problems
+
+
+def _validate_spam(spam: SpamSection) -> list[str]:
+    problems = []
+    if not 0.0 < spam.threshold <= 1.0:
+        problems.append("[spam] threshold: must be above 0 and at most 1")
+    if not 0.0 < spam.suspect_threshold <= spam.threshold:
+        problems.append("[spam] suspect_threshold: must be above 0 and at most threshold")
+    if spam.digest_hours < 0:
+        problems.append("[spam] digest_hours: must not be negative")
+    if spam.digest_cron:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(spam.digest_cron)
+        except ValueError as exc:
+            problems.append(f"[spam] digest_cron: not a cron expression: {exc}")
     return problems
 
 

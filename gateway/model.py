@@ -309,3 +309,43 @@ class KeyValue(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SpamModelState(Base):
+    """The spam model every process scores with: one row, its bytes and a changing stamp.
+
+    `version` only grows (a reset too bumps it); `stamp` is new on every write, so a process
+    whose cached copy learned in a transaction that was rolled back still sees a change.
+    """
+
+    __tablename__ = "spam_model"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    stamp: Mapped[str] = mapped_column(String(32), default="")
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+
+
+class SpamLearning(Base):
+    """Mail the spam model learned: an agent's correction, an answered ticket, a bootstrap.
+
+    kind: correction (#spam, #ham, a release), answer (confirmed ham), train (`count`
+    messages from `helpdesk spam train`), reset.
+    """
+
+    __tablename__ = "spam_learned"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    is_spam: Mapped[bool] = mapped_column(Boolean, default=False)
+    inbound_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(320), default="system")
+    count: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        Index("ix_spam_learned_kind_at", "kind", "at"),
+        Index("ix_spam_learned_inbound", "inbound_id"),
+    )
