@@ -83,26 +83,42 @@ def references(session: Session, ticket: Ticket) -> list[str]:
     )
 
 
-def queue(session: Session, services: Services, ticket: Ticket, mail: Outgoing) -> Outbox | None:
-    """Queue `mail` in the caller's transaction; None when it must not or cannot be sent."""
+def queue(
+    session: Session, services: Services, ticket: Ticket | None, mail: Outgoing
+) -> Outbox | None:
+    """Queue `mail` in the caller's transaction; None when it must not or cannot be sent.
+
+    Mail about a ticket carries its tag, a reply address signed for the recipient and
+    the ticket's References; mail about no ticket (a `#my` list) replies to the plain
+    intake address.
+    """
     user = mail.recipient
     if not deliverable(user.email):
         return None
     if mail.automatic and not auto_reply_allowed(session, services, user):
-        tickets.add_event(session, ticket, "auto_reply_suppressed", new=user.email)
-        log.warning("ticket %d: daily limit of automatic mail to %s reached", ticket.id, user.email)
+        if ticket is not None:
+            tickets.add_event(session, ticket, "auto_reply_suppressed", new=user.email)
+        log.warning(
+            "daily limit of automatic mail to %s reached; %s not sent", user.email, mail.event
+        )
         return None
     cfg = services.cfg
     locale = user.locale or cfg.helpdesk.locale
     context = {
         "helpdesk": {"name": cfg.helpdesk.name, "address": cfg.helpdesk.address},
-        "ticket": ticket_context(ticket, services),
+        "ticket": ticket_context(ticket, services) if ticket is not None else None,
         "recipient": {"name": user.name, "email": user.email, "is_agent": user.is_agent},
         **mail.context,
     }
     rendered = services.renderer.render(mail.event, locale, **context)
-    message_id = compose.make_message_id(ticket.id, services.domain)
-    token = make_token(services.secret, "r", ticket.id, user.id)
+    ticket_id = ticket.id if ticket is not None else None
+    message_id = compose.make_message_id(ticket_id, services.domain)
+    if ticket is not None:
+        token = make_token(services.secret, "r", ticket.id, user.id)
+        reply_to = reply_address(cfg.helpdesk.address, token)
+        refs = mail.references if mail.references is not None else references(session, ticket)
+    else:
+        reply_to, refs = cfg.helpdesk.address, []
     message = compose.build(
         from_name=cfg.helpdesk.name,
         from_addr=cfg.helpdesk.address,
@@ -113,8 +129,8 @@ def queue(session: Session, services: Services, ticket: Ticket, mail: Outgoing) 
         html=rendered.html,
         message_id=message_id,
         in_reply_to=mail.in_reply_to,
-        references=mail.references if mail.references is not None else references(session, ticket),
-        reply_to=reply_address(cfg.helpdesk.address, token),
+        references=refs,
+        reply_to=reply_to,
         auto_submitted="auto-replied" if mail.automatic else None,
         headers={LOOP_HEADER: cfg.helpdesk.address},
         attachments=mail.attachments,
@@ -122,7 +138,7 @@ def queue(session: Session, services: Services, ticket: Ticket, mail: Outgoing) 
     row = outbox.enqueue(
         session,
         kind=mail.event,
-        ticket_id=ticket.id,
+        ticket_id=ticket_id,
         mail_from=cfg.helpdesk.address,
         rcpt_to=[user.email, *(u.email for u in mail.cc if deliverable(u.email))],
         message=message,
@@ -130,15 +146,16 @@ def queue(session: Session, services: Services, ticket: Ticket, mail: Outgoing) 
         subject=rendered.subject,
     )
     # Core inserts: these rows are never read back in this transaction.
-    session.execute(
-        insert(MessageRef).values(
-            message_id=message_id.strip("<>"),
-            ticket_id=ticket.id,
-            outgoing=True,
-            recipient_id=user.id,
-            created_at=utcnow(),
+    if ticket is not None:
+        session.execute(
+            insert(MessageRef).values(
+                message_id=message_id.strip("<>"),
+                ticket_id=ticket.id,
+                outgoing=True,
+                recipient_id=user.id,
+                created_at=utcnow(),
+            )
         )
-    )
     if mail.automatic and not user.is_agent:
         session.execute(insert(AutoReplyLog).values(address=user.email, at=utcnow()))
     return row

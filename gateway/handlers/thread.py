@@ -19,6 +19,8 @@ from gateway.model import MessageRef, Participant, Ticket, User
 from gateway.pipeline import Context
 from gateway.tokens import parse_token
 
+# `+detail` forms with a meaning of their own (support+my@: "list my tickets").
+RESERVED_DETAILS = frozenset({"my"})
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc", "Envelope-To")
 
 
@@ -36,9 +38,11 @@ def _by_token(ctx: Context) -> Ticket | None:
         detail = book.detail(address)
         if not detail:
             continue
-        token = parse_token(ctx.services.secret, detail)
+        days = ctx.services.cfg.security.token_days
+        token = parse_token(ctx.services.secret, detail, max_days=days or None)
         if token is None:
-            ctx.note(f"thread: ignored an invalid token in {address}")
+            if detail.lower() not in RESERVED_DETAILS:
+                ctx.note(f"thread: ignored an invalid or expired token in {address}")
             continue
         ticket = ctx.session.get(Ticket, token.ticket_id)
         if ticket is not None:
