@@ -1,0 +1,77 @@
+"""Who may steer a ticket: a From header is trivial to forge, so it is never enough.
+
+A mail authenticates its sender for a ticket when it came to a reply address signed for
+that sender and ticket, or answers (In-Reply-To/References) a mail the helpdesk sent that
+sender about that ticket; where a trusted receiving server is configured, its
+Authentication-Results must also show DKIM or SPF pass aligned with the From domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from gateway import authres
+from gateway.model import MessageRef, Ticket, User
+from gateway.pipeline import Context
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    ok: bool
+    # How the sender was recognised, or why not (for the trace and the receipt).
+    reason: str
+
+
+def _answers_our_mail(ctx: Context, user: User, ticket: Ticket) -> bool:
+    ids = [i for i in (*ctx.mail.in_reply_to, *ctx.mail.references) if i][-50:]
+    if not ids:
+        return False
+    found = ctx.session.scalar(
+        select(MessageRef.id)
+        .where(
+            MessageRef.message_id.in_(ids),
+            MessageRef.outgoing.is_(True),
+            MessageRef.recipient_id == user.id,
+            MessageRef.ticket_id == ticket.id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def authenticate(ctx: Context, user: User, ticket: Ticket) -> AuthResult:
+    """Whether this mail proves it comes from `user` for `ticket`."""
+    token = ctx.token
+    if (
+        token is not None
+        and token.kind == "r"
+        and (token.user_id, token.ticket_id)
+        == (
+            user.id,
+            ticket.id,
+        )
+    ):
+        how = "a reply address signed for you"
+    elif _answers_our_mail(ctx, user, ticket):
+        how = "a reply to a mail the helpdesk sent you"
+    else:
+        return AuthResult(
+            False,
+            "the mail came neither to a reply address signed for you nor in reply to a "
+            "mail the helpdesk sent you about this ticket",
+        )
+    authserv = ctx.services.cfg.security.trusted_authserv_id
+    if authserv:
+        domain = user.email.rpartition("@")[2]
+        verdict = authres.aligned_pass(
+            ctx.mail.header_all("Authentication-Results"), authserv, domain
+        )
+        if verdict is None:
+            return AuthResult(
+                False,
+                f"{authserv} did not record a DKIM or SPF pass for {domain} on this mail",
+            )
+        how += f", {verdict.upper()} pass"
+    return AuthResult(True, how)

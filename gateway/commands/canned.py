@@ -1,0 +1,58 @@
+"""Canned answers: `templates/canned/[<locale>/]<name>.txt.j2`, with the ticket filled in."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import jinja2
+
+from gateway.mailer import ticket_context
+
+if TYPE_CHECKING:
+    from gateway.commands.actions import Run
+
+
+def canned_dir(run: Run) -> Path:
+    return run.services.renderer.templates_dir / "canned"
+
+
+def available(folder: Path, locale: str) -> list[str]:
+    names = {p.name.removesuffix(".txt.j2") for p in folder.glob("*.txt.j2")}
+    names |= {p.name.removesuffix(".txt.j2") for p in (folder / locale).glob("*.txt.j2")}
+    return sorted(names)
+
+
+def render_canned(run: Run, name: str) -> str:
+    from gateway.commands.actions import CommandFailed
+
+    folder = canned_dir(run)
+    locale = run.ticket.requester.locale or run.services.cfg.helpdesk.locale
+    name = name.strip().lower()
+    names = available(folder, locale)
+    if not re.fullmatch(r"[\w-]+", name) or name not in names:
+        raise CommandFailed(
+            f"no canned answer {name!r}",
+            f"use one of: {', '.join(names)}" if names else f"add one to {folder}",
+        )
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(folder / locale), str(folder)]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+    try:
+        text = env.get_template(f"{name}.txt.j2").render(
+            ticket=ticket_context(run.ticket, run.services),
+            agent={"name": run.actor.name, "email": run.actor.email},
+            helpdesk={
+                "name": run.services.cfg.helpdesk.name,
+                "address": run.services.cfg.helpdesk.address,
+            },
+        )
+    except jinja2.TemplateError as exc:
+        raise CommandFailed(
+            f"canned answer {name!r} cannot be filled in: {exc}", "fix the template"
+        ) from None
+    return text.strip()

@@ -1,0 +1,83 @@
+"""Commands stage: `#my` lists, ratings by mailto link, and authenticated `#` commands.
+
+Runs after thread and before store. Automatic mail never executes anything. An agent's
+mail (commands or a plain answer) must authenticate (gateway.auth); one that does not is
+kept on the ticket as a hidden note marked unauthenticated, and the agent's real address
+is told why. Commands apply all or none; the agent gets one receipt per mail.
+"""
+
+from __future__ import annotations
+
+from gateway import desk
+from gateway.auth import authenticate
+from gateway.commands import my, rating
+from gateway.commands.execute import Outcome, Report, execute
+from gateway.commands.parse import split_commands
+from gateway.errors import StopProcessing
+from gateway.pipeline import Context
+
+
+def _is_agent(ctx: Context) -> bool:
+    sender = ctx.sender
+    if sender is None:
+        return False
+    return desk.role_of(ctx.session, ctx.services.cfg, sender.email) in ("agent", "admin")
+
+
+def run(ctx: Context) -> None:
+    if ctx.automatic is not None:
+        return
+    commands, rest = split_commands(ctx.mail.body)
+    if my.requested(ctx, commands):
+        my.answer(ctx, commands)
+        raise StopProcessing("answered a request for the sender's ticket list", state="done")
+    if ctx.token is not None and ctx.token.kind == "g":
+        rating.record(ctx, rest)
+        raise StopProcessing("recorded a rating", state="done")
+    ticket, sender = ctx.ticket, ctx.sender
+    if ticket is None or sender is None:
+        return  # a new ticket: commands only steer existing ones
+    is_agent = _is_agent(ctx)
+    if not is_agent and not commands:
+        return
+    if is_agent or commands:
+        auth = authenticate(ctx, sender, ticket)
+        if not auth.ok:
+            ctx.note(f"commands: {sender.email} not authenticated: {auth.reason}")
+            if is_agent:
+                ctx.unauthenticated = auth.reason
+                ctx.hidden_note = True
+                ctx.quiet = True
+            if commands or is_agent:
+                ctx.report = Report(
+                    outcomes=[Outcome(c.line, False, "not executed", "") for c in commands],
+                )
+                ctx.report_refusal = auth.reason
+            return
+    if not commands:
+        return
+    if desk.role_of(ctx.session, ctx.services.cfg, sender.email) == "demo":
+        ctx.report = Report(
+            outcomes=[
+                Outcome(c.line, False, "a demo account changes nothing", "") for c in commands
+            ]
+        )
+        ctx.store_message = False
+        ctx.quiet = True
+        return
+    report = execute(ctx, ticket, sender, commands, is_agent)
+    ctx.report = report
+    ctx.note(
+        f"commands: {'applied' if report.applied else 'refused'}: "
+        + "; ".join(o.line for o in report.outcomes)
+    )
+    if not report.applied:
+        # Nothing changes; the text is in the receipt for the agent to send again.
+        ctx.store_message = False
+        ctx.quiet = True
+        return
+    text = "\n\n".join(part for part in (rest.strip(), *report.extra_text) if part)
+    ctx.body = text
+    ctx.closing = report.closed
+    if not text:
+        ctx.store_message = False
