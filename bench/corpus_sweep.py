@@ -252,6 +252,97 @@ def sweep(root: Path, verbose: bool) -> int:
     return crashes
 
 
+# --- the same corpora through `deliver` and the runner, compared on what was stored ------
+def deliver_sweep(root: Path, verbose: bool) -> int:
+    """Every file through `helpdesk deliver`'s code path and the real pipeline.
+
+    Counts messages that did not become (or join) a ticket, and compares the stored
+    ticket's subject, requester and attachment names with the expected files.
+    """
+    import tempfile
+
+    from sqlalchemy import select
+
+    from gateway import config as config_mod
+    from gateway.daemon import prepare_database
+    from gateway.intake.pipe import deliver
+    from gateway.model import Attachment, Inbound, Message, Ticket
+    from gateway.parse import Address, ParsedAttachment
+    from gateway.runner import Runner
+    from gateway.services import Services
+
+    expecters = {"zammad": expect_zammad, "stalwart": expect_stalwart}
+    problems = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "helpdesk.toml").write_text(
+            '[helpdesk]\naddress = "support@helpdesk.example"\n'
+            '[database]\nurl = "sqlite:///var/helpdesk.db"\n'
+            "[loop]\nmax_auto_replies_per_day = 1000000\n"
+        )
+        cfg = config_mod.load(Path(tmp) / "helpdesk.toml")
+        db = prepare_database(cfg)
+        runner = Runner(db, Services.from_config(cfg))
+        for corpus, rel in SWEEP.items():
+            tally: Tally = Counter()
+            files = corpus_files(root / rel)
+            rows: dict[int, Path] = {}
+            for path in files:
+                result = deliver(cfg, db, path.read_bytes(), [], "")
+                if result.row_id is None:
+                    tally["refused"] += 1
+                    print(f"  REFUSED {path}: {result.message}")
+                    continue
+                rows[result.row_id] = path
+            runner.drain()
+            with db.read() as s:
+                for row_id, path in rows.items():
+                    row = s.get(Inbound, row_id)
+                    assert row is not None
+                    if row.state == "quarantined":
+                        tally["quarantined"] += 1
+                        print(f"  QUARANTINED {path}: {(row.error or '').splitlines()[-1:]}")
+                        continue
+                    message = s.scalar(select(Message).where(Message.inbound_id == row_id))
+                    ticket = s.get(Ticket, row.ticket_id) if row.ticket_id else None
+                    if message is None or ticket is None:
+                        tally[f"state {row.state}"] += 1
+                        continue
+                    tally["tickets"] += 1
+                    names = s.scalars(
+                        select(Attachment.filename).where(Attachment.message_id == message.id)
+                    ).all()
+                    author = message.author
+                    stored = ParsedMessage(
+                        subject=message.subject,
+                        sender=Address(
+                            author.name if author else "", author.email if author else ""
+                        ),
+                        attachments=[
+                            ParsedAttachment(filename=n, content_type="", data=b"") for n in names
+                        ],
+                    )
+                    CURRENT[0] = str(path.relative_to(root))
+                    if corpus in expecters:
+                        expecters[corpus](path, stored, tally)
+            problems += tally["refused"] + tally["quarantined"]
+            figures = [
+                f"files {len(files)}",
+                f"stored as messages {tally['tickets']}",
+                f"refused {tally['refused']}",
+                f"quarantined {tally['quarantined']}",
+            ]
+            figures += [f"{k} {v}" for k, v in sorted(tally.items()) if k.startswith("state ")]
+            for key in sorted(k[:-2] for k in tally if k.endswith("_n")):
+                if key in ("subject", "sender", "attachments"):
+                    figures.append(f"{key} {tally[key + '_ok']}/{tally[key + '_n']}")
+            print(f"deliver {corpus:10s} " + ", ".join(figures))
+            if verbose:
+                for key in sorted(k for k in tally if k.startswith("failed ")):
+                    print(f"    {key}")
+        db.dispose()
+    return problems
+
+
 # --- reply splitting ------------------------------------------------------------------
 # Checks translated from the libraries' own test assertions (expected_assertions.json) into
 # our three-way split: what they show as the visible reply must be our body, hidden
@@ -405,9 +496,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpora", nargs="?", type=Path, default=REPO.parent / "shared/corpora")
     parser.add_argument("-v", "--verbose", action="store_true", help="list failed checks")
+    parser.add_argument(
+        "--deliver",
+        action="store_true",
+        help="also put every file through deliver and the pipeline",
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     crashes = sweep(args.corpora, args.verbose)
+    if args.deliver:
+        crashes += deliver_sweep(args.corpora, args.verbose)
     reply_agreement(args.corpora, args.verbose)
     print(f"total {time.perf_counter() - start:.1f} s, crashes {crashes}")
     return 1 if crashes else 0
