@@ -46,8 +46,10 @@ def setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # aiosmtpd logs every SMTP command at INFO; keep its warnings and errors only.
-    logging.getLogger("mail.log").setLevel(max(logging.WARNING, logging.root.level))
+    # aiosmtpd logs every SMTP command and APScheduler every job run at INFO; keep
+    # their warnings and errors only.
+    for noisy in ("mail.log", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
 
 
 @click.group(cls=HelpdeskGroup)

@@ -76,4 +76,8 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title
         table.add_column(column)
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
-    Console(soft_wrap=False).print(table)
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        # Piped or redirected: nobody's terminal to fit, so nothing is cut.
+        console = Console(soft_wrap=False, width=max(200, console.width))
+    console.print(table)
