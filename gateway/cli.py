@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from gateway import config as config_mod
 from gateway.config import Config
@@ -26,6 +27,12 @@ class HelpdeskGroup(click.Group):
             sys.exit(1)
         except HelpdeskError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except DBAPIError as exc:
+            # The database is down, unreachable, locked or not set up: the admin's to fix.
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            hint = " (run `helpdesk db upgrade`)" if "no such table" in reason else ""
+            click.echo(f"error: database: {reason}{hint}", err=True)
             sys.exit(1)
 
 
