@@ -1,0 +1,40 @@
+"""The CLI when the database is missing or down: one clear line, the right exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gateway.cli import main
+from tests.harness import free_port, mail, write_config
+
+
+def test_empty_database_says_what_to_do(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    result = CliRunner().invoke(main, ["--config", str(config), "tickets", "list"])
+    assert result.exit_code == 1
+    assert "db upgrade" in result.output and "Traceback" not in result.output
+    upgraded = CliRunner().invoke(main, ["--config", str(config), "db", "upgrade"])
+    assert upgraded.exit_code == 0
+    listed = CliRunner().invoke(
+        main, ["--config", str(config), "tickets", "list", "--format", "json"]
+    )
+    assert listed.exit_code == 0 and listed.output.strip() == "[]"
+
+
+def test_database_down(tmp_path: Path) -> None:
+    # Nothing listens on this port: a PostgreSQL server that is down.
+    url = f"postgresql+psycopg://helpdesk@127.0.0.1:{free_port()}/helpdesk"
+    config = write_config(tmp_path)
+    config.write_text(
+        config.read_text().replace('url = "sqlite:///var/helpdesk.db"', f'url = "{url}"')
+    )
+    listed = CliRunner().invoke(main, ["--config", str(config), "tickets", "list"])
+    assert listed.exit_code == 1 and listed.output.startswith("error: database:")
+    assert "Traceback" not in listed.output
+    delivered = CliRunner().invoke(
+        main, ["--config", str(config), "deliver"], input=mail("x", "y").as_bytes()
+    )
+    assert delivered.exit_code == 75  # EX_TEMPFAIL: the MTA keeps the mail and retries
+    assert "try again later" in delivered.output
