@@ -17,6 +17,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import outbox
@@ -28,6 +29,7 @@ from gateway.intake.smtp import IntakeHandler, SmtpIntake
 from gateway.model import Inbound, Outbox, utcnow
 from gateway.runner import Runner
 from gateway.services import Services
+from gateway.spam.jobs import schedule_digest
 from gateway.transport import Transport, make_transport
 from gateway.users import sync_agents
 
@@ -65,11 +67,19 @@ def prepare_database(cfg: Config) -> Database:
         upgrade(cfg.database_url)
     elif state == "outdated":
         raise HelpdeskError("the database schema is outdated: run `helpdesk db upgrade` first")
+    try:
+        _startup_writes(db, cfg)
+    except IntegrityError:
+        # Another daemon on the same database registered the same agents just now.
+        _startup_writes(db, cfg)
+    return db
+
+
+def _startup_writes(db: Database, cfg: Config) -> None:
     with db.write() as session:
         sync_agents(session, cfg)
         if db.sqlite:
             _release_outbox_leases(session)
-    return db
 
 
 def _release_outbox_leases(session: Session) -> None:
@@ -160,6 +170,7 @@ def run_daemon(cfg: Config) -> int:
     scheduler.add_job(
         runner.wake.set, "interval", seconds=60, id="spool-sweep", coalesce=True, max_instances=1
     )
+    schedule_digest(scheduler, cfg, db, services, on_queued=sender.wake.set)
     scheduler.start()
     try:
         asyncio.run(_serve(cfg, db, runner, stop))

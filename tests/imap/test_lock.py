@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from gateway.db import Database
 from gateway.model import Base
+from tests.postgres import private_postgres
 
 from .helpers import (
     Dovecot,
     client_for,
-    free_port,
     make_box,
     message,
     run_poller,
@@ -25,24 +21,10 @@ from .helpers import (
 )
 
 
-def _as_postgres(*args: str) -> None:
-    subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    """A private PostgreSQL on loopback (initdb refuses root: run as postgres)."""
-    root = Path(tempfile.mkdtemp(prefix="helpdesk-pg-"))
-    shutil.chown(root, "postgres", "postgres")
-    data, port = root / "data", free_port()
-    _as_postgres("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    _as_postgres("pg_ctl", "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        _as_postgres("pg_ctl", "-D", str(data), "-m", "immediate", "stop")
-        shutil.rmtree(root, ignore_errors=True)
+    with private_postgres() as url:
+        yield url
 
 
 def test_one_daemon_polls_a_mailbox_the_other_takes_over(
