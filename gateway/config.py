@@ -15,6 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.config_desk import (
+    AttachmentsSection,
+    CategoryEntry,
+    CriticalityEntry,
+    GroupEntry,
+    NotificationsSection,
+    RatingEntry,
+    RuleEntry,
+    SlaEntry,
+    StatusEntry,
+    TicketsSection,
+    validate_desk,
+)
 from gateway.errors import ConfigError
 
 ROLES = ("denied", "client", "agent", "demo", "admin")
@@ -167,6 +180,17 @@ class Config:
     runner: RunnerSection = field(default_factory=RunnerSection)
     spam: SpamSection = field(default_factory=SpamSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
+    # The service-desk rules (gateway.config_desk, gateway.desk).
+    tickets: TicketsSection = field(default_factory=TicketsSection)
+    statuses: list[StatusEntry] = field(default_factory=list)
+    criticality: list[CriticalityEntry] = field(default_factory=list)
+    categories: list[CategoryEntry] = field(default_factory=list)
+    groups: list[GroupEntry] = field(default_factory=list)
+    sla: list[SlaEntry] = field(default_factory=list)
+    rules: list[RuleEntry] = field(default_factory=list)
+    notifications: NotificationsSection = field(default_factory=NotificationsSection)
+    attachments: AttachmentsSection = field(default_factory=AttachmentsSection)
+    ratings: list[RatingEntry] = field(default_factory=list)
     # The directory relative paths are resolved against (the config file's).
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
 
@@ -259,6 +283,7 @@ def validate(cfg: Config) -> list[str]:
         if box.poll_seconds <= 0:
             problems.append(f"{where} poll_seconds: must be positive")
     problems += _validate_spam(cfg.spam)
+    problems += validate_desk(cfg, ROLES)
     return problems
 
 

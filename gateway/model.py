@@ -1,4 +1,4 @@
-"""The database schema: spool, users, tickets, messages, attachments, events, outbox."""
+"""The database schema: spool, users, tickets, messages, attachments, events, ratings, outbox."""
 
 from __future__ import annotations
 
@@ -123,6 +123,15 @@ class Ticket(Base):
     source: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The SLA level and its due times; when the first answer and the resolution came
+    # (resolved_at is cleared on reopening), for the SLA reports.
+    sla_level: Mapped[str] = mapped_column(String(100), default="")
+    response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolve_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The closed ticket a late reply continued (this ticket was opened instead of reopening).
+    linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="joined")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
@@ -196,6 +205,23 @@ class Message(Base):
     )
 
     __table_args__ = (Index("ix_messages_ticket", "ticket_id"),)
+
+
+class Rating(Base):
+    """A requester's grade of the answers on a ticket: an index into `[[ratings]]`."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    grade: Mapped[int] = mapped_column(Integer)
+    # The grade's label when it was given (the configured list may change later).
+    label: Mapped[str] = mapped_column(String(200), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_ratings_ticket", "ticket_id"),)
 
 
 class Blob(Base):

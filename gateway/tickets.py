@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from gateway.model import Blob, Event, Participant, Ticket, User, utcnow
 
+# The defaults of gateway.desk.catalog, for callers without a config; the pipeline and the
+# CLI use the configured statuses (`gateway.desk`).
 DEFAULT_STATUS = "new"
 DEFAULT_CRITICALITY = "medium"
 CLOSED_STATUSES = frozenset({"closed", "resolved", "spam"})
@@ -58,12 +60,13 @@ def create_ticket(
     source: str,
     category: str = "",
     criticality: str = DEFAULT_CRITICALITY,
+    status: str = DEFAULT_STATUS,
 ) -> Ticket:
     now = utcnow()
     ticket = Ticket(
         subject=subject[:998],
         requester_id=requester.id,
-        status=DEFAULT_STATUS,
+        status=status,
         closed=False,
         criticality=criticality,
         category=category,
@@ -78,13 +81,25 @@ def create_ticket(
     return ticket
 
 
-def set_status(session: Session, ticket: Ticket, status: str, actor: str) -> None:
+def set_status(
+    session: Session, ticket: Ticket, status: str, actor: str, *, closed: bool | None = None
+) -> None:
+    """Move the ticket to `status`; `closed` is the configured status's flag.
+
+    Closing stamps the resolution time (SLA reports); reopening clears it.
+    """
     if ticket.status == status:
         return
     add_event(session, ticket, "status", actor=actor, old=ticket.status, new=status)
+    now = utcnow()
+    was_closed = ticket.closed
     ticket.status = status
-    ticket.closed = status in CLOSED_STATUSES
-    ticket.updated_at = utcnow()
+    ticket.closed = status in CLOSED_STATUSES if closed is None else closed
+    if ticket.closed and not was_closed:
+        ticket.resolved_at = now
+    elif was_closed and not ticket.closed:
+        ticket.resolved_at = None
+    ticket.updated_at = now
 
 
 def add_participant(session: Session, ticket: Ticket, user: User, actor: str) -> bool:
