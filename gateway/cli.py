@@ -156,10 +156,11 @@ def run(ctx: click.Context) -> None:
 
 def _register() -> None:
     from gateway.cli_admin import outbox_group, quarantine_group, users_group
+    from gateway.cli_spam import spam_group
     from gateway.cli_tickets import tickets_group
     from gateway.intake.imap_cli import imap
 
-    for group in (tickets_group, users_group, quarantine_group, outbox_group, imap):
+    for group in (tickets_group, users_group, quarantine_group, outbox_group, imap, spam_group):
         main.add_command(group)
 
 

@@ -94,7 +94,8 @@ def quarantine_list(ctx: click.Context, fmt: str) -> None:
                     "from": row.mail_from,
                     "size": row.size,
                     "stage": row.stage,
-                    "reason": error[-1] if error else "",
+                    # Held mail has no error: its trace ends with why it was held.
+                    "reason": error[-1] if error else (row.trace[-1] if row.trace else ""),
                     "error": row.error,
                     "trace": row.trace,
                 }
@@ -111,13 +112,24 @@ def quarantine_list(ctx: click.Context, fmt: str) -> None:
 @click.argument("ids", nargs=-1, type=int, required=True)
 @click.pass_context
 def quarantine_release(ctx: click.Context, ids: tuple[int, ...]) -> None:
-    """Put held messages back in the queue; the running daemon processes them again."""
-    database = Database.from_config(get_config(ctx))
+    """Put held messages back in the queue; the running daemon processes them again.
+
+    Mail held as spam is learned as ham and goes through as a ticket whatever its score.
+    """
+    from gateway.services import Services
+    from gateway.spam import release
+
+    cfg = get_config(ctx)
+    database = Database.from_config(cfg)
+    services = Services.from_config(cfg)
     with database.write() as session:
         for row_id in ids:
             row = session.get(Inbound, row_id)
             if row is None or row.state not in ("quarantined", "held"):
                 raise HelpdeskError(f"message #{row_id} is not in quarantine")
+            if row.state == "held":
+                release(session, services, row, "cli")
+                continue
             row.trace = [*row.trace, f"released at {iso(utcnow())}"]
             row.state, row.attempts, row.stage, row.error = "new", 0, None, None
     click.echo(f"released {len(ids)} message(s)")

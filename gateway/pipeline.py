@@ -79,13 +79,28 @@ class Stage:
 
 def build_pipeline() -> tuple[Stage, ...]:
     """The pipeline order, in one place (DESIGN: dedupe -> loop guard -> ... -> notify)."""
-    from gateway.handlers import dedupe, loop_guard, notify, parse, store, thread
+    from gateway.handlers import (
+        access,
+        assign,
+        dedupe,
+        loop_guard,
+        notify,
+        parse,
+        spam,
+        spam_feedback,
+        store,
+        thread,
+    )
 
     return (
         Stage("parse", parse.run),
         Stage("dedupe", dedupe.run),
         Stage("loop_guard", loop_guard.run),
+        Stage("access", access.run),
+        Stage("spam", spam.run),
         Stage("thread", thread.run),
         Stage("store", store.run),
+        Stage("assign", assign.run),
+        Stage("spam_feedback", spam_feedback.run),
         Stage("notify", notify.run),
     )

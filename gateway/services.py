@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.addresses import AddressBook
 from gateway.config import Config
 from gateway.render import Renderer, default_templates_dir
+from gateway.spam.store import ModelCache
 from gateway.tokens import load_or_create_secret
 
 
@@ -17,6 +18,8 @@ class Services:
     addresses: AddressBook
     renderer: Renderer
     secret: bytes
+    # This process's copy of the stored spam model (loaded on first use).
+    spam: ModelCache = field(default_factory=ModelCache)
 
     @classmethod
     def from_config(cls, cfg: Config) -> Services:

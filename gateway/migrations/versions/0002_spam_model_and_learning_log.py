@@ -48,6 +48,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     # ### end Alembic commands ###
+    # The one row exists from the start: learners lock it, none has to race to insert it.
+    op.execute(
+        "INSERT INTO spam_model (id, version, stamp, updated_at, updated_by) "
+        "VALUES (1, 0, '', CURRENT_TIMESTAMP, 'schema')"
+    )
 
 
 def downgrade() -> None:

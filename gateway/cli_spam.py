@@ -1,0 +1,221 @@
+"""`helpdesk spam`: bootstrap, evaluate, inspect and reset the learning spam filter."""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from gateway.cli import get_config
+from gateway.errors import HelpdeskError
+from gateway.output import emit, format_option, iso, to_json
+
+if TYPE_CHECKING:
+    from gateway.db import Database
+    from gateway.services import Services
+
+_PATH = click.Path(path_type=Path)
+
+
+def _actor() -> str:
+    with contextlib.suppress(Exception):
+        return f"cli:{getpass.getuser()}"
+    return "cli"
+
+
+@contextlib.contextmanager
+def _progress(what: str) -> Iterator[Callable[[int], None]]:
+    """A rich progress line on stderr (off when stderr is not a terminal)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}: {task.completed} messages"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(what, total=None)
+
+        def advance(done: int) -> None:
+            progress.update(task, completed=done)
+
+        yield advance
+
+
+def _open(ctx: click.Context) -> tuple[Database, Services]:
+    from gateway.db import Database
+    from gateway.services import Services
+
+    cfg = get_config(ctx)
+    return Database.from_config(cfg), Services.from_config(cfg)
+
+
+def _sources(paths: tuple[Path, ...]) -> Iterator[bytes]:
+    from classifier import iter_messages
+
+    for path in paths:
+        yield from iter_messages(path)
+
+
+def _check_paths(*groups: tuple[Path, ...]) -> None:
+    for path in (p for group in groups for p in group):
+        if not path.exists():
+            raise HelpdeskError(f"no such mailbox, file or directory: {path}")
+
+
+@click.group("spam")
+def spam_group() -> None:
+    """The learning spam filter: train, evaluate, inspect, reset."""
+
+
+@spam_group.command("train")
+@click.option("--ham", "ham", multiple=True, type=_PATH, help="Maildir, mbox or directory.")
+@click.option("--spam", "spam", multiple=True, type=_PATH, help="Maildir, mbox or directory.")
+@click.option("--imap-folder", "imap_spam", multiple=True, help="IMAP folder of spam (Junk).")
+@click.option(
+    "--imap-ham-folder",
+    "imap_ham",
+    multiple=True,
+    help="IMAP folder of wanted mail (default INBOX when --imap-folder is given).",
+)
+@click.option("--mailbox", default=None, help="The [[imap]] mailbox by name (default: first).")
+@click.pass_context
+def spam_train(
+    ctx: click.Context,
+    ham: tuple[Path, ...],
+    spam: tuple[Path, ...],
+    imap_spam: tuple[str, ...],
+    imap_ham: tuple[str, ...],
+    mailbox: str | None,
+) -> None:
+    """Learn labelled mail (each option may be repeated); the daemons pick it up at once."""
+    from gateway.spam import tools
+    from gateway.spam.imap_source import fetch_folder, pick_mailbox
+
+    if not (ham or spam or imap_spam or imap_ham):
+        raise HelpdeskError("nothing to learn: give --ham/--spam paths or --imap-folder")
+    _check_paths(ham, spam)
+    cfg = get_config(ctx)
+    box = pick_mailbox(cfg, mailbox) if imap_spam or imap_ham else None
+    if imap_spam and not imap_ham:
+        imap_ham = ("INBOX",)
+
+    def items() -> Iterator[tuple[bytes, bool]]:
+        for raw in _sources(ham):
+            yield raw, False
+        for raw in _sources(spam):
+            yield raw, True
+        if box is not None:
+            for folder in imap_ham:
+                yield from ((raw, False) for raw in fetch_folder(cfg, box, folder))
+            for folder in imap_spam:
+                yield from ((raw, True) for raw in fetch_folder(cfg, box, folder))
+
+    db, services = _open(ctx)
+    with _progress("reading and learning") as advance:
+        done = tools.train(db, services, items(), _actor(), advance)
+    click.echo(
+        f"learned {done.ham} ham and {done.spam} spam; model version {done.version} "
+        f"({done.counts['ham']} ham, {done.counts['spam']} spam in all)"
+    )
+
+
+@spam_group.command("eval")
+@click.option("--ham", "ham", multiple=True, type=_PATH, required=True)
+@click.option("--spam", "spam", multiple=True, type=_PATH, required=True)
+@click.option("--threshold", type=float, default=None, help="Default: [spam] threshold.")
+@format_option
+@click.pass_context
+def spam_eval(
+    ctx: click.Context,
+    ham: tuple[Path, ...],
+    spam: tuple[Path, ...],
+    threshold: float | None,
+    fmt: str,
+) -> None:
+    """Score labelled mail with the current model, learning nothing."""
+    from classifier import evaluate
+    from gateway.spam import tools
+    from gateway.spam.store import feature_context
+
+    _check_paths(ham, spam)
+    cfg = get_config(ctx)
+    db, services = _open(ctx)
+    model = tools.current_model(db, services)
+    cut = cfg.spam.threshold if threshold is None else threshold
+    with _progress("scoring") as advance:
+        metrics = evaluate(
+            model,
+            tools.counted(_sources(ham), advance),
+            tools.counted(_sources(spam), advance),
+            threshold=cut,
+            context=feature_context(cfg),
+        )
+    if fmt == "json":
+        click.echo(to_json(metrics.as_dict()))
+        return
+    row = {
+        "threshold": cut,
+        "accuracy": f"{metrics.accuracy:.2%}",
+        "spam_recall": f"{metrics.spam_recall:.2%}",
+        "false_positive_rate": f"{metrics.false_positive_rate:.2%}",
+        "n_ham": metrics.n_ham,
+        "n_spam": metrics.n_spam,
+    }
+    emit([row], list(row), fmt, title="Spam filter evaluation")
+
+
+@spam_group.command("stats")
+@format_option
+@click.pass_context
+def spam_stats(ctx: click.Context, fmt: str) -> None:
+    """Model version, counts learned, corrections in the last 7/30 days, load errors."""
+    from gateway.spam import tools
+
+    db, services = _open(ctx)
+    data = tools.stats(db, services)
+    if fmt == "json":
+        click.echo(to_json({**data, "updated_at": iso(data["updated_at"])}))
+    else:
+        rows = [{"key": k, "value": v} for k, v in data.items()]
+        emit(rows, ("key", "value"), fmt, title="Spam filter")
+    if data["load_error"]:
+        click.echo(f"error: {data['load_error']}", err=True)
+        sys.exit(1)
+
+
+@spam_group.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def spam_reset(ctx: click.Context, yes: bool) -> None:
+    """Forget everything learned: nothing is held until the filter is trained again."""
+    from gateway.spam import tools
+
+    if not yes:
+        click.confirm("Forget everything the spam filter has learned?", abort=True)
+    db, services = _open(ctx)
+    version = tools.reset(db, services, _actor())
+    click.echo(f"spam model reset (version {version}); nothing is held until it is trained")
+
+
+@spam_group.command("digest")
+@click.option("--all", "everything", is_flag=True, help="List every held message.")
+@click.pass_context
+def spam_digest(ctx: click.Context, everything: bool) -> None:
+    """Queue the quarantine digest to the agents now (held mail since the last one)."""
+    from gateway.spam.digest import last_sent, send_digest
+
+    db, services = _open(ctx)
+    with db.write() as session:
+        since = None if everything else last_sent(session, lock=True)
+        listed = send_digest(session, services, since)
+    click.echo(f"digest queued listing {listed} message(s)" if listed else "nothing new is held")

@@ -1,0 +1,74 @@
+"""The quarantine digest as a periodic job of the daemon's scheduler.
+
+With `digest_cron` the job fires on that schedule; otherwise it looks every few minutes
+whether `digest_hours` have passed since the last digest (kept in the database, so a
+restart neither skips nor repeats one). Several daemons on one database send one digest:
+the job locks the digest's state row and skips when another daemon has just sent it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from gateway.config import Config
+from gateway.db import Database
+from gateway.model import utcnow
+from gateway.services import Services
+from gateway.spam.digest import last_sent, send_digest
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "spam-digest"
+# Cron fires every daemon within seconds of each other and at most once a minute.
+_CRON_GAP = dt.timedelta(seconds=50)
+_MAX_LOOK_SECONDS = 600.0
+
+
+def schedule_digest(
+    scheduler: Any,
+    cfg: Config,
+    db: Database,
+    services: Services,
+    on_queued: Callable[[], None] | None = None,
+) -> None:
+    """Add the digest job to an APScheduler scheduler as `[spam]` configures it."""
+    spam = cfg.spam
+    if not spam.enabled:
+        return
+    options: dict[str, Any] = {"id": JOB_ID, "coalesce": True, "max_instances": 1}
+    if spam.digest_cron:
+        from apscheduler.triggers.cron import CronTrigger
+
+        trigger = CronTrigger.from_crontab(spam.digest_cron, timezone="UTC")
+        scheduler.add_job(run_digest, trigger, args=[db, services, None, on_queued], **options)
+    elif spam.digest_hours > 0:
+        period = dt.timedelta(hours=spam.digest_hours)
+        look = min(max(period.total_seconds() / 6, 1.0), _MAX_LOOK_SECONDS)
+        scheduler.add_job(
+            run_digest, "interval", seconds=look, args=[db, services, period, on_queued], **options
+        )
+
+
+def run_digest(
+    db: Database,
+    services: Services,
+    period: dt.timedelta | None,
+    on_queued: Callable[[], None] | None = None,
+) -> int:
+    """Send the digest if it is due; `period` None means cron decided it is."""
+    try:
+        with db.write() as session:
+            last = last_sent(session, lock=True)
+            now = utcnow()
+            if last is not None and now - last < (period or _CRON_GAP):
+                return 0
+            listed = send_digest(session, services, last, now)
+    except Exception:
+        log.exception("spam digest failed; the next run tries again")
+        return 0
+    if listed and on_queued is not None:
+        on_queued()
+    return listed

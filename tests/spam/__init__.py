@@ -1,0 +1,1 @@
+"""The spam filter in the product: pipeline stage, learning, digest, CLI."""
