@@ -98,8 +98,23 @@ def _print_ticket(data: dict[str, object]) -> None:
         "participants",
         "created_at",
         "updated_at",
+        "sla_level",
+        "response_due_at",
+        "first_response_at",
+        "resolve_due_at",
+        "resolved_at",
+        "linked_to",
+        "continued_by",
     ):
-        click.echo(f"  {key}: {data.get(key) if data.get(key) is not None else '-'}")
+        value = data.get(key)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value) or None
+        click.echo(f"  {key}: {value if value is not None else '-'}")
+    ratings = data.get("ratings")
+    if isinstance(ratings, list):
+        for r in ratings:
+            comment = f" - {r['comment']}" if r["comment"] else ""
+            click.echo(f"  rating: {r['at']} {r['label']}{comment}")
     messages = data["messages"]
     assert isinstance(messages, list)
     for m in messages:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from gateway.model import Event, Message, Ticket, User
+from gateway.model import Event, Message, Rating, Ticket, User
 from gateway.output import iso
 
 TICKET_COLUMNS = (
@@ -145,6 +145,7 @@ def ticket_detail(session: Session, ticket: Ticket, prefix: str, history: bool) 
     ]
     data["message_count"] = len(messages)
     data["participants"] = [p.user.email for p in ticket.participants]
+    data.update(_desk_detail(session, ticket, prefix))
     if history:
         events = session.scalars(
             select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id)
@@ -154,6 +155,29 @@ def ticket_detail(session: Session, ticket: Ticket, prefix: str, history: bool) 
             for e in events
         ]
     return data
+
+
+def _desk_detail(session: Session, ticket: Ticket, prefix: str) -> dict[str, Any]:
+    """SLA level and times, linked tickets and ratings (gateway.desk)."""
+    continued_by = session.scalars(
+        select(Ticket.id).where(Ticket.linked_ticket_id == ticket.id).order_by(Ticket.id)
+    )
+    ratings = session.scalars(
+        select(Rating).where(Rating.ticket_id == ticket.id).order_by(Rating.id)
+    )
+    return {
+        "sla_level": ticket.sla_level or None,
+        "response_due_at": iso(ticket.response_due_at),
+        "resolve_due_at": iso(ticket.resolve_due_at),
+        "first_response_at": iso(ticket.first_response_at),
+        "resolved_at": iso(ticket.resolved_at),
+        "linked_to": f"{prefix}-{ticket.linked_ticket_id}" if ticket.linked_ticket_id else None,
+        "continued_by": [f"{prefix}-{i}" for i in continued_by],
+        "ratings": [
+            {"at": iso(r.at), "grade": r.grade, "label": r.label, "comment": r.comment}
+            for r in ratings
+        ],
+    }
 
 
 def resolve_ticket(session: Session, ref: str, prefix: str) -> Ticket | None:

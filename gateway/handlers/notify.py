@@ -1,11 +1,15 @@
 """Notify stage: the mail a stored message causes — confirmation, notices, the answer.
 
-- a new ticket: a confirmation to the requester, a notice to every agent;
-- a requester's (or participant's) later mail: a notice to the agents;
+- a new ticket: a confirmation to the requester, a notice to its assignee (with nobody
+  assigned, to every admin);
+- a requester's (or participant's) later mail: a notice to the assignee (or the admins);
+  one that reopened a closed ticket says so; a thanks on a closed ticket is only stored;
+- an agent's hidden note: the assignee (or the admins) hear of it, never the requester;
 - an agent's reply: the answer, without the agent's quoted history, to the requester
   with the participants in Cc;
 - automatic mail: nothing automatic goes back to its sender; a new ticket made from it is
-  still announced to the agents so that nothing goes unseen.
+  still announced so that nothing goes unseen.
+Each kind can be switched off in `[notifications]` (gateway.desk.notices).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from gateway import mailer, tickets
+from gateway.desk import notices
+from gateway.handlers.store import REOPENED
 from gateway.mailer import Outgoing
 from gateway.model import Message, User
 from gateway.pipeline import Context
@@ -46,22 +52,45 @@ def _message_context(ctx: Context, message: Message, sender: User) -> dict[str, 
     }
 
 
-def _notify_agents(ctx: Context, event: str, refs: list[str]) -> None:
+def _notify_staff(ctx: Context, kind: str, event: str, refs: list[str]) -> None:
     assert ctx.ticket is not None and ctx.message is not None and ctx.sender is not None
     context = _message_context(ctx, ctx.message, ctx.sender)
     context["automatic_reason"] = ctx.automatic or ""
     files = _files(ctx)
-    for agent in tickets.agents(ctx.session):
-        if agent.id == ctx.sender.id:
-            continue
-        mailer.queue(
+    for person in notices.staff_for(ctx.session, ctx.services, ctx.ticket, exclude=ctx.sender):
+        notices.send(
             ctx.session,
             ctx.services,
             ctx.ticket,
-            Outgoing(
-                event=event, recipient=agent, context=context, attachments=files, references=refs
-            ),
+            kind,
+            person,
+            context,
+            event=event,
+            references=refs,
+            attachments=files,
         )
+
+
+def _answer(ctx: Context, refs: list[str]) -> None:
+    ticket, message, sender = ctx.ticket, ctx.message, ctx.sender
+    assert ticket is not None and message is not None and sender is not None
+    mailer.queue(
+        ctx.session,
+        ctx.services,
+        ticket,
+        Outgoing(
+            event="answer",
+            recipient=ticket.requester,
+            cc=tickets.participants(ctx.session, ticket),
+            context={
+                **_message_context(ctx, message, sender),
+                "agent": {"name": sender.name, "email": sender.email},
+            },
+            automatic=False,
+            attachments=_files(ctx, include_inline=False),
+            references=refs,
+        ),
+    )
 
 
 def run(ctx: Context) -> None:
@@ -73,45 +102,34 @@ def run(ctx: Context) -> None:
     incoming_id = ctx.mail.message_id or None
     if message.kind == "auto":
         if ctx.new_ticket:
-            _notify_agents(ctx, "agent_new_ticket", refs)
+            _notify_staff(ctx, "new_ticket", "agent_new_ticket", refs)
         return
     if ctx.new_ticket:
-        row = mailer.queue(
-            ctx.session,
-            ctx.services,
-            ticket,
-            Outgoing(
-                event="confirmation",
-                recipient=ticket.requester,
-                context=_message_context(ctx, message, sender),
-                in_reply_to=incoming_id,
-                references=refs,
-            ),
-        )
-        if row is None:
-            ctx.note("notify: no confirmation sent (undeliverable address or daily limit)")
-        _notify_agents(ctx, "agent_new_ticket", refs)
+        if notices.enabled(ctx.services, "confirmation"):
+            row = mailer.queue(
+                ctx.session,
+                ctx.services,
+                ticket,
+                Outgoing(
+                    event="confirmation",
+                    recipient=ticket.requester,
+                    context=_message_context(ctx, message, sender),
+                    in_reply_to=incoming_id,
+                    references=refs,
+                ),
+            )
+            if row is None:
+                ctx.note("notify: no confirmation sent (undeliverable address or daily limit)")
+        _notify_staff(ctx, "new_ticket", "agent_new_ticket", refs)
     elif message.kind == "note":
-        _notify_agents(ctx, "agent_note", refs)
+        _notify_staff(ctx, "note", "agent_note", refs)
     elif message.kind == "answer" and ctx.closing:
         pass  # the closing mail (receipts stage) carries the answer and the rating links
     elif message.kind == "answer":
-        mailer.queue(
-            ctx.session,
-            ctx.services,
-            ticket,
-            Outgoing(
-                event="answer",
-                recipient=ticket.requester,
-                cc=tickets.participants(ctx.session, ticket),
-                context={
-                    **_message_context(ctx, message, sender),
-                    "agent": {"name": sender.name, "email": sender.email},
-                },
-                automatic=False,
-                attachments=_files(ctx, include_inline=False),
-                references=refs,
-            ),
-        )
+        _answer(ctx, refs)
+    elif any(line.startswith(REOPENED) for line in ctx.trace):
+        _notify_staff(ctx, "reopened", "reopened", refs)
+    elif ticket.closed:
+        pass  # a thanks (or a reply to spam) on a closed ticket is only stored
     else:
-        _notify_agents(ctx, "agent_requester_reply", refs)
+        _notify_staff(ctx, "requester_reply", "agent_requester_reply", refs)

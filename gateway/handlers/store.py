@@ -1,12 +1,27 @@
-"""Store stage: register the sender, open or update the ticket, keep the message and files."""
+"""Store stage: register the sender, open or update the ticket, keep the message and files.
+
+The service-desk rules that apply while storing (gateway.desk): a new ticket gets its
+category and criticality; a demo account's mail changes nothing; a non-agent's reply to
+a closed ticket reopens it within `[tickets] reopen_days`, opens a linked new ticket after
+that, and is only stored when it just says thanks; a non-agent's files over the limits
+are left out and the sender is told.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
-from gateway import tickets
+from gateway import desk, tickets
+from gateway.config import AGENT_ROLES
+from gateway.desk import attachments, catalog, classify, notices, replies, roles
+from gateway.errors import StopProcessing
 from gateway.model import Attachment, Message, MessageRef, Ticket, User, utcnow
 from gateway.pipeline import Context
+
+# Trace lines that later stages (notify) read as decisions of this one.
+REOPENED = "store: reopened"
+_PRIORITY_HEADERS = ("Importance", "X-Priority", "X-MSMail-Priority", "Priority")
 
 
 def _sender(ctx: Context) -> User:
@@ -20,18 +35,33 @@ def _sender(ctx: Context) -> User:
     return tickets.get_or_create_user(ctx.session, email, mail.sender.name)
 
 
-def _new_ticket(ctx: Context, sender: User) -> Ticket:
-    mail = ctx.mail
+def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
+    mail, cfg = ctx.mail, ctx.services.cfg
     origin = ctx.inbound.origin or {}
-    category = str(origin.get("category") or "")
-    subject = mail.subject.strip() or "(no subject)"
+    to = [a.email for a in mail.to + mail.cc if a.email]
+    category = classify.category_for(
+        cfg, classify.intake_addresses(ctx.inbound.rcpt_to, to), str(origin.get("category") or "")
+    )
+    headers = {h.lower(): mail.header(h) or "" for h in _PRIORITY_HEADERS}
+    criticality = classify.criticality_for(cfg, headers, mail.subject, mail.body)
     ticket = tickets.create_ticket(
         ctx.session,
-        subject=subject,
+        subject=mail.subject.strip() or "(no subject)",
         requester=sender,
         source=ctx.inbound.source,
         category=category,
+        criticality=criticality,
+        status=catalog.initial_status(cfg),
     )
+    # The starting values are history too: reports and `--history` show where they came from.
+    if category:
+        tickets.add_event(ctx.session, ticket, "category", actor="rules", new=category)
+    tickets.add_event(ctx.session, ticket, "criticality", actor="rules", new=criticality)
+    if linked is not None:
+        ticket.linked_ticket_id = linked.id
+        tags = ctx.services.tag(linked.id), ctx.services.tag(ticket.id)
+        tickets.add_event(ctx.session, ticket, "linked", actor=sender.email, new=tags[0])
+        tickets.add_event(ctx.session, linked, "continued", actor=sender.email, new=tags[1])
     if ctx.automatic is None:
         book = ctx.services.addresses
         seen = {sender.email}
@@ -40,13 +70,13 @@ def _new_ticket(ctx: Context, sender: User) -> Ticket:
                 continue
             seen.add(addr.email)
             user = tickets.get_or_create_user(ctx.session, addr.email, addr.name)
-            if user.is_agent:  # agents hear of the ticket anyway
-                continue
+            if roles.role_for(cfg, user.email, user) in AGENT_ROLES:
+                continue  # agents hear of the ticket anyway
             tickets.add_participant(ctx.session, ticket, user, actor=sender.email)
     return ticket
 
 
-def _kind(ctx: Context, sender: User) -> tuple[str, bool]:
+def _kind(ctx: Context, role: str) -> tuple[str, bool]:
     """The message's kind and whether it is hidden from the requester."""
     if ctx.automatic is not None:
         return "auto", True
@@ -54,14 +84,18 @@ def _kind(ctx: Context, sender: User) -> tuple[str, bool]:
         return "unauthenticated", True
     if ctx.hidden_note:
         return "note", True
-    if sender.is_agent and not ctx.new_ticket:
+    if role in AGENT_ROLES and not ctx.new_ticket:
         return "answer", False
     return "request", False
 
 
-def _attachments(ctx: Context, message: Message) -> None:
-    ctx.attachments = list(ctx.mail.attachments)
-    for part in ctx.attachments:
+def _attachments(ctx: Context, message: Message, sender: User, role: str) -> None:
+    parts = list(ctx.mail.attachments)
+    refused: list[attachments.Refused] = []
+    if role not in AGENT_ROLES:
+        parts, refused = attachments.screen(ctx.services.cfg.attachments, parts)
+    ctx.attachments = parts
+    for part in parts:
         sha = hashlib.sha256(part.data).hexdigest()
         tickets.store_blob(ctx.session, sha, part.data)
         ctx.session.add(
@@ -75,20 +109,98 @@ def _attachments(ctx: Context, message: Message) -> None:
                 content_id=part.content_id[:998],
             )
         )
+    if not refused:
+        return
+    assert ctx.ticket is not None
+    for r in refused:
+        ctx.note(f"store: left out {r.filename!r} ({r.size} bytes): {r.reason}")
+        tickets.add_event(
+            ctx.session,
+            ctx.ticket,
+            "attachment_refused",
+            actor="rules",
+            new=f"{r.filename} ({r.size} bytes): {r.reason}",
+        )
+    if ctx.automatic is None:  # never an automatic reply to automatic mail
+        notices.send(
+            ctx.session,
+            ctx.services,
+            ctx.ticket,
+            "attachment_refused",
+            sender,
+            {"files": [r.as_context() for r in refused], "message": {"subject": message.subject}},
+        )
+
+
+def _reply_to_closed(ctx: Context, ticket: Ticket, sender: User) -> Ticket | None:
+    """Apply the rules for a non-agent's reply to a closed ticket; the closed ticket when
+    the reply is to open a new ticket linked to it."""
+    cfg = ctx.services.cfg
+    text = ctx.body if ctx.body is not None else ctx.mail.body
+    if ticket.status == catalog.SPAM:
+        ctx.note("store: reply to a ticket closed as spam; stored, not reopened")
+    elif replies.is_thanks_only(text, cfg.tickets.thanks_phrases):
+        ctx.note("store: thanks on a closed ticket; stored, not reopened")
+    else:
+        closed_at = ticket.resolved_at or ticket.updated_at
+        if utcnow() - closed_at <= dt.timedelta(days=cfg.tickets.reopen_days):
+            desk.reopen(ctx.session, ctx.services, ticket, sender)
+            ctx.note(f"{REOPENED} ticket {ticket.id}")
+        else:
+            ctx.note(f"store: ticket {ticket.id} closed too long ago; a linked new ticket")
+            return ticket
+    return None
+
+
+def _after_message(ctx: Context, ticket: Ticket, sender: User, kind: str) -> None:
+    """What the new message does to the ticket (automatic mail never changes its state)."""
+    cfg = ctx.services.cfg
+    now = utcnow()
+    if kind == "answer":
+        ticket.last_public_by = "agent"
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+        if ticket.status == catalog.initial_status(cfg):
+            closed = catalog.is_closed(cfg, cfg.tickets.answer_status)
+            tickets.set_status(
+                ctx.session, ticket, cfg.tickets.answer_status, sender.email, closed=closed
+            )
+    elif kind == "request":
+        ticket.last_public_by = "requester"
+    if kind != "auto":
+        ticket.updated_at = now
 
 
 def run(ctx: Context) -> None:
-    mail = ctx.mail
+    mail, cfg = ctx.mail, ctx.services.cfg
     sender = _sender(ctx)
     ctx.sender = sender
+    role = roles.role_for(cfg, sender.email, sender)
+    if role == "demo" and ctx.store_message:
+        # A demo account sees every ticket's state and changes nothing.
+        if ctx.ticket is None:
+            raise StopProcessing("a demo account opens no tickets", state="done")
+        ctx.note("store: a demo account changes nothing; the message is not kept on the ticket")
+        ctx.store_message, ctx.quiet = False, True
+    linked: Ticket | None = None
+    if (
+        ctx.ticket is not None
+        and ctx.ticket.closed
+        and ctx.store_message
+        and ctx.automatic is None
+        and role not in AGENT_ROLES
+    ):
+        linked = _reply_to_closed(ctx, ctx.ticket, sender)
+        if linked is not None:
+            ctx.ticket = None
     if ctx.ticket is None:
-        ctx.ticket = _new_ticket(ctx, sender)
+        ctx.ticket = _new_ticket(ctx, sender, linked)
         ctx.new_ticket = True
         ctx.note(f"store: new ticket {ctx.ticket.id}")
     ticket = ctx.ticket
     if not ctx.store_message:
         return
-    kind, hidden = _kind(ctx, sender)
+    kind, hidden = _kind(ctx, role)
     message = Message(
         ticket_id=ticket.id,
         inbound_id=ctx.inbound.id,
@@ -107,17 +219,9 @@ def run(ctx: Context) -> None:
     ctx.session.add(message)
     ctx.session.flush()
     ctx.message = message
-    _attachments(ctx, message)
+    _attachments(ctx, message, sender, role)
     if mail.message_id:
         ctx.session.add(MessageRef(message_id=mail.message_id[:998], ticket_id=ticket.id))
     if not ctx.new_ticket:
         tickets.add_event(ctx.session, ticket, "message", actor=sender.email, new=kind)
-    # Automatic mail never changes a ticket's state (loop safety).
-    if kind == "answer":
-        ticket.last_public_by = "agent"
-        if ticket.status == tickets.DEFAULT_STATUS:
-            tickets.set_status(ctx.session, ticket, "in_progress", sender.email)
-    elif kind == "request":
-        ticket.last_public_by = "requester"
-    if kind != "auto":
-        ticket.updated_at = utcnow()
+    _after_message(ctx, ticket, sender, kind)

@@ -14,7 +14,6 @@ from alembic import op
 
 import gateway.model
 
-
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
