@@ -34,8 +34,10 @@ def level(**kw: Any) -> SlaEntry:
     return SlaEntry(**{**base, **kw})
 
 
-def msk(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.timezone(dt.timedelta(hours=3))).astimezone(dt.UTC)
+def msk(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
+    """A Moscow wall-clock time (UTC+3 all year) as UTC."""
+    zone = dt.timezone(dt.timedelta(hours=3))
+    return dt.datetime(year, month, day, hour, minute, tzinfo=zone).astimezone(dt.UTC)
 
 
 def test_due_within_the_working_day() -> None:
