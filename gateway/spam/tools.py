@@ -48,11 +48,11 @@ def featurize(
     for raw, is_spam in items:
         batch.append(raw)
         labels.append(is_spam)
+        if progress is not None and len(labels) % 32 == 0:
+            progress(len(labels))
         if len(batch) == _CHUNK:
             chunks.append(probe.features(batch, context))
             batch = []
-            if progress is not None:
-                progress(len(labels))
     if batch:
         chunks.append(probe.features(batch, context))
     if progress is not None:
