@@ -82,10 +82,12 @@ def build_pipeline() -> tuple[Stage, ...]:
     from gateway.handlers import (
         access,
         assign,
+        commands,
         dedupe,
         loop_guard,
         notify,
         parse,
+        receipts,
         spam,
         spam_feedback,
         store,
@@ -99,8 +101,10 @@ def build_pipeline() -> tuple[Stage, ...]:
         Stage("access", access.run),
         Stage("spam", spam.run),
         Stage("thread", thread.run),
+        Stage("commands", commands.run),
         Stage("store", store.run),
         Stage("assign", assign.run),
         Stage("spam_feedback", spam_feedback.run),
         Stage("notify", notify.run),
+        Stage("receipts", receipts.run),
     )

@@ -3,16 +3,13 @@ real pipeline; none is refused, none makes a stage fail, each is stored on a tic
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CORPORA = REPO.parent / "shared" / "corpora"
-sys.path.insert(0, str(REPO / "bench"))
-
-from corpus_sweep import deliver_sweep  # noqa: E402
+from bench.corpus_sweep import deliver_sweep  # noqa: E402
 
 
 def test_every_corpus_message_is_delivered_and_processed(

@@ -18,7 +18,7 @@ from gateway.desk.actions import (
 )
 from gateway.desk.catalog import StatusDef, categories, criticality_levels, ratings, statuses
 from gateway.desk.errors import InvalidValue
-from gateway.desk.roles import role_of
+from gateway.desk.roles import is_agent, role_of
 
 __all__ = [
     "InvalidValue",
@@ -29,6 +29,7 @@ __all__ = [
     "change_status",
     "close",
     "criticality_levels",
+    "is_agent",
     "rate",
     "ratings",
     "reopen",

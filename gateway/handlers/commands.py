@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from gateway import desk
 from gateway.auth import authenticate
-from gateway.commands import my, rating
+from gateway.commands import digest, my, rating
 from gateway.commands.execute import Outcome, Report, execute
 from gateway.commands.parse import split_commands
 from gateway.errors import StopProcessing
@@ -36,31 +36,28 @@ def run(ctx: Context) -> None:
         raise StopProcessing("recorded a rating", state="done")
     ticket, sender = ctx.ticket, ctx.sender
     if ticket is None or sender is None:
-        return  # a new ticket: commands only steer existing ones
+        if commands and _is_agent(ctx):
+            digest.reply(ctx, commands)
+        return  # otherwise a new ticket: commands only steer existing ones
     is_agent = _is_agent(ctx)
     if not is_agent and not commands:
+        return  # a requester's plain reply needs no proof of who wrote it
+    auth = authenticate(ctx, sender, ticket)
+    if not auth.ok:
+        ctx.note(f"commands: {sender.email} not authenticated: {auth.reason}")
+        ctx.report = Report(outcomes=[Outcome(c.line, False, "not executed") for c in commands])
+        ctx.report_refusal = auth.reason
+        if is_agent:
+            # Never relayed: kept for the agents to see, marked as unauthenticated.
+            ctx.unauthenticated = auth.reason
+            ctx.hidden_note = True
+            ctx.quiet = True
         return
-    if is_agent or commands:
-        auth = authenticate(ctx, sender, ticket)
-        if not auth.ok:
-            ctx.note(f"commands: {sender.email} not authenticated: {auth.reason}")
-            if is_agent:
-                ctx.unauthenticated = auth.reason
-                ctx.hidden_note = True
-                ctx.quiet = True
-            if commands or is_agent:
-                ctx.report = Report(
-                    outcomes=[Outcome(c.line, False, "not executed", "") for c in commands],
-                )
-                ctx.report_refusal = auth.reason
-            return
     if not commands:
         return
     if desk.role_of(ctx.session, ctx.services.cfg, sender.email) == "demo":
         ctx.report = Report(
-            outcomes=[
-                Outcome(c.line, False, "a demo account changes nothing", "") for c in commands
-            ]
+            outcomes=[Outcome(c.line, False, "a demo account changes nothing") for c in commands]
         )
         ctx.store_message = False
         ctx.quiet = True
@@ -72,9 +69,11 @@ def run(ctx: Context) -> None:
         + "; ".join(o.line for o in report.outcomes)
     )
     if not report.applied:
-        # Nothing changes; the text is in the receipt for the agent to send again.
-        ctx.store_message = False
-        ctx.quiet = True
+        if is_agent:
+            # Nothing changes, not even a message: the receipt gives the text back.
+            ctx.store_message = False
+            ctx.quiet = True
+        # A requester's mail is kept whole (command lines included) for the agents.
         return
     text = "\n\n".join(part for part in (rest.strip(), *report.extra_text) if part)
     ctx.body = text

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway import mailer, tickets
-from gateway.desk import notices
+from gateway.desk import notices, roles
 from gateway.handlers.store import REOPENED
 from gateway.mailer import Outgoing
 from gateway.model import Message, User
@@ -52,12 +52,19 @@ def _message_context(ctx: Context, message: Message, sender: User) -> dict[str, 
     }
 
 
-def _notify_staff(ctx: Context, kind: str, event: str, refs: list[str]) -> None:
+def _notify_staff(
+    ctx: Context, kind: str, event: str, refs: list[str], every_agent: bool = False
+) -> None:
+    """Tell the assignee (or the admins) — or, for a hidden note, every other agent."""
     assert ctx.ticket is not None and ctx.message is not None and ctx.sender is not None
     context = _message_context(ctx, ctx.message, ctx.sender)
     context["automatic_reason"] = ctx.automatic or ""
     files = _files(ctx)
-    for person in notices.staff_for(ctx.session, ctx.services, ctx.ticket, exclude=ctx.sender):
+    if every_agent:
+        people = [u for u in roles.staff(ctx.session, ctx.services.cfg) if u.id != ctx.sender.id]
+    else:
+        people = notices.staff_for(ctx.session, ctx.services, ctx.ticket, exclude=ctx.sender)
+    for person in people:
         notices.send(
             ctx.session,
             ctx.services,
@@ -122,7 +129,8 @@ def run(ctx: Context) -> None:
                 ctx.note("notify: no confirmation sent (undeliverable address or daily limit)")
         _notify_staff(ctx, "new_ticket", "agent_new_ticket", refs)
     elif message.kind == "note":
-        _notify_staff(ctx, "note", "agent_note", refs)
+        # A note is how agents talk about a ticket among themselves .
+        _notify_staff(ctx, "note", "agent_note", refs, every_agent=True)
     elif message.kind == "answer" and ctx.closing:
         pass  # the closing mail (receipts stage) carries the answer and the rating links
     elif message.kind == "answer":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway import mailer
+from gateway import desk, mailer
 from gateway.commands import rating
 from gateway.mailer import Outgoing
 from gateway.pipeline import Context
@@ -35,10 +35,13 @@ def _closing(ctx: Context) -> None:
     )
 
 
-def _receipt(ctx: Context) -> None:
+def send_receipt(ctx: Context) -> None:
+    """One receipt to the sender of a mail with commands (about a ticket or a digest)."""
     report, sender, ticket = ctx.report, ctx.sender, ctx.ticket
-    if report is None or sender is None or ticket is None:
+    if report is None or sender is None:
         return
+    if report.applied and not desk.is_agent(ctx.session, ctx.services.cfg, sender.email):
+        return  # a requester's #close is answered by the closing mail itself
     mailer.queue(
         ctx.session,
         ctx.services,
@@ -64,4 +67,4 @@ def _receipt(ctx: Context) -> None:
 def run(ctx: Context) -> None:
     if ctx.closing and not ctx.quiet and ctx.ticket is not None:
         _closing(ctx)
-    _receipt(ctx)
+    send_receipt(ctx)

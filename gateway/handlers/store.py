@@ -187,6 +187,7 @@ def run(ctx: Context) -> None:
         ctx.ticket is not None
         and ctx.ticket.closed
         and ctx.store_message
+        and not ctx.closing  # the mail's own #close: its text must not reopen it
         and ctx.automatic is None
         and role not in AGENT_ROLES
     ):

@@ -67,7 +67,9 @@ class Desk:
         self.notice = daemon.outgoing_to("alice@example.com")[before]
         self.tag = re.search(r"\[(HD-\d+)\]", subject(self.notice)).group(1)  # type: ignore[union-attr]
         self.id = int(self.tag.split("-")[1])
-        [self.confirmation] = daemon.outgoing_to(requester)
+        [self.confirmation] = [
+            m for m in daemon.outgoing_to(requester) if f"[{self.tag}]" in subject(m)
+        ]
 
     def agent_says(
         self,
@@ -83,7 +85,11 @@ class Desk:
         return self.d.outgoing_to(self.requester)
 
     def receipts(self, agent: str = "alice@example.com") -> list[Message]:
-        return [m for m in self.d.outgoing_to(agent) if "Команды" in subject(m)]
+        return [
+            m
+            for m in self.d.outgoing_to(agent)
+            if "Команды" in subject(m) and f"[{self.tag}]" in subject(m)
+        ]
 
 
 def test_commands_apply_and_are_receipted(daemon: Daemon) -> None:
@@ -208,7 +214,7 @@ def test_requester_closes_and_rates_by_mailto(daemon: Daemon) -> None:
     daemon.settle()
     data = show(daemon, t.id)
     assert data["closed"] is True
-    closing = t.to_requester()[-1]
+    [closing] = [m for m in t.to_requester() if "закрыта" in subject(m)]
     links = re.findall(r'href="(mailto:[^"]+)"', closing.get_body(("html",)).get_content())  # type: ignore[attr-defined]
     assert len(links) >= 2
     target = urllib.parse.urlparse(links[0])
@@ -241,3 +247,27 @@ def test_my_lists_the_senders_tickets(daemon: Daemon) -> None:
     filtered = text_of(daemon.outgoing_to("sasha@corp.example.org")[-1])
     assert "Принтер в 204" in filtered and "Монитор мерцает" not in filtered
     assert len(daemon.tickets()) == tickets_before
+
+
+def test_trusted_authentication_results_are_required_when_configured(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    extra = '[security]\ntrusted_authserv_id = "mx.example.com"\n'
+    strict = Daemon(tmp_path_factory.mktemp("strict"), extra).start()
+    try:
+        t = Desk(strict, "nick@corp.example.org", "Не работает почта")
+        failing = "mx.example.com; dkim=fail header.d=example.com; spf=softfail"
+        t.agent_says("#priority high", Authentication_Results=failing)
+        assert show(strict, t.id)["criticality"] != "high"
+        refusal = text_of(t.receipts()[-1])
+        assert "mx.example.com" in refusal
+        # A forged pass from another server does not count either.
+        t.agent_says(
+            "#priority high", Authentication_Results="evil.example; dkim=pass header.d=example.com"
+        )
+        assert show(strict, t.id)["criticality"] != "high"
+        passing = "mx.example.com; dkim=pass header.d=example.com header.s=s1"
+        t.agent_says("#priority high", Authentication_Results=passing)
+        assert show(strict, t.id)["criticality"] == "high"
+    finally:
+        strict.close()
