@@ -78,9 +78,7 @@ def test_sigkill_mid_burst_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         assert len(confirmations) == TOTAL
         assert max(confirmations.values()) == 1
         # Nobody is assigned: the admin hears of each new ticket (and only the admin).
-        agent_notices = Counter(
-            str(m["Subject"]) for m in daemon.outgoing_to("alice@example.com")
-        )
+        agent_notices = Counter(str(m["Subject"]) for m in daemon.outgoing_to("alice@example.com"))
         assert len(agent_notices) == TOTAL and max(agent_notices.values()) == 1
     finally:
         daemon.close()
