@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from pathlib import Path
 
 from sqlalchemy import select
@@ -128,12 +130,20 @@ def test_every_process_sees_a_new_model_version(desk: Desk) -> None:
 
 def test_an_agents_answer_teaches_ham_once(desk: Desk) -> None:
     desk.take(ham(7000))
-    for n in range(2):
-        answer = mail("Re: [HD-1] printer", f"Fixed, try again ({n}).", sender="bob@example.com")
+    notice = next(r for r in desk.outbox() if r.rcpt_to == ["alice@example.com"])
+    parsed = email.message_from_bytes(notice.raw, policy=email.policy.default)
+    for n in range(2):  # answers as a mail client makes them: to the signed Reply-To
+        answer = mail(
+            "Re: " + str(parsed["Subject"]),
+            f"Fixed, try again ({n}).",
+            sender="alice@example.com",
+            to=str(parsed["Reply-To"]),
+            In_Reply_To=str(parsed["Message-ID"]),
+        )
         desk.take(answer)
     with desk.db.read() as s:
         learned = list(s.scalars(select(SpamLearning).where(SpamLearning.kind == "answer")))
-    assert [(r.is_spam, r.actor) for r in learned] == [(False, "bob@example.com")]
+    assert [(r.is_spam, r.actor) for r in learned] == [(False, "alice@example.com")]
 
 
 def test_suspect_mail_is_marked_on_its_ticket(tmp_path: Path, trained_model: bytes) -> None:
