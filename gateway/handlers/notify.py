@@ -22,6 +22,7 @@ from gateway.handlers.store import REOPENED
 from gateway.mailer import Outgoing
 from gateway.model import Message, User
 from gateway.pipeline import Context
+from gateway.spam.learning import suspect_score
 
 File = tuple[str, str, bytes]
 
@@ -59,6 +60,7 @@ def _notify_staff(
     assert ctx.ticket is not None and ctx.message is not None and ctx.sender is not None
     context = _message_context(ctx, ctx.message, ctx.sender)
     context["automatic_reason"] = ctx.automatic or ""
+    context["spam_suspect"] = suspect_score(ctx.inbound)
     files = _files(ctx)
     if every_agent:
         people = [u for u in roles.staff(ctx.session, ctx.services.cfg) if u.id != ctx.sender.id]

@@ -90,6 +90,14 @@ def released_by(inbound: Inbound) -> str | None:
     return None
 
 
+def suspect_score(inbound: Inbound) -> float:
+    """The spam score of mail the spam stage found doubtful but let through; 0 otherwise."""
+    spam = (inbound.origin or {}).get(MARKER)
+    if not isinstance(spam, dict) or spam.get("held") or spam.get("released_by"):
+        return 0.0
+    return float(spam.get("score") or 0.0)
+
+
 def first_inbound(session: Session, ticket: Ticket) -> Inbound | None:
     """The received mail a ticket was made from."""
     inbound_id = session.scalar(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gateway.model import Event, Inbound, SpamLearning, Ticket, User
 from gateway.services import Services
 from gateway.spam import learn, mark_spam, release
-from tests.harness import mail
+from tests.harness import mail, text_of
 from tests.spam.conftest import Desk
 from tests.spam.corpus import ham, spam
 
@@ -153,4 +153,8 @@ def test_suspect_mail_is_marked_on_its_ticket(tmp_path: Path, trained_model: byt
     with desk.db.read() as s:
         kinds = list(s.scalars(select(Event.kind)))
     assert "spam_suspect" in kinds
+    [notice] = desk.outbox("agent_new_ticket")
+    parsed = email.message_from_bytes(notice.raw, policy=email.policy.default)
+    assert "Возможно, это спам (оценка 0." in text_of(parsed)
+    assert len(desk.outbox("confirmation")) == 1  # a suspect still gets its ticket
     desk.db.dispose()
