@@ -122,8 +122,8 @@ def bare_ceiling(raws: list[bytes], connections: int) -> float:
         proc.wait()
 
 
-def daemon_run(raws: list[bytes], connections: int) -> tuple[float, float]:
-    """(accepted messages/s, seconds from the first send until all are tickets)."""
+def daemon_run(raws: list[bytes], connections: int) -> tuple[float, float, str]:
+    """(accepted messages/s, seconds from the first send until all are processed, counts)."""
     from sqlalchemy import func, select
 
     from gateway.db import Database
@@ -146,16 +146,23 @@ def daemon_run(raws: list[bytes], connections: int) -> tuple[float, float]:
             def done() -> bool:
                 with db.read() as s:
                     pending = s.scalar(select(func.count()).where(Inbound.state == "new"))
-                    tickets = s.scalar(select(func.count()).select_from(Ticket))
-                    confirmations = s.scalar(
-                        select(func.count()).where(Outbox.kind == "confirmation")
-                    )
-                return pending == 0 and tickets == confirmations and (tickets or 0) > 0
+                return pending == 0
 
-            wait_until(done, 600, "every message to become a ticket")
+            # Processed: each message is a ticket, and its confirmation is queued in the
+            # same transaction (or deliberately not sent: automatic mail, no address).
+            wait_until(done, 600, "every message to be processed")
             total = time.perf_counter() - start
+            with db.read() as s:
+                tickets = s.scalar(select(func.count()).select_from(Ticket))
+                confirmations = s.scalar(
+                    select(func.count()).where(Outbox.kind == "confirmation")
+                )
+                states = dict(
+                    s.execute(select(Inbound.state, func.count()).group_by(Inbound.state)).all()
+                )
             db.dispose()
-            return rate, total
+            counts = f"{tickets} tickets, {confirmations} confirmations, spool {states}"
+            return rate, total, counts
         finally:
             proc.terminate()
             proc.wait()
@@ -165,14 +172,13 @@ def runner_rate(raws: list[bytes]) -> float:
     """Tickets/s of one runner thread draining pre-spooled messages (one core)."""
     from gateway import config as config_mod
     from gateway import spool
-    from gateway.db import Database, upgrade
+    from gateway.daemon import prepare_database
     from gateway.runner import Runner
     from gateway.services import Services
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = config_mod.load(write_config(Path(tmp), BENCH_CONFIG))
-        upgrade(cfg.database_url)
-        db = Database.from_config(cfg)
+        db = prepare_database(cfg)  # the schema and the [[agents]], as the daemon has them
         with db.write() as s:
             for raw in raws:
                 spool.store(s, raw, source="bench", rcpt_to=["support@example.com"])
@@ -193,12 +199,13 @@ def main() -> None:
     print(f"{len(raws)} ham messages, {sum(map(len, raws)) / len(raws) / 1024:.1f} KiB average")
     for connections in (1, 4):
         bare = bare_ceiling(raws, connections)
-        ours, total = daemon_run(raws, connections)
+        ours, total, counts = daemon_run(raws, connections)
         print(
             f"{connections} connection(s): bare aiosmtpd {bare:7.0f} msg/s | helpdesk durable "
             f"{ours:7.0f} msg/s = {ours / bare:5.1%} of the ceiling | all {len(raws)} tickets "
             f"with confirmations queued after {total:5.1f} s ({len(raws) / total:5.0f}/s)"
         )
+        print(f"    ({counts})")
     print(
         f"runner alone, one thread: {runner_rate(raws):.0f} tickets/s (parse, thread, store, "
         f"confirmation and agent notice queued, committed)"

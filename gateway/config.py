@@ -284,6 +284,11 @@ def validate(cfg: Config) -> list[str]:
             problems.append(f"{where} poll_seconds: must be positive")
     problems += _validate_spam(cfg.spam)
     problems += validate_desk(cfg, ROLES)
+    if cfg.spam.trusted_domains and not cfg.security.trusted_authserv_id:
+        problems.append(
+            "[spam] trusted_domains: needs [security] trusted_authserv_id (the server whose "
+            "Authentication-Results are believed)"
+        )
     return problems
 
 

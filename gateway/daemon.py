@@ -25,6 +25,7 @@ from gateway.config import Config
 from gateway.db import Database, schema_state, upgrade
 from gateway.errors import HelpdeskError
 from gateway.intake.group_commit import GroupCommitWriter
+from gateway.intake.pressure import IntakePressure
 from gateway.intake.smtp import IntakeHandler, SmtpIntake
 from gateway.model import Inbound, Outbox, utcnow
 from gateway.runner import Runner
@@ -39,8 +40,11 @@ log = logging.getLogger(__name__)
 class OutboxSender:
     """Sends due mail whenever woken; retries come due through the scheduler's ticks."""
 
-    def __init__(self, db: Database, transport: Transport, cfg: Config) -> None:
+    def __init__(
+        self, db: Database, transport: Transport, cfg: Config, pressure: IntakePressure
+    ) -> None:
         self._db = db
+        self._pressure = pressure
         self._transport = transport
         self._cfg = cfg
         self.wake = threading.Event()
@@ -49,6 +53,7 @@ class OutboxSender:
         while not stop.is_set():
             self.wake.wait(15)
             self.wake.clear()
+            self._pressure.yield_to_intake(stop)
             try:
                 while outbox.send_due(self._db, self._transport, self._cfg.outgoing) > 0:
                     if stop.is_set():
@@ -133,16 +138,17 @@ def _log_backlog(db: Database) -> None:
         log.info("resuming: %d message(s) to process, %d mail(s) to send", spool, queued)
 
 
-async def _serve(cfg: Config, db: Database, runner: Runner, stop: threading.Event) -> None:
+async def _serve(
+    cfg: Config, db: Database, services: Services, runner: Runner, pressure: IntakePressure
+) -> None:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    writer = GroupCommitWriter(db, on_stored=runner.wake.set)
+    writer = GroupCommitWriter(db, on_stored=runner.wake.set, pressure=pressure)
     writer.start()
     smtp: SmtpIntake | None = None
     if cfg.smtp.enabled:
-        services = Services.from_config(cfg)
         smtp = SmtpIntake(cfg, IntakeHandler(services.addresses, writer))
         await smtp.start()
     log.info("helpdesk running")
@@ -158,8 +164,9 @@ def run_daemon(cfg: Config) -> int:
     services = Services.from_config(cfg)
     transport = make_transport(cfg)
     stop = threading.Event()
-    sender = OutboxSender(db, transport, cfg)
-    runner = Runner(db, services, on_committed=sender.wake.set)
+    pressure = IntakePressure()
+    sender = OutboxSender(db, transport, cfg, pressure)
+    runner = Runner(db, services, on_committed=sender.wake.set, pressure=pressure)
     _log_backlog(db)
     threads = [_thread("runner", runner.run, stop), _thread("outbox", sender.run, stop)]
     threads += _start_imap(cfg, db, runner.wake.set, stop)
@@ -173,7 +180,7 @@ def run_daemon(cfg: Config) -> int:
     schedule_digest(scheduler, cfg, db, services, on_queued=sender.wake.set)
     scheduler.start()
     try:
-        asyncio.run(_serve(cfg, db, runner, stop))
+        asyncio.run(_serve(cfg, db, services, runner, pressure))
     finally:
         scheduler.shutdown(wait=True)
         stop.set()

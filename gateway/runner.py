@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from gateway.db import Database
 from gateway.errors import StopProcessing
+from gateway.intake.pressure import IntakePressure
 from gateway.model import Inbound, utcnow
 from gateway.pipeline import Context, Stage, build_pipeline
 from gateway.services import Services
@@ -41,8 +42,10 @@ class Runner:
         services: Services,
         on_committed: Callable[[], None] | None = None,
         pipeline: Sequence[Stage] | None = None,
+        pressure: IntakePressure | None = None,
     ) -> None:
         self._db = db
+        self._pressure = pressure
         self._services = services
         self._pipeline = tuple(pipeline) if pipeline is not None else build_pipeline()
         self._on_committed = on_committed
@@ -53,6 +56,8 @@ class Runner:
         poll = self._services.cfg.runner.poll_seconds
         while not stop.is_set():
             self.wake.clear()
+            if self._pressure is not None:
+                self._pressure.yield_to_intake(stop)
             try:
                 done = self.run_once()
             except Exception:
@@ -66,6 +71,9 @@ class Runner:
     def run_once(self, limit: int | None = None) -> int:
         """Process one batch; returns how many messages it finished."""
         batch_size = limit or self._services.cfg.runner.batch_size
+        if limit is None and self._pressure is not None and self._pressure.busy():
+            # Mail is still arriving: short transactions, so its commits wait less.
+            batch_size = max(1, batch_size // 5)
         ids, interrupted = self._claim(batch_size)
         if not ids:
             return 0

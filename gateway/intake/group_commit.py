@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from gateway import spool
 from gateway.db import Database
 from gateway.errors import StoreUnavailable
+from gateway.intake.pressure import IntakePressure
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,13 @@ class GroupCommitWriter:
     """Commits spool rows in batches; `submit` returns the row id once it is durable."""
 
     def __init__(
-        self, db: Database, on_stored: Callable[[], None] | None = None, max_batch: int = 200
+        self,
+        db: Database,
+        on_stored: Callable[[], None] | None = None,
+        max_batch: int = 200,
+        pressure: IntakePressure | None = None,
     ) -> None:
+        self._pressure = pressure
         self._db = db
         self._on_stored = on_stored
         self._max_batch = max_batch
@@ -58,6 +64,8 @@ class GroupCommitWriter:
     async def submit(self, raw: bytes, source: str, mail_from: str, rcpt_to: list[str]) -> int:
         """Queue `raw` and wait until its transaction commits; StoreUnavailable if it fails."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        if self._pressure is not None:
+            self._pressure.touch()
         await self._queue.put(_Pending(raw, source, mail_from, rcpt_to, future))
         return await future
 

@@ -52,12 +52,15 @@ def _known_sender(ctx: Context, sender: str) -> str | None:
 
 
 def _trusted_domain(ctx: Context, sender: str) -> str | None:
-    """An internal domain's mail, if a receiving server recorded SPF or DKIM pass for it.
+    """An internal domain's mail, if the trusted receiving server recorded SPF or DKIM pass.
 
-    With `[security] trusted_authserv_id` only that server's verdict counts; without it
-    the topmost Authentication-Results header is taken (the receiving server prepends its
-    own; a sender can forge ones below it, not above).
+    Only `[security] trusted_authserv_id`'s verdict counts: without a named server, an
+    Authentication-Results header may be the sender's own forgery (an MTA that adds none
+    passes forged ones through), and "internal" mail is exactly what spammers fake.
     """
+    authserv = ctx.services.cfg.security.trusted_authserv_id
+    if not authserv:
+        return None
     domain = sender.rpartition("@")[2]
     trusted = [d.lower() for d in ctx.services.cfg.spam.trusted_domains]
     if not any(domain == d or domain.endswith("." + d) for d in trusted):
@@ -65,7 +68,6 @@ def _trusted_domain(ctx: Context, sender: str) -> str | None:
     headers = ctx.mail.header_all("Authentication-Results")
     if not headers:
         return None
-    authserv = ctx.services.cfg.security.trusted_authserv_id or authres.parse(headers[0])[0]
     verdict = authres.aligned_pass(headers, authserv, domain)
     if verdict is None:
         return None

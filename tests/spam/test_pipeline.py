@@ -87,11 +87,20 @@ def test_agents_and_known_requesters_are_never_held(desk: Desk) -> None:
 def test_trusted_internal_sender_that_passed_dkim_is_never_held(
     tmp_path: Path, trained_model: bytes
 ) -> None:
-    desk = Desk(tmp_path, '[spam]\ntrusted_domains = ["corp.example.org"]\n')
+    desk = Desk(
+        tmp_path,
+        '[spam]\ntrusted_domains = ["corp.example.org"]\n'
+        '[security]\ntrusted_authserv_id = "mx.corp.example.org"\n',
+    )
     desk.install(trained_model)
     internal = spam(1004).replace(b"From: promo1004@mail4.biz", b"From: news@corp.example.org")
     forged = desk.take(internal)
     assert desk.inbound(forged).state == "held"  # no SPF/DKIM pass: the domain alone is no proof
+    other_server = desk.take(
+        b"Authentication-Results: evil.example; dkim=pass header.d=corp.example.org\n"
+        + internal.replace(b"<t", b"<v")
+    )
+    assert desk.inbound(other_server).state == "held"  # only the trusted server's word counts
     signed = (
         b"Authentication-Results: mx.corp.example.org; dkim=pass header.d=corp.example.org;"
         b" spf=pass smtp.mailfrom=news@corp.example.org\n" + internal.replace(b"<t", b"<u")
