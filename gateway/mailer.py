@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 _UNDELIVERABLE_SUFFIXES = (".invalid", ".example", ".test", ".localhost")
 
 
+# Statement objects built once: their compiled forms are cached across messages.
+_INSERT_REF = insert(MessageRef)
+_INSERT_AUTO_REPLY = insert(AutoReplyLog)
+
+
 @dataclass
 class Outgoing:
     """One mail to send about a ticket."""
@@ -148,14 +153,15 @@ def queue(
     # Core inserts: these rows are never read back in this transaction.
     if ticket is not None:
         session.execute(
-            insert(MessageRef).values(
-                message_id=message_id.strip("<>"),
-                ticket_id=ticket.id,
-                outgoing=True,
-                recipient_id=user.id,
-                created_at=utcnow(),
-            )
+            _INSERT_REF,
+            {
+                "message_id": message_id.strip("<>"),
+                "ticket_id": ticket.id,
+                "outgoing": True,
+                "recipient_id": user.id,
+                "created_at": utcnow(),
+            },
         )
     if mail.automatic and not user.is_agent:
-        session.execute(insert(AutoReplyLog).values(address=user.email, at=utcnow()))
+        session.execute(_INSERT_AUTO_REPLY, {"address": user.email, "at": utcnow()})
     return row

@@ -154,6 +154,8 @@ class Runner:
                 self._finish(row, ctx, state)
         except Exception:
             # The savepoint is rolled back: the message is kept with its failing stage.
+            # Objects cached for the batch may have come from the rolled-back work.
+            session.info.clear()
             session.expire(row)
             self._quarantine(row, stage_name, traceback.format_exc(), ctx.trace)
 

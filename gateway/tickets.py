@@ -29,9 +29,13 @@ def get_or_create_user(session: Session, email: str, name: str = "", role: str =
         user = User(email=email, name=name[:200], role=role)
         session.add(user)
         session.flush()
+        session.info.pop("helpdesk.staff", None)  # a new user may be staff by group
     elif name and not user.name:
         user.name = name[:200]
     return user
+
+
+_INSERT_EVENT = insert(Event)
 
 
 def add_event(
@@ -45,10 +49,17 @@ def add_event(
 ) -> None:
     # A Core insert: history rows are written, never read back in the same transaction,
     # and skipping the ORM's bookkeeping matters at a few events per message.
+    # One statement object for every event: its compiled form is cached.
     session.execute(
-        insert(Event).values(
-            ticket_id=ticket.id, actor=actor, kind=kind, old=old, new=new, at=utcnow()
-        )
+        _INSERT_EVENT,
+        {
+            "ticket_id": ticket.id,
+            "actor": actor,
+            "kind": kind,
+            "old": old,
+            "new": new,
+            "at": utcnow(),
+        },
     )
 
 

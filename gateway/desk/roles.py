@@ -55,8 +55,22 @@ def is_agent(session: Session, cfg: Config, email: str) -> bool:
     return role_of(session, cfg, email) in AGENT_ROLES
 
 
+STAFF_CACHE = "helpdesk.staff"
+
+
 def staff(session: Session, cfg: Config, roles: tuple[str, ...] = AGENT_ROLES) -> list[User]:
-    """Known users whose effective role is one of `roles` (admins: `("admin",)`)."""
+    """Known users whose effective role is one of `roles` (admins: `("admin",)`).
+
+    Kept for the session's transaction (a runner batch asks once per message); creating
+    a user drops it (tickets.get_or_create_user), as a new user may be staff by group.
+    """
+    cache: dict[tuple[str, ...], list[User]] = session.info.setdefault(STAFF_CACHE, {})
+    if roles not in cache:
+        cache[roles] = _staff(session, cfg, roles)
+    return list(cache[roles])
+
+
+def _staff(session: Session, cfg: Config, roles: tuple[str, ...]) -> list[User]:
     # Narrow in SQL (requesters are many), then apply the precedence rules exactly.
     granting = [g for g in cfg.groups if g.role in roles]
     members = [m.strip().lower() for g in granting for m in g.members]

@@ -93,6 +93,12 @@ class GroupCommitWriter:
                     self._queue.task_done()
 
     def _commit(self, batch: list[_Pending]) -> list[int]:
+        if self._pressure is not None:
+            with self._pressure.writing():
+                return self._store(batch)
+        return self._store(batch)
+
+    def _store(self, batch: list[_Pending]) -> list[int]:
         with self._db.write() as session:
             rows = [
                 spool.make_row(p.raw, source=p.source, mail_from=p.mail_from, rcpt_to=p.rcpt_to)

@@ -19,6 +19,7 @@ class IntakePressure:
         self.quiet_after = quiet_after
         self.max_pause = max_pause
         self._last = 0.0
+        self._waiting = 0
         self._lock = threading.Lock()
 
     def touch(self) -> None:
@@ -26,9 +27,28 @@ class IntakePressure:
         with self._lock:
             self._last = time.monotonic()
 
+    def writing(self) -> _Writing:
+        """Context for an intake commit: others step aside while it waits for the lock.
+
+        SQLite's busy handler retries with growing sleeps, so a writer that just
+        committed and starts again at once wins the lock every time; the intake's commit
+        would then starve behind a busy runner.
+        """
+        return _Writing(self)
+
+    def _enter(self) -> None:
+        with self._lock:
+            self._waiting += 1
+            self._last = time.monotonic()
+
+    def _exit(self) -> None:
+        with self._lock:
+            self._waiting -= 1
+            self._last = time.monotonic()
+
     def busy(self) -> bool:
         with self._lock:
-            return time.monotonic() - self._last < self.quiet_after
+            return self._waiting > 0 or time.monotonic() - self._last < self.quiet_after
 
     def yield_to_intake(self, stop: threading.Event | None = None) -> float:
         """Wait while the intake is busy, at most `max_pause`; the seconds waited."""
@@ -38,3 +58,14 @@ class IntakePressure:
                 break
             time.sleep(self.quiet_after / 2)
         return time.monotonic() - start
+
+
+class _Writing:
+    def __init__(self, pressure: IntakePressure) -> None:
+        self._pressure = pressure
+
+    def __enter__(self) -> None:
+        self._pressure._enter()
+
+    def __exit__(self, *exc: object) -> None:
+        self._pressure._exit()
