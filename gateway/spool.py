@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from gateway.model import Inbound
+from gateway.model import Inbound, utcnow
 
 
 def make_row(
@@ -31,6 +32,38 @@ def make_row(
         trace=[],
         origin=origin or {},
     )
+
+
+def row_values(
+    raw: bytes,
+    *,
+    source: str,
+    mail_from: str = "",
+    rcpt_to: Sequence[str] = (),
+    origin: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """The column values of a new spool row (for a Core insert on the SMTP hot path)."""
+    return {
+        "received_at": utcnow(),
+        "source": source,
+        "mail_from": mail_from,
+        "rcpt_to": list(rcpt_to),
+        "size": len(raw),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "raw": raw,
+        "state": "new",
+        "attempts": 0,
+        "trace": [],
+        "origin": origin or {},
+    }
+
+
+def insert_rows(session: Session, rows: list[dict[str, object]]) -> list[int]:
+    """Insert spool rows in the caller's transaction; their ids, in order."""
+    return [session.execute(_INSERT_RETURNING_ID, values).scalar_one() for values in rows]
+
+
+_INSERT_RETURNING_ID = insert(Inbound).returning(Inbound.id)
 
 
 def store(

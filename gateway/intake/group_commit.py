@@ -99,11 +99,9 @@ class GroupCommitWriter:
         return self._store(batch)
 
     def _store(self, batch: list[_Pending]) -> list[int]:
+        rows = [
+            spool.row_values(p.raw, source=p.source, mail_from=p.mail_from, rcpt_to=p.rcpt_to)
+            for p in batch
+        ]
         with self._db.write() as session:
-            rows = [
-                spool.make_row(p.raw, source=p.source, mail_from=p.mail_from, rcpt_to=p.rcpt_to)
-                for p in batch
-            ]
-            session.add_all(rows)
-            session.flush()
-            return [r.id for r in rows]
+            return spool.insert_rows(session, rows)
