@@ -154,9 +154,7 @@ def daemon_run(raws: list[bytes], connections: int) -> tuple[float, float, str]:
             total = time.perf_counter() - start
             with db.read() as s:
                 tickets = s.scalar(select(func.count()).select_from(Ticket))
-                confirmations = s.scalar(
-                    select(func.count()).where(Outbox.kind == "confirmation")
-                )
+                confirmations = s.scalar(select(func.count()).where(Outbox.kind == "confirmation"))
                 states = dict(
                     s.execute(select(Inbound.state, func.count()).group_by(Inbound.state)).all()
                 )
