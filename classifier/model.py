@@ -125,6 +125,20 @@ class SpamModel:
 
         ``progress`` is called with the number of messages read so far.
         """
+        matrix, labels = self.featurize(items, progress, context)
+        if matrix is not None:
+            self.learn_matrix(matrix, labels)
+
+    def featurize(
+        self,
+        items: Iterable[tuple[bytes, bool]],
+        progress: ProgressFn | None = None,
+        context: FeatureContext | None = None,
+    ) -> tuple[Any, list[bool]]:
+        """The feature matrix (None when empty) and labels of labelled raw messages.
+
+        ``progress`` is called with the number of messages read so far.
+        """
         import scipy.sparse as sp
 
         chunks: list[Any] = []
@@ -133,17 +147,16 @@ class SpamModel:
         for raw, is_spam in items:
             batch.append(raw)
             labels.append(is_spam)
+            if progress is not None and len(labels) % 32 == 0:
+                progress(len(labels))
             if len(batch) == _BATCH:
                 chunks.append(self.features(batch, context))
                 batch = []
-                if progress is not None:
-                    progress(len(labels))
         if batch:
             chunks.append(self.features(batch, context))
-            if progress is not None:
-                progress(len(labels))
-        if chunks:
-            self.learn_matrix(sp.vstack(chunks).tocsr(), labels)
+        if progress is not None:
+            progress(len(labels))
+        return (sp.vstack(chunks).tocsr() if chunks else None), labels
 
     def learn_matrix(self, matrix: Any, labels: list[bool], epochs: int = _EPOCHS) -> None:
         """Learn a labelled feature matrix in shuffled mini-batches over several epochs."""

@@ -20,18 +20,8 @@ def make_row(
     origin: dict[str, object] | None = None,
 ) -> Inbound:
     """A new spool row for `raw`; parsing waits for the runner."""
-    return Inbound(
-        source=source,
-        mail_from=mail_from,
-        rcpt_to=list(rcpt_to),
-        size=len(raw),
-        sha256=hashlib.sha256(raw).hexdigest(),
-        raw=raw,
-        state="new",
-        attempts=0,
-        trace=[],
-        origin=origin or {},
-    )
+    values = row_values(raw, source=source, mail_from=mail_from, rcpt_to=rcpt_to, origin=origin)
+    return Inbound(**values)
 
 
 def row_values(

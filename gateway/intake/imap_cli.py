@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from typing import Any
 
 import click
@@ -13,6 +10,7 @@ from gateway.config import Config
 from gateway.db import Database
 from gateway.intake import imap_status
 from gateway.intake.imap_connect import mailbox_name
+from gateway.output import emit, format_option
 
 COLUMNS = (
     "name",
@@ -46,35 +44,12 @@ def collect(config: Config, db: Database) -> list[dict[str, Any]]:
     return rows
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, list):  # skipped messages: their UIDs; JSON has the details
-        return " ".join(str(item.get("uid")) for item in value)
-    return "" if value is None else str(value)
-
-
-def render(rows: list[dict[str, Any]], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(rows, indent=2, ensure_ascii=False)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in COLUMNS])
-        return out.getvalue().rstrip("\n")
-    return _table(rows)
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(*COLUMNS)
-    for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in COLUMNS])
-    out = io.StringIO()
-    Console(file=out, width=160, no_color=True).print(table)
-    return out.getvalue().rstrip("\n")
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """Skipped messages show as their UIDs in a table or CSV; JSON keeps the details."""
+    skipped = row.get("skipped")
+    if isinstance(skipped, list):
+        row = {**row, "skipped": " ".join(str(item.get("uid")) for item in skipped)}
+    return row
 
 
 @click.group("imap")
@@ -83,24 +58,17 @@ def imap() -> None:
 
 
 @imap.command("status")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@format_option
 @click.pass_context
 def status(ctx: click.Context, fmt: str) -> None:
     """Last success, backlog, last error and state of each mailbox's poller."""
     config = ctx.obj
     if not isinstance(config, Config):
         raise click.ClickException("no configuration loaded")
-    db = Database(config.database_url)
+    db = Database.from_config(config)
     try:
+        # A missing or unmigrated database is reported in one line by the CLI's group.
         rows = collect(config, db)
-    except Exception as exc:  # the database may be missing or not migrated
-        raise click.ClickException(f"cannot read IMAP status: {exc}") from exc
     finally:
         db.dispose()
-    click.echo(render(rows, fmt))
+    emit(rows if fmt == "json" else [_shown(r) for r in rows], COLUMNS, fmt, title="IMAP")

@@ -20,7 +20,6 @@ from gateway.services import Services
 from gateway.spam.errors import ModelUnavailable
 from gateway.spam.store import feature_context
 
-_CHUNK = 256
 Progress = Callable[[int], None]
 
 
@@ -36,28 +35,9 @@ def featurize(
     services: Services, items: Iterable[tuple[bytes, bool]], progress: Progress | None = None
 ) -> tuple[Any, list[bool]]:
     """The feature matrix and labels of `items` (`progress` gets the count read so far)."""
-    import scipy.sparse as sp
-
     from classifier import SpamModel
 
-    context = feature_context(services.cfg)
-    probe = SpamModel.new()
-    chunks: list[Any] = []
-    labels: list[bool] = []
-    batch: list[bytes] = []
-    for raw, is_spam in items:
-        batch.append(raw)
-        labels.append(is_spam)
-        if progress is not None and len(labels) % 32 == 0:
-            progress(len(labels))
-        if len(batch) == _CHUNK:
-            chunks.append(probe.features(batch, context))
-            batch = []
-    if batch:
-        chunks.append(probe.features(batch, context))
-    if progress is not None:
-        progress(len(labels))
-    return (sp.vstack(chunks).tocsr() if chunks else None), labels
+    return SpamModel.new().featurize(items, progress, feature_context(services.cfg))
 
 
 def train(
