@@ -116,7 +116,11 @@ def _thread(
 
 
 def _start_imap(
-    cfg: Config, db: Database, wake: Callable[[], None], stop: threading.Event
+    cfg: Config,
+    db: Database,
+    wake: Callable[[], None],
+    stop: threading.Event,
+    pressure: IntakePressure,
 ) -> list[threading.Thread]:
     if not cfg.imap:
         return []
@@ -128,7 +132,7 @@ def _start_imap(
         context = make_ssl_context(
             str(cfg.path(box.ca_file)) if box.ca_file else "", box.tls_verify
         )
-        poller = MailboxPoller(box, db, wake, ssl_context=context)
+        poller = MailboxPoller(box, db, wake, ssl_context=context, pressure=pressure)
         threads.append(_thread(f"imap-{box.name or box.username}", poller.run, stop))
     return threads
 
@@ -175,7 +179,7 @@ def run_daemon(cfg: Config) -> int:
     runner = Runner(db, services, on_committed=sender.wake.set, pressure=pressure)
     _log_backlog(db)
     threads = [_thread("runner", runner.run, stop), _thread("outbox", sender.run, stop)]
-    threads += _start_imap(cfg, db, runner.wake.set, stop)
+    threads += _start_imap(cfg, db, runner.wake.set, stop, pressure)
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
         sender.wake.set, "interval", seconds=30, id="outbox-retries", coalesce=True, max_instances=1

@@ -30,6 +30,7 @@ from gateway.intake.imap_errors import CheckpointMoved, ImapIntakeError, Message
 from gateway.intake.imap_folder import Fetched, Folder
 from gateway.intake.imap_lock import MailboxLock
 from gateway.intake.imap_status import MailboxStatus
+from gateway.intake.pressure import IntakePressure
 
 log = logging.getLogger("gateway.intake.imap")
 
@@ -62,8 +63,11 @@ class MailboxPoller:
         ssl_context: ssl.SSLContext | None = None,
         backoff_initial: float = 1.0,
         backoff_max: float = 300.0,
+        pressure: IntakePressure | None = None,
     ) -> None:
         self.box = box
+        # Announces each spool commit, so that processing steps aside as for SMTP.
+        self.pressure = pressure or IntakePressure()
         self.db = db
         self.on_stored = on_stored
         self.name = mailbox_name(box)
@@ -242,7 +246,7 @@ class MailboxPoller:
         """Spool rows and checkpoint in one transaction; returns how many rows were added."""
         digests = {uid: hashlib.sha256(got.bodies[uid]).hexdigest() for uid in take}
         stored = 0
-        with self.db.write() as session:
+        with self.pressure.writing(), self.db.write() as session:
             current = checkpoints.load(session, self.name, for_update=True)
             if (current.uidvalidity, current.last_uid) != (cp.uidvalidity, cp.last_uid):
                 raise CheckpointMoved(self.name, "checkpoint changed by another poller")
