@@ -113,6 +113,49 @@ def set_status(
     ticket.updated_at = now
 
 
+def get_or_create_users(session: Session, people: list[tuple[str, str]]) -> list[User]:
+    """Users for (email, name) pairs, in order; one query for the known, one flush for new."""
+    emails = [email.strip().lower() for email, _ in people]
+    if not emails:
+        return []
+    known = {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))}
+    created = False
+    for (_, name), email in zip(people, emails, strict=True):
+        if email not in known:
+            known[email] = User(email=email, name=name[:200], role="client")
+            session.add(known[email])
+            created = True
+    if created:
+        session.flush()
+        session.info.pop("helpdesk.staff", None)  # a new user may be staff by group
+    return [known[email] for email in dict.fromkeys(emails)]
+
+
+def add_new_ticket_participants(
+    session: Session, ticket: Ticket, users: list[User], actor: str
+) -> None:
+    """The Cc participants of a ticket just created (it has none yet): batched inserts."""
+    users = [u for u in users if u.id != ticket.requester_id]
+    if not users:
+        return
+    session.execute(insert(Participant), [{"ticket_id": ticket.id, "user_id": u.id} for u in users])
+    now = utcnow()
+    session.execute(
+        _INSERT_EVENT,
+        [
+            {
+                "ticket_id": ticket.id,
+                "actor": actor,
+                "kind": "participant_added",
+                "old": None,
+                "new": u.email,
+                "at": now,
+            }
+            for u in users
+        ],
+    )
+
+
 def add_participant(session: Session, ticket: Ticket, user: User, actor: str) -> bool:
     """Add `user` to the ticket's Cc participants; False if already there or the requester."""
     if user.id == ticket.requester_id:

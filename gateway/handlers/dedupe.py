@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from gateway.errors import StopProcessing
 from gateway.model import Inbound
@@ -41,18 +41,25 @@ def dedupe_key(ctx: Context) -> str:
     return h.hexdigest()
 
 
+# Built once: the statement's compiled form is then cached for every message.
+_EARLIER = (
+    select(Inbound.id)
+    .where(
+        Inbound.dedupe_key == bindparam("key"),
+        Inbound.id != bindparam("row_id"),
+        or_(
+            Inbound.state.in_(_HANDLED),
+            (Inbound.state == "new") & (Inbound.id < bindparam("row_id")),
+        ),
+    )
+    .limit(1)
+)
+
+
 def run(ctx: Context) -> None:
     row = ctx.inbound
     key = dedupe_key(ctx)
     row.dedupe_key = key
-    earlier = ctx.session.scalar(
-        select(Inbound.id)
-        .where(
-            Inbound.dedupe_key == key,
-            Inbound.id != row.id,
-            or_(Inbound.state.in_(_HANDLED), (Inbound.state == "new") & (Inbound.id < row.id)),
-        )
-        .limit(1)
-    )
+    earlier = ctx.session.scalar(_EARLIER, {"key": key, "row_id": row.id})
     if earlier is not None:
         raise StopProcessing(f"duplicate of message #{earlier}", state="duplicate")

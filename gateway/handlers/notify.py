@@ -107,7 +107,12 @@ def run(ctx: Context) -> None:
     if ctx.quiet or message is None:
         return
     assert ticket is not None and sender is not None
-    refs = mailer.references(ctx.session, ticket)
+    # A new ticket's only mail so far is the one just received: no need to ask.
+    refs = (
+        [ctx.mail.message_id]
+        if ctx.new_ticket and ctx.mail.message_id
+        else mailer.references(ctx.session, ticket)
+    )
     incoming_id = ctx.mail.message_id or None
     if message.kind == "auto":
         if ctx.new_ticket:

@@ -65,14 +65,16 @@ def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
     if ctx.automatic is None:
         book = ctx.services.addresses
         seen = {sender.email}
+        wanted: list[tuple[str, str]] = []
         for addr in mail.cc + mail.to:
             if not addr.email or book.is_own(addr.email) or addr.email in seen:
                 continue
             seen.add(addr.email)
-            user = tickets.get_or_create_user(ctx.session, addr.email, addr.name)
-            if roles.role_for(cfg, user.email, user) in AGENT_ROLES:
-                continue  # agents hear of the ticket anyway
-            tickets.add_participant(ctx.session, ticket, user, actor=sender.email)
+            wanted.append((addr.email, addr.name))
+        users = tickets.get_or_create_users(ctx.session, wanted)
+        # Agents hear of the ticket anyway; the rest get the answers in Cc.
+        cc = [u for u in users if roles.role_for(cfg, u.email, u) not in AGENT_ROLES]
+        tickets.add_new_ticket_participants(ctx.session, ticket, cc, actor=sender.email)
     return ticket
 
 
