@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
+from gateway import outbox
 from gateway.cli import get_config
 from gateway.config import ROLES
 from gateway.db import Database
@@ -149,9 +150,6 @@ def outbox_list(ctx: click.Context, state: str | None, limit: int, fmt: str) -> 
     """Queued, sent and failed mail with the last SMTP reply."""
     database = Database.from_config(get_config(ctx))
     with database.read() as session:
-        query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
-        if state:
-            query = query.where(Outbox.state == state)
         rows = [
             {
                 "id": o.id,
@@ -166,7 +164,7 @@ def outbox_list(ctx: click.Context, state: str | None, limit: int, fmt: str) -> 
                 "sent_at": iso(o.sent_at),
                 "last_reply": o.last_reply,
             }
-            for o in session.scalars(query)
+            for o in outbox.list_rows(session, state, limit)
         ]
     emit(
         rows,
@@ -174,3 +172,18 @@ def outbox_list(ctx: click.Context, state: str | None, limit: int, fmt: str) -> 
         fmt,
         title="Outbox",
     )
+
+
+@outbox_group.command("retry")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.pass_context
+def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
+    """Queue failed mail again (after fixing the relay, say); the daemon sends it at once."""
+    database = Database.from_config(get_config(ctx))
+    with database.write() as session:
+        for row_id in ids:
+            row = session.get(Outbox, row_id)
+            if row is None or row.state != "failed":
+                raise HelpdeskError(f"outgoing mail #{row_id} has not failed")
+            outbox.requeue(session, row_id)
+    click.echo(f"queued {len(ids)} mail(s) again")

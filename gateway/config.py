@@ -368,7 +368,3 @@ def _coerce(hint: Any, value: Any, where: str, problems: list[str]) -> Any:
     if not isinstance(value, expected):
         problems.append(f"{where}: expected {hint.__name__}, got {type(value).__name__}")
     return value
-
-
-def is_agent_role(role: str) -> bool:
-    return role in AGENT_ROLES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -63,16 +63,10 @@ class Context:
         return self.parsed
 
 
-class Handler(Protocol):
-    """One pipeline stage: reads and extends the context; raises StopProcessing to end."""
-
-    name: str
-
-    def __call__(self, ctx: Context) -> None: ...
-
-
 @dataclass(frozen=True)
 class Stage:
+    """One pipeline stage: reads and extends the context; raises StopProcessing to end."""
+
     name: str
     run: Callable[[Context], None]
 

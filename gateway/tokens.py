@@ -24,7 +24,6 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from email.utils import parseaddr
 from pathlib import Path
 
 from gateway.errors import ConfigError
@@ -168,18 +167,3 @@ def reply_address(address: str, token: str) -> str:
     local, _, domain = address.strip().rpartition("@")
     base = local.partition("+")[0]
     return f"{base}+{token}@{domain}"
-
-
-def token_from_address(addr: str, intake_addresses: list[str]) -> str | None:
-    """The +detail of `addr` when its base is an intake address (any letter case)."""
-    _, email = parseaddr(addr)
-    local, _, domain = (email or addr).strip().strip("<>").rpartition("@")
-    base, plus, detail = local.partition("+")
-    if not plus or not detail or not domain:
-        return None
-    wanted = f"{base}@{domain}".lower()
-    for intake in intake_addresses:
-        i_local, _, i_domain = intake.strip().rpartition("@")
-        if f"{i_local.partition('+')[0]}@{i_domain}".lower() == wanted:
-            return detail.lower()
-    return None

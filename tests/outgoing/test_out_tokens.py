@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway import config
+from gateway.addresses import AddressBook
 from gateway.tokens import (
     Token,
     load_or_create_secret,
@@ -15,7 +17,6 @@ from gateway.tokens import (
     parse_token,
     reply_address,
     today,
-    token_from_address,
 )
 
 SECRET = b"k" * 32
@@ -70,12 +71,16 @@ def test_max_days() -> None:
 def test_addresses() -> None:
     assert reply_address("support@ex.com", "tok") == "support+tok@ex.com"
     assert reply_address("support+old@ex.com", "tok") == "support+tok@ex.com"
-    intake = ["support@example.com", "it@example.com"]
-    assert token_from_address("Support+ABC@Example.COM", intake) == "abc"
-    assert token_from_address("Helpdesk <it+xyz@example.com>", intake) == "xyz"
-    assert token_from_address("support@example.com", intake) is None
-    assert token_from_address("other+abc@example.com", intake) is None
-    assert token_from_address("support+abc@elsewhere.com", intake) is None
+    book = AddressBook(
+        config.from_dict(
+            {"helpdesk": {"address": "support@example.com", "intake_addresses": ["it@example.com"]}}
+        )
+    )
+    assert book.detail("Support+ABC@Example.COM") == "ABC"  # tokens ignore letter case
+    assert book.detail("it+xyz@example.com") == "xyz"
+    assert book.detail("support@example.com") is None
+    assert book.detail("other+abc@example.com") is None
+    assert book.detail("support+abc@elsewhere.com") is None
 
 
 def test_secret_file_created_private_and_stable(tmp_path: Path) -> None:
