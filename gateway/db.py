@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Config
@@ -87,6 +87,12 @@ class Database:
         """A session in one write transaction: committed on success, rolled back on error."""
         with self._write_sessions() as session, session.begin():
             yield session
+
+    @contextlib.contextmanager
+    def write_core(self) -> Iterator[Connection]:
+        """A Core connection in one write transaction (no ORM session: the SMTP hot path)."""
+        with self._writer_engine.begin() as conn:
+            yield conn
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
 from gateway.model import Inbound, utcnow
@@ -48,9 +48,9 @@ def row_values(
     }
 
 
-def insert_rows(session: Session, rows: list[dict[str, object]]) -> list[int]:
+def insert_rows(conn: Connection | Session, rows: list[dict[str, object]]) -> list[int]:
     """Insert spool rows in the caller's transaction; their ids, in order."""
-    return [session.execute(_INSERT_RETURNING_ID, values).scalar_one() for values in rows]
+    return [conn.execute(_INSERT_RETURNING_ID, values).scalar_one() for values in rows]
 
 
 _INSERT_RETURNING_ID = insert(Inbound).returning(Inbound.id)

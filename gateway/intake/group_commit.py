@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gateway import spool
@@ -47,6 +48,8 @@ class GroupCommitWriter:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        # One thread for every commit: the same pooled connection is reused each time.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool-writer")
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="spool-writer")
@@ -60,6 +63,7 @@ class GroupCommitWriter:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        self._executor.shutdown(wait=True)
 
     async def submit(self, raw: bytes, source: str, mail_from: str, rcpt_to: list[str]) -> int:
         """Queue `raw` and wait until its transaction commits; StoreUnavailable if it fails."""
@@ -76,7 +80,7 @@ class GroupCommitWriter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                ids = await loop.run_in_executor(None, self._commit, batch)
+                ids = await loop.run_in_executor(self._executor, self._commit, batch)
             except Exception as exc:  # the database is down, full, or read-only
                 log.error("spool commit of %d message(s) failed: %s", len(batch), exc)
                 for item in batch:
@@ -103,5 +107,5 @@ class GroupCommitWriter:
             spool.row_values(p.raw, source=p.source, mail_from=p.mail_from, rcpt_to=p.rcpt_to)
             for p in batch
         ]
-        with self._db.write() as session:
-            return spool.insert_rows(session, rows)
+        with self._db.write_core() as conn:
+            return spool.insert_rows(conn, rows)
