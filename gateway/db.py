@@ -70,6 +70,7 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer_engine = self.engine.execution_options(sqlite_write=True)
         self._write_sessions = sessionmaker(self._writer_engine, expire_on_commit=False)
+        self._busy_timeout = busy_timeout
 
     @classmethod
     def from_config(cls, cfg: Config) -> Database:
@@ -89,10 +90,26 @@ class Database:
             yield session
 
     @contextlib.contextmanager
-    def write_core(self) -> Iterator[Connection]:
-        """A Core connection in one write transaction (no ORM session: the SMTP hot path)."""
-        with self._writer_engine.begin() as conn:
-            yield conn
+    def write_core(self, nowait: bool = False) -> Iterator[Connection]:
+        """A Core connection in one write transaction (no ORM session: the SMTP hot path).
+
+        `nowait` (SQLite only): fail at once with "database is locked" instead of waiting
+        for another writer, so that a caller on an event loop never blocks on a lock.
+        """
+        if not nowait:
+            with self._writer_engine.begin() as conn:
+                yield conn
+            return
+        with self._writer_engine.connect() as conn:
+            # On the driver's connection: through SQLAlchemy it would begin a transaction.
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA busy_timeout=0")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

@@ -122,3 +122,30 @@ def test_rcpt_checks(server: Server) -> None:
     assert server.send(b"Subject: x\r\n\r\ny\r\n", rcpt="Printers@Example.COM")[0] == 250
     assert server.send(b"Subject: x\r\n\r\ny\r\n", rcpt="support+tok@example.com")[0] == 250
     assert server.send(b"Subject: x\r\n\r\ny\r\n", rcpt="support@other.example")[0] == 550
+
+
+def test_a_locked_database_waits_without_blocking_other_sessions(server: Server) -> None:
+    """Another writer holds SQLite's lock: the mail is stored once it is free, and the
+    SMTP server keeps answering other clients meanwhile."""
+    import sqlite3
+    import time
+
+    path = server.db.url.split("///", 1)[1]
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    result: list[tuple[int, bytes]] = []
+    sender = threading.Thread(
+        target=lambda: result.append(server.send(mail("Во время блокировки", "x").as_bytes()))
+    )
+    sender.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=5) as other:
+        assert other.ehlo()[0] == 250  # the event loop is not stuck behind the lock
+    assert time.monotonic() - started < 1.0
+    assert not result  # still waiting for the lock, not refused
+    holder.execute("COMMIT")
+    holder.close()
+    sender.join(10)
+    assert result and result[0][0] == 250
+    assert server.stored() == 1
