@@ -15,12 +15,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import OperationalError
-
 from gateway import spool
 from gateway.db import Database
 from gateway.errors import StoreUnavailable
 from gateway.intake.pressure import IntakePressure
+from gateway.intake.sqlite_spool import Busy, SqliteSpoolInserter
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +49,7 @@ class GroupCommitWriter:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._inline: SqliteSpoolInserter | None = None
         # One thread for every commit: the same pooled connection is reused each time.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool-writer")
 
@@ -66,6 +66,9 @@ class GroupCommitWriter:
             await self._task
         self._task = None
         self._executor.shutdown(wait=True)
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
 
     async def submit(self, raw: bytes, source: str, mail_from: str, rcpt_to: list[str]) -> int:
         """Queue `raw` and wait until its transaction commits; StoreUnavailable if it fails."""
@@ -105,18 +108,23 @@ class GroupCommitWriter:
 
         A local commit takes a fraction of a millisecond, less than handing it to a
         thread and back; but the event loop must never wait for a lock another writer
-        holds (a runner batch, `deliver`), so a busy database goes to the writer thread.
+        holds (a runner batch, `deliver`), so a busy database goes to the writer thread,
+        and so does a batch that failed here (that thread says whether the store is down).
         """
         if not self._db.sqlite:
             return None
         try:
-            rows = self._rows(batch)
-            with self._db.write_core(nowait=True) as conn:
-                return spool.insert_rows(conn, rows)
-        except OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                return None
-            raise
+            if self._inline is None:
+                self._inline = SqliteSpoolInserter(self._db)
+            return self._inline.insert(self._rows(batch))
+        except Busy:
+            return None
+        except Exception as exc:
+            log.warning("spool hot path failed (%s); trying the writer thread", exc)
+            if self._inline is not None:
+                self._inline.close()
+                self._inline = None
+            return None
 
     def _commit(self, batch: list[_Pending]) -> list[int]:
         if self._pressure is not None:

@@ -76,25 +76,30 @@ def server(tmp_path: Path) -> Iterator[Server]:
     s.close()
 
 
-def make_read_only(db: Database) -> Callable[[Any, Any], None]:
-    """Make SQLite refuse every write on new connections (root ignores file modes)."""
+def make_read_only(server: Server) -> Callable[[Any, Any], None]:
+    """Make SQLite refuse every write (root ignores file modes): on new connections, and
+    on the one the SMTP hot path holds for its lifetime."""
 
     def query_only(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.execute("PRAGMA query_only=ON")
 
-    event.listen(db.engine, "connect", query_only)
-    db.engine.dispose()
+    event.listen(server.db.engine, "connect", query_only)
+    server.db.engine.dispose()
+    inline = server.writer._inline
+    assert inline is not None
+    inline._conn.execute("PRAGMA query_only=ON")
     return query_only
 
 
 def test_unwritable_database_answers_4xx_and_loses_nothing(server: Server) -> None:
     raw = mail("Проверка", "текст").as_bytes()
     assert server.send(raw)[0] == 250
-    listener = make_read_only(server.db)
+    listener = make_read_only(server)
     code, text = server.send(raw)
     assert code == 451 and b"4.3.0" in text
     assert server.stored() == 1
-    # Writable again: the client's retry is accepted and stored.
+    # Writable again: the client's retry is accepted and stored (the hot path's connection
+    # was given up after the failure and is opened afresh).
     event.remove(server.db.engine, "connect", listener)
     server.db.engine.dispose()
     assert server.send(raw)[0] == 250
