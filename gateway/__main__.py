@@ -2,4 +2,6 @@
 
 from gateway.cli import main
 
-main(prog_name="helpdesk")
+# Guarded: the daemon's processing process is spawned and must not run the CLI again.
+if __name__ == "__main__":
+    main(prog_name="helpdesk")

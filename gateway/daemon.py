@@ -1,69 +1,42 @@
-"""`helpdesk run`: SMTP intake, IMAP pollers, the runner, the outbox sender, the scheduler.
+"""`helpdesk run`: SMTP intake in this process, everything else in a processing process.
 
-Threads: the asyncio loop serves SMTP; the runner, the outbox sender and each IMAP poller
-run in their own threads (their libraries are synchronous); APScheduler 3 runs the periodic
-work. SIGTERM or SIGINT stops intake first, lets open SMTP sessions finish, then lets the
-runner and the sender finish their current transaction.
+This process serves SMTP on asyncio and commits each message before its 250 (group
+commit, gateway/intake). The processing process (gateway/processing.py) runs the runner,
+the outbox sender, the IMAP pollers and the scheduler; this one starts it, wakes it when
+mail is stored, restarts it if it dies (accepted mail waits safely in the spool meanwhile),
+and stops it last. SIGTERM or SIGINT stops intake first, lets open SMTP sessions finish,
+then lets processing finish its current transactions.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import multiprocessing
+import os
 import signal
 import sys
-import threading
-from collections.abc import Callable
-from typing import Any
+from multiprocessing.process import BaseProcess
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from gateway import outbox
+from gateway import processing
+from gateway.addresses import AddressBook
 from gateway.config import Config
 from gateway.db import Database, schema_state, upgrade
 from gateway.errors import HelpdeskError
 from gateway.intake.group_commit import GroupCommitWriter
 from gateway.intake.pressure import IntakePressure
 from gateway.intake.smtp import IntakeHandler, SmtpIntake
-from gateway.model import Inbound, Outbox, utcnow
-from gateway.runner import Runner
-from gateway.services import Services
-from gateway.spam.jobs import schedule_digest
-from gateway.transport import Transport, make_transport
+from gateway.model import Inbound, Outbox
 from gateway.users import sync_agents
 
 log = logging.getLogger(__name__)
 
-
-class OutboxSender:
-    """Sends due mail whenever woken; retries come due through the scheduler's ticks."""
-
-    def __init__(
-        self, db: Database, transport: Transport, cfg: Config, pressure: IntakePressure
-    ) -> None:
-        self._db = db
-        self._pressure = pressure
-        self._transport = transport
-        self._cfg = cfg
-        self.wake = threading.Event()
-
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            self.wake.wait(15)
-            self.wake.clear()
-            self._pressure.yield_to_intake(stop)
-            try:
-                # Small passes: between them, arriving mail goes first.
-                while outbox.send_due(self._db, self._transport, self._cfg.outgoing, limit=10):
-                    if stop.is_set():
-                        break
-                    self._pressure.yield_to_intake(stop)
-            except Exception:
-                log.exception("outbox sender: pass failed; retrying later")
-                stop.wait(5)
+# How long processing may take to finish its transactions when the daemon stops.
+STOP_GRACE_SECONDS = 60.0
 
 
 def prepare_database(cfg: Config) -> Database:
@@ -76,65 +49,90 @@ def prepare_database(cfg: Config) -> Database:
     elif state == "outdated":
         raise HelpdeskError("the database schema is outdated: run `helpdesk db upgrade` first")
     try:
-        _startup_writes(db, cfg)
+        _sync_agents(db, cfg)
     except IntegrityError:
         # Another daemon on the same database registered the same agents just now.
-        _startup_writes(db, cfg)
+        _sync_agents(db, cfg)
     return db
 
 
-def _startup_writes(db: Database, cfg: Config) -> None:
+def _sync_agents(db: Database, cfg: Config) -> None:
     with db.write() as session:
         sync_agents(session, cfg)
-        if db.sqlite:
-            _release_outbox_leases(session)
 
 
-def _release_outbox_leases(session: Session) -> None:
-    """Crash recovery: mail claimed by a sender that died is due again now.
+class ProcessingSupervisor:
+    """Starts the processing process, restarts it when it dies, stops it at the end."""
 
-    Only on SQLite, where this is the only daemon; with a shared PostgreSQL database the
-    leases of other live daemons must stand and run out by themselves. A row never
-    attempted has a future due time only because of a lease.
-    """
-    now = utcnow()
-    released: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(Outbox)
-        .where(Outbox.state == "queued", Outbox.attempts == 0, Outbox.next_attempt_at > now)
-        .values(next_attempt_at=now)
-    )
-    if released.rowcount:
-        log.info("recovered %d outgoing mail(s) claimed before a crash", released.rowcount)
+    def __init__(self, cfg: Config, pressure: IntakePressure) -> None:
+        self._cfg = cfg
+        self._share = pressure.share()
+        self._ctx = multiprocessing.get_context("spawn")
+        self._process: BaseProcess | None = None
+        self._wake_fd = -1
+        self._stopping = False
 
-
-def _thread(
-    name: str, target: Callable[[threading.Event], None], stop: threading.Event
-) -> threading.Thread:
-    thread = threading.Thread(target=target, args=(stop,), name=name, daemon=True)
-    thread.start()
-    return thread
-
-
-def _start_imap(
-    cfg: Config,
-    db: Database,
-    wake: Callable[[], None],
-    stop: threading.Event,
-    pressure: IntakePressure,
-) -> list[threading.Thread]:
-    if not cfg.imap:
-        return []
-    from gateway.intake.imap import MailboxPoller
-    from gateway.intake.imap_connect import make_ssl_context
-
-    threads = []
-    for box in cfg.imap:
-        context = make_ssl_context(
-            str(cfg.path(box.ca_file)) if box.ca_file else "", box.tls_verify
+    def start(self) -> None:
+        # Started from the main thread, which lives as long as the daemon: Linux's
+        # parent-death signal fires when the thread that started the child ends.
+        # Wake-ups go through a pipe of its own for each process, not a multiprocessing
+        # Event: setting an Event hangs for good once a process died waiting on it.
+        reader, writer = self._ctx.Pipe(duplex=False)
+        process = self._ctx.Process(
+            target=processing.main,
+            args=(self._cfg, self._share, reader, os.getpid()),
+            name="helpdesk-processing",
         )
-        poller = MailboxPoller(box, db, wake, ssl_context=context, pressure=pressure)
-        threads.append(_thread(f"imap-{box.name or box.username}", poller.run, stop))
-    return threads
+        process.start()
+        reader.close()
+        if self._wake_fd >= 0:
+            os.close(self._wake_fd)
+        self._wake_fd = os.dup(writer.fileno())
+        writer.close()
+        os.set_blocking(self._wake_fd, False)
+        self._process = process
+        # Mail may have been stored while no process was there to hear of it.
+        self.wake()
+
+    def wake(self) -> None:
+        """Mail was stored: tell processing; never blocks (the event loop calls it)."""
+        # A full pipe already holds a wake-up; a broken one means processing is dead,
+        # and its successor looks at the spool when it starts.
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):
+            os.write(self._wake_fd, b"\0")
+
+    async def watch(self) -> None:
+        """Restart processing whenever it dies, with a growing delay if it keeps dying."""
+        delay = 1.0
+        while not self._stopping:
+            await asyncio.sleep(0.5)
+            process = self._process
+            if process is None or process.is_alive() or self._stopping:
+                continue
+            log.error(
+                "processing process exited with code %s; restarting in %.0f s",
+                process.exitcode,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            if not self._stopping:
+                self.start()
+                delay = min(delay * 2, 60.0)
+
+    def stop(self) -> None:
+        self._stopping = True
+        process = self._process
+        if process is None:
+            return
+        process.terminate()  # SIGTERM: finish the current transactions
+        process.join(STOP_GRACE_SECONDS)
+        if process.is_alive():
+            log.warning("processing did not stop in %.0f s; killing it", STOP_GRACE_SECONDS)
+            process.kill()
+            process.join()
+        if self._wake_fd >= 0:
+            os.close(self._wake_fd)
+            self._wake_fd = -1
 
 
 def _log_backlog(db: Database) -> None:
@@ -146,58 +144,41 @@ def _log_backlog(db: Database) -> None:
 
 
 async def _serve(
-    cfg: Config, db: Database, services: Services, runner: Runner, pressure: IntakePressure
+    cfg: Config, db: Database, supervisor: ProcessingSupervisor, pressure: IntakePressure
 ) -> None:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    writer = GroupCommitWriter(db, on_stored=runner.wake.set, pressure=pressure)
+    writer = GroupCommitWriter(db, on_stored=supervisor.wake, pressure=pressure)
     writer.start()
     smtp: SmtpIntake | None = None
     if cfg.smtp.enabled:
-        smtp = SmtpIntake(cfg, IntakeHandler(services.addresses, writer))
+        smtp = SmtpIntake(cfg, IntakeHandler(AddressBook(cfg), writer))
         await smtp.start()
+    watch = loop.create_task(supervisor.watch(), name="processing-watch")
     log.info("helpdesk running")
     await stopping.wait()
     log.info("stopping: no new mail is accepted; finishing what is under way")
+    watch.cancel()  # no restarts from here on
     if smtp is not None:
         await smtp.stop()
     await writer.stop()
 
 
 def run_daemon(cfg: Config) -> int:
-    # The SMTP loop shares the interpreter with the CPU-bound runner: at the default 5 ms
-    # switch interval every SMTP reply waits for the runner's time slice to end.
+    # Each SMTP reply waits for the event loop to get the interpreter back from the
+    # group-commit writer thread; at the default 5 ms switch interval that wait dominates.
     sys.setswitchinterval(0.0005)
     db = prepare_database(cfg)
-    services = Services.from_config(cfg)
-    transport = make_transport(cfg)
-    stop = threading.Event()
-    pressure = IntakePressure()
-    sender = OutboxSender(db, transport, cfg, pressure)
-    runner = Runner(db, services, on_committed=sender.wake.set, pressure=pressure)
     _log_backlog(db)
-    threads = [_thread("runner", runner.run, stop), _thread("outbox", sender.run, stop)]
-    threads += _start_imap(cfg, db, runner.wake.set, stop, pressure)
-    scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(
-        sender.wake.set, "interval", seconds=30, id="outbox-retries", coalesce=True, max_instances=1
-    )
-    scheduler.add_job(
-        runner.wake.set, "interval", seconds=60, id="spool-sweep", coalesce=True, max_instances=1
-    )
-    schedule_digest(scheduler, cfg, db, services, on_queued=sender.wake.set)
-    scheduler.start()
+    pressure = IntakePressure()
+    supervisor = ProcessingSupervisor(cfg, pressure)
+    supervisor.start()
     try:
-        asyncio.run(_serve(cfg, db, services, runner, pressure))
+        asyncio.run(_serve(cfg, db, supervisor, pressure))
     finally:
-        scheduler.shutdown(wait=True)
-        stop.set()
-        runner.wake.set()
-        sender.wake.set()
-        for thread in threads:
-            thread.join(timeout=60)
+        supervisor.stop()
         db.dispose()
         log.info("stopped")
     return 0

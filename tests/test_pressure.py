@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 
-from gateway.intake.pressure import IntakePressure
+from gateway.intake.pressure import IntakePressure, PressureShare
+from tests.harness import wait_until
 
 
 def test_quiet_intake_costs_no_wait() -> None:
@@ -37,3 +39,32 @@ def test_a_flood_cannot_starve_processing() -> None:
         stop.set()
         thread.join()
     assert 0.28 <= waited < 0.6
+
+
+def _touch_from_another_process(share: PressureShare) -> None:
+    pressure = IntakePressure.joined(share)
+    with pressure.writing():
+        time.sleep(30)
+
+
+def test_pressure_crosses_processes_and_a_dead_writer_is_forgotten() -> None:
+    """The SMTP process sees the processing process's IMAP commit waiting, and the
+    other way round; a processing process killed mid-commit leaves nothing stuck."""
+    ctx = multiprocessing.get_context("spawn")
+    pressure = IntakePressure(quiet_after=0.05, max_pause=1.0)
+    child = ctx.Process(target=_touch_from_another_process, args=(pressure.share(),))
+    child.start()
+    try:
+        wait_until(pressure.busy, 20, "the other process's commit to show")
+        time.sleep(0.1)
+        assert pressure.busy()  # still inside writing(), however long it takes
+        child.kill()
+        child.join(10)
+        assert pressure.busy()  # the dead process's count is left behind...
+        joined = IntakePressure.joined(pressure.share())
+        assert not joined.busy() and not pressure.busy()  # ...until its successor joins
+        joined.touch()
+        assert pressure.busy()
+    finally:
+        if child.is_alive():
+            child.kill()

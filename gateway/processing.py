@@ -1,0 +1,205 @@
+"""The processing process of the daemon: runner, outbox sender, IMAP pollers, scheduler.
+
+`helpdesk run` serves SMTP in one process and does everything else in this one, so that
+turning mail into tickets (CPU-bound Python) never holds the interpreter lock that the
+SMTP sessions need to answer: acceptance keeps its own core. The two share nothing but the
+database, a wake-up event (mail was stored) and the intake pressure (see pressure.py).
+
+This process must not outlive the daemon: on Linux the kernel kills it when its parent
+dies (PR_SET_PDEATHSIG); elsewhere a watchdog thread notices the parent is gone. A
+SIGKILL of the daemon is then a SIGKILL of both, from which start-up recovers as from any
+crash. SIGTERM and SIGINT stop it gracefully: the current transactions finish.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import CursorResult, update
+from sqlalchemy.orm import Session
+
+from gateway import outbox
+from gateway.config import Config
+from gateway.db import Database
+from gateway.intake.pressure import IntakePressure, PressureShare
+from gateway.model import Outbox, utcnow
+from gateway.runner import Runner
+from gateway.services import Services
+from gateway.spam.jobs import schedule_digest
+from gateway.transport import Transport, make_transport
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+
+
+class OutboxSender:
+    """Sends due mail whenever woken; retries come due through the scheduler's ticks."""
+
+    def __init__(
+        self, db: Database, transport: Transport, cfg: Config, pressure: IntakePressure
+    ) -> None:
+        self._db = db
+        self._pressure = pressure
+        self._transport = transport
+        self._cfg = cfg
+        self.wake = threading.Event()
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.wake.wait(15)
+            self.wake.clear()
+            self._pressure.yield_to_intake(stop)
+            try:
+                # Small passes: between them, arriving mail goes first.
+                while outbox.send_due(self._db, self._transport, self._cfg.outgoing, limit=10):
+                    if stop.is_set():
+                        break
+                    self._pressure.yield_to_intake(stop)
+            except Exception:
+                log.exception("outbox sender: pass failed; retrying later")
+                stop.wait(5)
+
+
+def release_outbox_leases(session: Session) -> None:
+    """Crash recovery: mail claimed by a sender that died is due again now.
+
+    Only on SQLite, where this is the only daemon; with a shared PostgreSQL database the
+    leases of other live daemons must stand and run out by themselves. A row never
+    attempted has a future due time only because of a lease.
+    """
+    now = utcnow()
+    released: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Outbox)
+        .where(Outbox.state == "queued", Outbox.attempts == 0, Outbox.next_attempt_at > now)
+        .values(next_attempt_at=now)
+    )
+    if released.rowcount:
+        log.info("recovered %d outgoing mail(s) claimed before a crash", released.rowcount)
+
+
+def main(cfg: Config, share: PressureShare, stored: Connection, parent: int) -> None:
+    """Entry point of the processing process (spawned by the daemon)."""
+    from gateway.cli import setup_logging
+
+    _die_with_parent(parent)
+    setup_logging(cfg.logging.level)
+    # The IMAP pollers' network threads should get the interpreter back from the runner
+    # promptly, as the SMTP loop does in the other process.
+    sys.setswitchinterval(0.0005)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        serve(cfg, IntakePressure.joined(share), stored, stop)
+    except Exception:
+        log.exception("processing process failed")
+        sys.exit(1)
+
+
+def serve(cfg: Config, pressure: IntakePressure, stored: Connection, stop: threading.Event) -> None:
+    """Run the processing threads until `stop` is set, then let them finish."""
+    db = Database.from_config(cfg)
+    if db.sqlite:
+        with db.write() as session:
+            release_outbox_leases(session)
+    services = Services.from_config(cfg)
+    transport: Transport = make_transport(cfg)
+    sender = OutboxSender(db, transport, cfg, pressure)
+    runner = Runner(db, services, on_committed=sender.wake.set, pressure=pressure)
+    threads = [_thread("runner", runner.run, stop), _thread("outbox", sender.run, stop)]
+    threads.append(_thread("wake", lambda s: _forward(stored, runner.wake, s), stop))
+    threads += _start_imap(cfg, db, runner.wake.set, stop, pressure)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        sender.wake.set, "interval", seconds=30, id="outbox-retries", coalesce=True, max_instances=1
+    )
+    scheduler.add_job(
+        runner.wake.set, "interval", seconds=60, id="spool-sweep", coalesce=True, max_instances=1
+    )
+    schedule_digest(scheduler, cfg, db, services, on_queued=sender.wake.set)
+    scheduler.start()
+    log.info("processing started")
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=True)
+        stop.set()
+        runner.wake.set()
+        sender.wake.set()
+        for thread in threads:
+            thread.join(timeout=60)
+        db.dispose()
+        log.info("processing stopped")
+
+
+def _forward(stored: Connection, wake: threading.Event, stop: threading.Event) -> None:
+    """Mail stored by the SMTP process (a byte on the pipe) wakes the runner here."""
+    fd = stored.fileno()
+    while not stop.is_set():
+        try:
+            if not stored.poll(1.0):
+                continue
+            # Drained before the runner looks, so a store after this point wakes it again.
+            if not os.read(fd, 65536):
+                return  # the daemon is gone; the parent-death signal follows
+        except OSError:
+            return
+        wake.set()
+
+
+def _thread(
+    name: str, target: Callable[[threading.Event], None], stop: threading.Event
+) -> threading.Thread:
+    thread = threading.Thread(target=target, args=(stop,), name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def _start_imap(
+    cfg: Config,
+    db: Database,
+    wake: Callable[[], None],
+    stop: threading.Event,
+    pressure: IntakePressure,
+) -> list[threading.Thread]:
+    if not cfg.imap:
+        return []
+    from gateway.intake.imap import MailboxPoller
+    from gateway.intake.imap_connect import make_ssl_context
+
+    threads = []
+    for box in cfg.imap:
+        context = make_ssl_context(
+            str(cfg.path(box.ca_file)) if box.ca_file else "", box.tls_verify
+        )
+        poller = MailboxPoller(box, db, wake, ssl_context=context, pressure=pressure)
+        threads.append(_thread(f"imap-{box.name or box.username}", poller.run, stop))
+    return threads
+
+
+def _die_with_parent(parent: int) -> None:
+    """Never outlive the daemon process that started this one."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    # The parent may have died before prctl took effect.
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        threading.Event().wait(1.0)
+    os._exit(1)

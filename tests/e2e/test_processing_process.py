@@ -1,0 +1,88 @@
+"""The daemon's two processes: SMTP intake here, processing in a child that never
+outlives the daemon, is restarted when it dies, and stops with it."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from gateway.model import Ticket
+from tests.harness import Daemon, mail, wait_until
+
+
+def _processing_pid(daemon: Daemon) -> int:
+    """The pid of the daemon's processing process (not multiprocessing's tracker)."""
+    assert daemon.proc is not None
+    parent = daemon.proc.pid
+
+    def find() -> int | None:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat[1]) == parent and b"spawn_main" in cmdline:
+                return int(entry.name)
+        return None
+
+    pid: int = wait_until(find, 30, "the processing process")
+    return pid
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"  # exited, waiting for its parent to reap it
+
+
+def test_killing_the_daemon_kills_processing_too(tmp_path: Path) -> None:
+    daemon = Daemon(tmp_path).start()
+    try:
+        child = _processing_pid(daemon)
+        daemon.kill()
+        wait_until(lambda: _gone(child), 10, "the processing process to die with the daemon")
+        # The restarted daemon processes what was accepted before.
+        daemon.start()
+        assert daemon.send(mail("После перезапуска", "текст"))[0] == 250
+        daemon.settle()
+        assert daemon.count(Ticket) == 1
+    finally:
+        daemon.close()
+
+
+def test_dead_processing_is_restarted_and_nothing_accepted_meanwhile_is_lost(
+    tmp_path: Path,
+) -> None:
+    daemon = Daemon(tmp_path).start()
+    try:
+        child = _processing_pid(daemon)
+        os.kill(child, signal.SIGKILL)
+        wait_until(lambda: _gone(child), 10, "the processing process to die")
+        # Intake goes on without it: the mail is committed and acknowledged.
+        assert daemon.send(mail("Пока обработка лежит", "текст"))[0] == 250
+        replacement = wait_until(
+            lambda: (pid := _processing_pid(daemon)) != child and pid, 30, "a new process"
+        )
+        assert replacement != child
+        daemon.settle(30)
+        assert [t.subject for t in daemon.tickets()] == ["Пока обработка лежит"]
+        assert "processing process exited" in daemon.log.read_text()
+    finally:
+        daemon.close()
+
+
+def test_sigterm_stops_both_processes_cleanly(tmp_path: Path) -> None:
+    daemon = Daemon(tmp_path).start()
+    child = _processing_pid(daemon)
+    assert daemon.send(mail("Перед остановкой", "текст"))[0] == 250
+    daemon.settle()
+    assert daemon.stop() == 0
+    assert _gone(child)
+    assert "processing stopped" in daemon.log.read_text()
+    daemon.close()
