@@ -39,7 +39,7 @@ from imapclient import IMAPClient  # noqa: E402
 
 from bench.ingest import BENCH_CONFIG, HAM, normalise  # noqa: E402
 from tests.dovecot import Dovecot  # noqa: E402
-from tests.harness import Daemon  # noqa: E402
+from tests.harness import Daemon, processing_pid  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "spamassassin"
 MAILBOX = "bench"
@@ -171,21 +171,6 @@ def cpu_seconds(pid: int, task: str = "") -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def processing_pid(daemon_pid: int) -> int:
-    """The daemon's processing process (runner, IMAP pollers): its spawned child."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if ppid == daemon_pid and b"spawn_main" in cmdline:
-            return int(entry.name)
-    raise SystemExit("the daemon's processing process is not running")
-
-
 def thread_cpu(pid: int) -> list[float]:
     """CPU seconds of each thread of a process, in start order (the main thread first)."""
     tids = sorted(int(t.name) for t in Path(f"/proc/{pid}/task").iterdir())
@@ -214,6 +199,8 @@ def drain(daemon: Daemon, spool: Spool, total: int) -> None:
     # The IMAP pollers and the runner live in the processing process; the SMTP process
     # only listens here.
     pid = processing_pid(daemon.proc.pid)
+    if pid is None:
+        raise SystemExit("the daemon's processing process is not running")
     spooled = wait_for(lambda: spool.rows() >= total, DRAIN_TIMEOUT, DRAIN_POLL,
                        f"{total} spool rows")  # fmt: skip
     cpu_spooled = cpu_seconds(pid)

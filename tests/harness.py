@@ -81,6 +81,21 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = 
         time.sleep(0.05)
 
 
+def processing_pid(daemon_pid: int) -> int | None:
+    """The pid of a daemon's processing process (not multiprocessing's resource tracker)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if ppid == daemon_pid and b"spawn_main" in cmdline:
+            return int(entry.name)
+    return None
+
+
 class Daemon:
     """`helpdesk run` in a subprocess on a test config."""
 

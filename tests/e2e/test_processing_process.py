@@ -8,28 +8,13 @@ import signal
 from pathlib import Path
 
 from gateway.model import Ticket
-from tests.harness import Daemon, mail, wait_until
+from tests.harness import Daemon, mail, processing_pid, wait_until
 
 
 def _processing_pid(daemon: Daemon) -> int:
-    """The pid of the daemon's processing process (not multiprocessing's tracker)."""
     assert daemon.proc is not None
     parent = daemon.proc.pid
-
-    def find() -> int | None:
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if int(stat[1]) == parent and b"spawn_main" in cmdline:
-                return int(entry.name)
-        return None
-
-    pid: int = wait_until(find, 30, "the processing process")
+    pid: int = wait_until(lambda: processing_pid(parent), 30, "the processing process")
     return pid
 
 
