@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from classifier.message import Extracted, extract
 
 N_FEATURES = 2**20
-FEATURES_VERSION = 1  # bump when features change: old models then refuse to load
+FEATURES_VERSION = 2  # bump when features change: old models then refuse to load
 
 _WORD = re.compile(r"[^\W_]{2,40}|[$€£¥₽!]")
 _MAX_WORDS = 1500  # words of body text featurized; enough to judge, bounded cost

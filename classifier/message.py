@@ -147,9 +147,48 @@ def _header_tokens(msg: email.message.Message, out: Extracted) -> None:
     for value in msg.get_all("Authentication-Results", []):
         for method, verdict in _AUTH.findall(str(value)):
             tokens.append(f"auth:{method.lower()}={verdict.lower()}")
+    _more_header_tokens(msg, tokens)
     spf = msg.get("Received-SPF")
     if spf:
         tokens.append("auth:spf=" + str(spf).split(None, 1)[0].lower()[:10])
+
+
+# A value's shape (runs of digits, lower and upper case letters collapsed): bulk tools
+# stamp Message-IDs and MIME boundaries with their own pattern, mail clients with theirs.
+_SHAPE = ((re.compile(r"[0-9]+"), "9"), (re.compile(r"[a-z]+"), "a"), (re.compile(r"[A-Z]+"), "A"))
+
+
+def shape(value: str) -> str:
+    """``20021204050715.164DD3420E`` -> ``9.9A9A``: the pattern, not the value."""
+    for pattern, repl in _SHAPE:
+        value = pattern.sub(repl, value)
+    return value[:16]
+
+
+def _more_header_tokens(msg: email.message.Message, tokens: list[str]) -> None:
+    """Header facts any site sees the same way: threading, bulk markers, sender's name."""
+    # Replies name the mail they answer; bulk mail, wanted or not, starts no thread.
+    if msg.get("In-Reply-To") or msg.get("References"):
+        tokens.append("hdr:threaded")
+    for name in ("Precedence", "X-Priority", "X-MSMail-Priority", "Importance"):
+        value = str(msg.get(name) or "").strip().lower()
+        if value:
+            tokens.append(f"hdr:{name.lower()}={value[:8]}")
+    if msg.get("List-Id"):
+        tokens.append("hdr:list_id")
+    if not msg.get("MIME-Version"):
+        tokens.append("hdr:no_mime_version")
+    if msg.get("Organization"):
+        tokens.append("hdr:organization")
+    name = email.utils.parseaddr(decode_header(msg.get("From")))[0]
+    for word in re.findall(r"[^\W_]{2,20}", name.lower())[:4]:
+        tokens.append("fromname:" + word)
+    msgid = str(msg.get("Message-ID") or "").strip().strip("<>")
+    if msgid:
+        tokens.append("msgid:" + shape(msgid.rpartition("@")[0]))
+    boundary = msg.get_boundary()
+    if boundary:
+        tokens.append("boundary:" + shape(boundary))
 
 
 def _body(msg: email.message.Message, out: Extracted) -> None:

@@ -64,6 +64,15 @@ class SpamModel:
     def fitted(self) -> bool:
         return getattr(self._estimator, "coef_", None) is not None
 
+    def holds(self, probability: float, threshold: float) -> bool:
+        """Whether the product quarantines a message of this score (the spam stage's rule).
+
+        Never before the model is trained: a model that saw a handful of examples would
+        hold whatever resembles them. The bench decides with this too, so that its online
+        figures are the product's.
+        """
+        return self.trained and probability >= threshold
+
     def features(self, raws: Iterable[bytes], context: FeatureContext | None = None) -> Any:
         """The feature matrix of ``raws``: parse, extract, hash (a CSR matrix)."""
         return to_matrix([row_of(raw, context) for raw in raws])

@@ -52,7 +52,7 @@ def run(ctx: Context) -> None:
     if reason is not None:
         ctx.note(f"spam: score {p:.3f}, never held: {reason}")
         return
-    held = p >= cfg.threshold
+    held = model.holds(p, cfg.threshold)
     record = {"score": round(p, 4), "top": top, "model_version": cache.version, "held": held}
     ctx.inbound.origin = {**(ctx.inbound.origin or {}), MARKER: record}
     if held:

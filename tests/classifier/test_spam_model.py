@@ -165,3 +165,18 @@ def test_broken_html_is_linear_time(trained_model: SpamModel) -> None:
     start = time.perf_counter()
     trained_model.score(raw)
     assert time.perf_counter() - start < 2.0
+
+
+def test_header_facts_are_features() -> None:
+    reply = make_mail(
+        "Re: printer",
+        "It works again, thanks.",
+        "Olga Petrova <olga@corp.example.com>",
+        In_Reply_To="<abc@corp.example.com>",
+        Message_ID="<20021204050715.164DD3420E@corp.example.com>",
+        Precedence="bulk",
+    )
+    meta = tokens_of(extract(reply)).meta
+    for token in ("hdr:threaded", "hdr:precedence=bulk", "fromname:olga", "msgid:9.9A9A"):
+        assert token in meta, meta
+    assert "hdr:threaded" not in tokens_of(extract(SPAM)).meta
