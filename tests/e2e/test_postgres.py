@@ -75,7 +75,14 @@ def test_two_daemons_share_one_database(tmp_path: Path, pg_url: str) -> None:
         with db.read() as s:
             subjects = Counter(s.scalars(select(Ticket.subject)))
             sources = s.execute(text("SELECT count(*) FROM inbound")).scalar()
+            # What became of a message that made no ticket, should one go astray.
+            astray = s.execute(
+                select(Inbound.id, Inbound.state, Inbound.stage, Inbound.error).where(
+                    Inbound.state != "done"
+                )
+            ).all()
         assert sources == TOTAL
+        assert not astray, astray
         assert len(subjects) == TOTAL and max(subjects.values()) == 1
         delivered = list((maildir / "new").iterdir())
         with db.read() as s:
