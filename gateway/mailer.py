@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway import compose, outbox, tickets
 from gateway.handlers.loop_guard import LOOP_HEADER
-from gateway.model import AutoReplyLog, MessageRef, Outbox, Ticket, User, utcnow
+from gateway.model import AutoReplyLog, MessageRef, Ticket, User, utcnow
 from gateway.services import Services
 from gateway.tokens import make_token, reply_address
 
@@ -90,8 +90,9 @@ def references(session: Session, ticket: Ticket) -> list[str]:
 
 def queue(
     session: Session, services: Services, ticket: Ticket | None, mail: Outgoing
-) -> Outbox | None:
-    """Queue `mail` in the caller's transaction; None when it must not or cannot be sent.
+) -> str | None:
+    """Queue `mail` in the caller's transaction: its Message-ID (without brackets), or
+    None when it must not or cannot be sent.
 
     Mail about a ticket carries its tag, a reply address signed for the recipient and
     the ticket's References; mail about no ticket (a `#my` list) replies to the plain
@@ -140,7 +141,7 @@ def queue(
         headers={LOOP_HEADER: cfg.helpdesk.address},
         attachments=mail.attachments,
     )
-    row = outbox.enqueue(
+    outbox.insert(
         session,
         kind=mail.event,
         ticket_id=ticket_id,
@@ -164,4 +165,4 @@ def queue(
         )
     if mail.automatic and not user.is_agent:
         session.execute(_INSERT_AUTO_REPLY, {"address": user.email, "at": utcnow()})
-    return row
+    return compose.bare_id(message_id)

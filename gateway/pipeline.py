@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.model import Inbound, Message, Ticket, User
@@ -52,6 +53,23 @@ class Context:
     # The attachments stored with the message (what notices and answers carry on).
     attachments: list[ParsedAttachment] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)
+    # Users looked up by address (None: not registered) before the store stage registers
+    # anyone; the access, thread and store stages ask for the same sender.
+    _users: dict[str, User | None] = field(default_factory=dict)
+
+    def user(self, email: str) -> User | None:
+        """The registered user with `email` (as given), looked up once per message.
+
+        Only for the stages before store: nothing registers users before it (access
+        does for a denied sender, and stops the message).
+        """
+        if email not in self._users:
+            self._users[email] = self.session.scalar(select(User).where(User.email == email))
+        return self._users[email]
+
+    def unregistered(self, email: str) -> bool:
+        """Whether `email` was looked up in this message and is nobody yet."""
+        return email in self._users and self._users[email] is None
 
     def note(self, line: str) -> None:
         """Record a decision in the message's trace (shown by `quarantine list` and logs)."""

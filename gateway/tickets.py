@@ -26,16 +26,43 @@ def get_or_create_user(session: Session, email: str, name: str = "", role: str =
     email = email.strip().lower()
     user = find_user(session, email)
     if user is None:
-        user = User(email=email, name=name[:200], role=role)
-        session.add(user)
-        session.flush()
-        session.info.pop("helpdesk.staff", None)  # a new user may be staff by group
+        user = create_user(session, email, name, role)
     elif name and not user.name:
         user.name = name[:200]
     return user
 
 
+def create_user(session: Session, email: str, name: str = "", role: str = "client") -> User:
+    """Register `email`, known to be new (`get_or_create_user` when that is not known)."""
+    user = User(email=email.strip().lower(), name=name[:200], role=role)
+    session.add(user)
+    session.flush()
+    _admit_staff(session, [user])
+    return user
+
+
+def _admit_staff(session: Session, users: list[User]) -> None:
+    """A new user may be staff by group: the session's cached staff lists learn of them."""
+    # Imported here: the gateway.desk package imports this module.
+    from gateway.desk.roles import admit_staff
+
+    admit_staff(session, users)
+
+
 _INSERT_EVENT = insert(Event)
+
+
+def _event_row(
+    ticket: Ticket, kind: str, actor: str, old: str | None, new: str | None
+) -> dict[str, object]:
+    return {
+        "ticket_id": ticket.id,
+        "actor": actor,
+        "kind": kind,
+        "old": old,
+        "new": new,
+        "at": utcnow(),
+    }
 
 
 def add_event(
@@ -50,17 +77,31 @@ def add_event(
     # A Core insert: history rows are written, never read back in the same transaction,
     # and skipping the ORM's bookkeeping matters at a few events per message.
     # One statement object for every event: its compiled form is cached.
-    session.execute(
-        _INSERT_EVENT,
-        {
-            "ticket_id": ticket.id,
-            "actor": actor,
-            "kind": kind,
-            "old": old,
-            "new": new,
-            "at": utcnow(),
-        },
-    )
+    session.execute(_INSERT_EVENT, _event_row(ticket, kind, actor, old, new))
+
+
+class History:
+    """Events gathered to be inserted in one statement (`write`), in the order added:
+    a new ticket starts with several, and nothing reads them back before it is done."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, object]] = []
+
+    def add(
+        self,
+        ticket: Ticket,
+        kind: str,
+        *,
+        actor: str = "system",
+        old: str | None = None,
+        new: str | None = None,
+    ) -> None:
+        self.rows.append(_event_row(ticket, kind, actor, old, new))
+
+    def write(self, session: Session) -> None:
+        if self.rows:
+            session.execute(_INSERT_EVENT, self.rows)
+            self.rows = []
 
 
 def create_ticket(
@@ -72,7 +113,10 @@ def create_ticket(
     category: str = "",
     criticality: str = DEFAULT_CRITICALITY,
     status: str = DEFAULT_STATUS,
+    history: History | None = None,
 ) -> Ticket:
+    """A new ticket, flushed (it has its id); its "created" event goes to `history`
+    when given (the caller writes it), else straight to the database."""
     now = utcnow()
     ticket = Ticket(
         subject=subject[:998],
@@ -88,7 +132,10 @@ def create_ticket(
     )
     session.add(ticket)
     session.flush()
-    add_event(session, ticket, "created", actor=requester.email, new=ticket.subject)
+    if history is not None:
+        history.add(ticket, "created", actor=requester.email, new=ticket.subject)
+    else:
+        add_event(session, ticket, "created", actor=requester.email, new=ticket.subject)
     return ticket
 
 
@@ -119,6 +166,7 @@ def get_or_create_users(session: Session, people: list[tuple[str, str]]) -> list
     if not emails:
         return []
     known = {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))}
+    found = set(known)
     created = False
     for (_, name), email in zip(people, emails, strict=True):
         if email not in known:
@@ -127,33 +175,21 @@ def get_or_create_users(session: Session, people: list[tuple[str, str]]) -> list
             created = True
     if created:
         session.flush()
-        session.info.pop("helpdesk.staff", None)  # a new user may be staff by group
+        _admit_staff(session, [u for u in known.values() if u.email not in found])
     return [known[email] for email in dict.fromkeys(emails)]
 
 
 def add_new_ticket_participants(
-    session: Session, ticket: Ticket, users: list[User], actor: str
+    session: Session, ticket: Ticket, users: list[User], actor: str, history: History
 ) -> None:
-    """The Cc participants of a ticket just created (it has none yet): batched inserts."""
+    """The Cc participants of a ticket just created (it has none yet): one insert, and
+    their events in `history`."""
     users = [u for u in users if u.id != ticket.requester_id]
     if not users:
         return
     session.execute(insert(Participant), [{"ticket_id": ticket.id, "user_id": u.id} for u in users])
-    now = utcnow()
-    session.execute(
-        _INSERT_EVENT,
-        [
-            {
-                "ticket_id": ticket.id,
-                "actor": actor,
-                "kind": "participant_added",
-                "old": None,
-                "new": u.email,
-                "at": now,
-            }
-            for u in users
-        ],
-    )
+    for u in users:
+        history.add(ticket, "participant_added", actor=actor, new=u.email)
 
 
 def add_participant(session: Session, ticket: Ticket, user: User, actor: str) -> bool:
