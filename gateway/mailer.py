@@ -7,10 +7,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from gateway import compose, outbox, tickets
+from gateway import compose, outbox, rows, tickets
 from gateway.handlers.loop_guard import LOOP_HEADER
 from gateway.model import AutoReplyLog, MessageRef, Ticket, User, utcnow
 from gateway.services import Services
@@ -23,8 +23,13 @@ _UNDELIVERABLE_SUFFIXES = (".invalid", ".example", ".test", ".localhost")
 
 
 # Statement objects built once: their compiled forms are cached across messages.
-_INSERT_REF = insert(MessageRef)
-_INSERT_AUTO_REPLY = insert(AutoReplyLog)
+_INSERT_REF = rows.table_insert(MessageRef)
+_INSERT_AUTO_REPLY = rows.table_insert(AutoReplyLog)
+_SENT_SINCE = (
+    select(func.count())
+    .select_from(AutoReplyLog)
+    .where(AutoReplyLog.address == bindparam("address"), AutoReplyLog.at >= bindparam("since"))
+)
 
 
 @dataclass
@@ -69,11 +74,7 @@ def auto_reply_allowed(session: Session, services: Services, user: User) -> bool
     if user.is_agent:
         return True
     since = utcnow() - dt.timedelta(days=1)
-    sent = session.scalar(
-        select(func.count())
-        .select_from(AutoReplyLog)
-        .where(AutoReplyLog.address == user.email, AutoReplyLog.at >= since)
-    )
+    sent = rows.scalar(session, _SENT_SINCE, {"address": user.email, "since": since})
     return (sent or 0) < services.cfg.loop.max_auto_replies_per_day
 
 
@@ -153,7 +154,8 @@ def queue(
     )
     # Core inserts: these rows are never read back in this transaction.
     if ticket is not None:
-        session.execute(
+        rows.write(
+            session,
             _INSERT_REF,
             {
                 "message_id": message_id.strip("<>"),
@@ -164,5 +166,5 @@ def queue(
             },
         )
     if mail.automatic and not user.is_agent:
-        session.execute(_INSERT_AUTO_REPLY, {"address": user.email, "at": utcnow()})
+        rows.write(session, _INSERT_AUTO_REPLY, {"address": user.email, "at": utcnow()})
     return compose.bare_id(message_id)

@@ -23,10 +23,10 @@ from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
 
-from sqlalchemy import insert as sa_insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway import rows
 from gateway.compose import bare_id, to_bytes
 from gateway.config import OutgoingSection
 from gateway.db import Database
@@ -66,14 +66,14 @@ def insert(
     automatic: bool,
     subject: str | None = None,
 ) -> None:
-    """`enqueue` for a caller that does not need the row: a Core insert, executed now,
-    without the ORM's bookkeeping (the runner queues a few mails per message)."""
+    """`enqueue` for a caller that does not need the row: a Core insert (gateway.rows),
+    executed now, without the ORM's bookkeeping (the runner queues a few mails per message)."""
     values = _values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject)
-    session.execute(_INSERT, values)
+    rows.write(session, _INSERT, values)
 
 
 # One statement object: its compiled form is cached.
-_INSERT = sa_insert(Outbox)
+_INSERT = rows.table_insert(Outbox)
 
 
 def _values(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from gateway import rows
 from gateway.model import Blob, Event, Participant, Ticket, User, utcnow
 
 # The defaults of gateway.desk.catalog, for callers without a config; the pipeline and the
@@ -49,7 +50,8 @@ def _admit_staff(session: Session, users: list[User]) -> None:
     admit_staff(session, users)
 
 
-_INSERT_EVENT = insert(Event)
+_INSERT_EVENT = rows.table_insert(Event)
+_INSERT_PARTICIPANT = rows.table_insert(Participant)
 
 
 def _event_row(
@@ -74,10 +76,9 @@ def add_event(
     old: str | None = None,
     new: str | None = None,
 ) -> None:
-    # A Core insert: history rows are written, never read back in the same transaction,
-    # and skipping the ORM's bookkeeping matters at a few events per message.
-    # One statement object for every event: its compiled form is cached.
-    session.execute(_INSERT_EVENT, _event_row(ticket, kind, actor, old, new))
+    # A Core insert (gateway.rows): history rows are never read back as objects, and
+    # skipping the ORM's bookkeeping matters at a few events per message.
+    rows.write(session, _INSERT_EVENT, _event_row(ticket, kind, actor, old, new))
 
 
 class History:
@@ -100,7 +101,7 @@ class History:
 
     def write(self, session: Session) -> None:
         if self.rows:
-            session.execute(_INSERT_EVENT, self.rows)
+            rows.write(session, _INSERT_EVENT, self.rows)
             self.rows = []
 
 
@@ -187,7 +188,9 @@ def add_new_ticket_participants(
     users = [u for u in users if u.id != ticket.requester_id]
     if not users:
         return
-    session.execute(insert(Participant), [{"ticket_id": ticket.id, "user_id": u.id} for u in users])
+    rows.write(
+        session, _INSERT_PARTICIPANT, [{"ticket_id": ticket.id, "user_id": u.id} for u in users]
+    )
     for u in users:
         history.add(ticket, "participant_added", actor=actor, new=u.email)
 

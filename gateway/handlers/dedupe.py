@@ -11,6 +11,7 @@ import hashlib
 
 from sqlalchemy import bindparam, or_, select
 
+from gateway import rows
 from gateway.errors import StopProcessing
 from gateway.model import Inbound
 from gateway.pipeline import Context
@@ -60,6 +61,7 @@ def run(ctx: Context) -> None:
     row = ctx.inbound
     key = dedupe_key(ctx)
     row.dedupe_key = key
-    earlier = ctx.session.scalar(_EARLIER, {"key": key, "row_id": row.id})
+    # On the connection (gateway.rows): a column query needs none of the ORM.
+    earlier = rows.scalar(ctx.session, _EARLIER, {"key": key, "row_id": row.id})
     if earlier is not None:
         raise StopProcessing(f"duplicate of message #{earlier}", state="duplicate")
