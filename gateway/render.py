@@ -232,4 +232,6 @@ def excerpt(text: str, lines: int = 10, chars: int = 1000) -> str:
 
 def nl2br(text: str) -> Markup:
     """Plain text for HTML: escaped, line breaks kept (Outlook ignores `pre-wrap`)."""
-    return Markup("<br>\n").join(escape(line) for line in text.splitlines())
+    # Escaped whole rather than line by line (the same text: escaping adds no line breaks).
+    escaped = escape(text) if isinstance(text, str) else text
+    return Markup("<br>\n".join(escaped.splitlines()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,8 +18,13 @@ CLOSED_STATUSES = frozenset({"closed", "resolved", "spam"})
 UNKNOWN_SENDER = "unknown@invalid"
 
 
+# Built once: their compiled forms are then cached (the runner asks for every message).
+USER_BY_EMAIL = select(User).where(User.email == bindparam("email"))
+_USERS_BY_EMAIL = select(User).where(User.email.in_(bindparam("emails", expanding=True)))
+
+
 def find_user(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == email.strip().lower()))
+    return session.scalar(USER_BY_EMAIL, {"email": email.strip().lower()})
 
 
 def get_or_create_user(session: Session, email: str, name: str = "", role: str = "client") -> User:
@@ -166,7 +171,7 @@ def get_or_create_users(session: Session, people: list[tuple[str, str]]) -> list
     emails = [email.strip().lower() for email, _ in people]
     if not emails:
         return []
-    known = {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))}
+    known = {u.email: u for u in session.scalars(_USERS_BY_EMAIL, {"emails": emails})}
     found = set(known)
     created = False
     for (_, name), email in zip(people, emails, strict=True):

@@ -60,7 +60,7 @@ _EARLIER = (
 def run(ctx: Context) -> None:
     row = ctx.inbound
     key = dedupe_key(ctx)
-    row.dedupe_key = key
+    ctx.dedupe_key = key  # written by the runner with the outcome
     # On the connection (gateway.rows): a column query needs none of the ORM.
     earlier = rows.scalar(ctx.session, _EARLIER, {"key": key, "row_id": row.id})
     if earlier is not None:
