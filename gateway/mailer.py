@@ -7,12 +7,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from gateway import compose, outbox, tickets
+from gateway import compose, outbox, rows, tickets
 from gateway.handlers.loop_guard import LOOP_HEADER
-from gateway.model import AutoReplyLog, MessageRef, Outbox, Ticket, User, utcnow
+from gateway.model import AutoReplyLog, MessageRef, Ticket, User, utcnow
 from gateway.services import Services
 from gateway.tokens import make_token, reply_address
 
@@ -23,8 +23,13 @@ _UNDELIVERABLE_SUFFIXES = (".invalid", ".example", ".test", ".localhost")
 
 
 # Statement objects built once: their compiled forms are cached across messages.
-_INSERT_REF = insert(MessageRef)
-_INSERT_AUTO_REPLY = insert(AutoReplyLog)
+_INSERT_REF = rows.table_insert(MessageRef)
+_INSERT_AUTO_REPLY = rows.table_insert(AutoReplyLog)
+_SENT_SINCE = (
+    select(func.count())
+    .select_from(AutoReplyLog)
+    .where(AutoReplyLog.address == bindparam("address"), AutoReplyLog.at >= bindparam("since"))
+)
 
 
 @dataclass
@@ -69,11 +74,7 @@ def auto_reply_allowed(session: Session, services: Services, user: User) -> bool
     if user.is_agent:
         return True
     since = utcnow() - dt.timedelta(days=1)
-    sent = session.scalar(
-        select(func.count())
-        .select_from(AutoReplyLog)
-        .where(AutoReplyLog.address == user.email, AutoReplyLog.at >= since)
-    )
+    sent = rows.scalar(session, _SENT_SINCE, {"address": user.email, "since": since})
     return (sent or 0) < services.cfg.loop.max_auto_replies_per_day
 
 
@@ -90,8 +91,9 @@ def references(session: Session, ticket: Ticket) -> list[str]:
 
 def queue(
     session: Session, services: Services, ticket: Ticket | None, mail: Outgoing
-) -> Outbox | None:
-    """Queue `mail` in the caller's transaction; None when it must not or cannot be sent.
+) -> str | None:
+    """Queue `mail` in the caller's transaction: its Message-ID (without brackets), or
+    None when it must not or cannot be sent.
 
     Mail about a ticket carries its tag, a reply address signed for the recipient and
     the ticket's References; mail about no ticket (a `#my` list) replies to the plain
@@ -140,7 +142,7 @@ def queue(
         headers={LOOP_HEADER: cfg.helpdesk.address},
         attachments=mail.attachments,
     )
-    row = outbox.enqueue(
+    outbox.insert(
         session,
         kind=mail.event,
         ticket_id=ticket_id,
@@ -152,7 +154,8 @@ def queue(
     )
     # Core inserts: these rows are never read back in this transaction.
     if ticket is not None:
-        session.execute(
+        rows.write(
+            session,
             _INSERT_REF,
             {
                 "message_id": message_id.strip("<>"),
@@ -163,5 +166,5 @@ def queue(
             },
         )
     if mail.automatic and not user.is_agent:
-        session.execute(_INSERT_AUTO_REPLY, {"address": user.email, "at": utcnow()})
-    return row
+        rows.write(session, _INSERT_AUTO_REPLY, {"address": user.email, "at": utcnow()})
+    return compose.bare_id(message_id)

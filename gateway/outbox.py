@@ -21,10 +21,12 @@ import datetime as dt
 import logging
 from email.header import decode_header, make_header
 from email.message import Message
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway import rows
 from gateway.compose import bare_id, to_bytes
 from gateway.config import OutgoingSection
 from gateway.db import Database
@@ -48,28 +50,61 @@ def enqueue(
     subject: str | None = None,
 ) -> Outbox:
     """Add `message` to the outbox in the caller's transaction (never commits)."""
+    row = Outbox(**_values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject))
+    session.add(row)
+    return row
+
+
+def insert(
+    session: Session,
+    *,
+    kind: str,
+    ticket_id: int | None,
+    mail_from: str,
+    rcpt_to: list[str],
+    message: Message,
+    automatic: bool,
+    subject: str | None = None,
+) -> None:
+    """`enqueue` for a caller that does not need the row: a Core insert (gateway.rows),
+    executed now, without the ORM's bookkeeping (the runner queues a few mails per message)."""
+    values = _values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject)
+    rows.write(session, _INSERT, values)
+
+
+# One statement object: its compiled form is cached.
+_INSERT = rows.table_insert(Outbox)
+
+
+def _values(
+    kind: str,
+    ticket_id: int | None,
+    mail_from: str,
+    rcpt_to: list[str],
+    message: Message,
+    automatic: bool,
+    subject: str | None,
+) -> dict[str, Any]:
     if not rcpt_to:
         raise ValueError("an outgoing mail needs at least one recipient")
     now = utcnow()
-    row = Outbox(
-        created_at=now,
-        ticket_id=ticket_id,
-        kind=kind,
-        mail_from=mail_from,
-        rcpt_to=list(rcpt_to),
-        message_id=bare_id(str(message.get("Message-ID", ""))),
-        subject=subject
+    return {
+        "created_at": now,
+        "ticket_id": ticket_id,
+        "kind": kind,
+        "mail_from": mail_from,
+        "rcpt_to": list(rcpt_to),
+        "message_id": bare_id(str(message.get("Message-ID", ""))),
+        "subject": subject
         if subject is not None
         else str(make_header(decode_header(str(message.get("Subject", ""))))),
-        raw=to_bytes(message),
-        automatic=automatic,
-        state="queued",
-        attempts=0,
-        next_attempt_at=now,
-        last_reply="",
-    )
-    session.add(row)
-    return row
+        "raw": to_bytes(message),
+        "automatic": automatic,
+        "state": "queued",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_reply": "",
+    }
 
 
 def send_due(

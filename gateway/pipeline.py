@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from gateway.model import Inbound, Message, Ticket, User
+from gateway.tickets import USER_BY_EMAIL
 
 if TYPE_CHECKING:
     from gateway.commands.execute import Report
@@ -52,6 +53,28 @@ class Context:
     # The attachments stored with the message (what notices and answers carry on).
     attachments: list[ParsedAttachment] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)
+    # The spooled message's Message-ID and dedupe key (parse and dedupe stages): the
+    # runner writes them with its final state, in one UPDATE; set on the row right away,
+    # the first flush of a later stage would write the row once more.
+    inbound_message_id: str | None = None
+    dedupe_key: str | None = None
+    # Users looked up by address (None: not registered) before the store stage registers
+    # anyone; the access, thread and store stages ask for the same sender.
+    _users: dict[str, User | None] = field(default_factory=dict)
+
+    def user(self, email: str) -> User | None:
+        """The registered user with `email` (as given), looked up once per message.
+
+        Only for the stages before store: nothing registers users before it (access
+        does for a denied sender, and stops the message).
+        """
+        if email not in self._users:
+            self._users[email] = self.session.scalar(USER_BY_EMAIL, {"email": email})
+        return self._users[email]
+
+    def unregistered(self, email: str) -> bool:
+        """Whether `email` was looked up in this message and is nobody yet."""
+        return email in self._users and self._users[email] is None
 
     def note(self, line: str) -> None:
         """Record a decision in the message's trace (shown by `quarantine list` and logs)."""

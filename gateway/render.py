@@ -5,6 +5,10 @@ then the default locale's, then "en", so `{% extends "_layout.html.j2" %}` finds
 layout of the mail's own language. An event is rendered in the first locale of
 (requested, default, "en") that has all three of its files, never in a mix of languages.
 HTML is autoescaped; subjects and plain text are not. Undefined variables raise.
+
+Templates are read and compiled once per process (a running daemon picks up edited
+templates when it restarts): the helpdesk renders a few mails per ticket, and looking
+the files up again for each one cost about as much as rendering the simpler ones.
 """
 
 from __future__ import annotations
@@ -84,6 +88,8 @@ class Renderer:
         # Dates are shown in this zone; None means the server's local zone.
         self.tz = tz
         self._envs: dict[str, jinja2.Environment] = {}
+        # (event, requested locale) -> the subject, text and HTML templates to use.
+        self._found: dict[tuple[str, str | None], tuple[jinja2.Template, ...]] = {}
 
     def locales(self, locale: str | None) -> list[str]:
         """The search order for `locale`, without duplicates."""
@@ -95,20 +101,26 @@ class Renderer:
 
     def render(self, event: str, locale: str | None, **context: Any) -> Rendered:
         """Render `event`; raise jinja2.TemplateNotFound or jinja2.UndefinedError loudly."""
+        templates = self._found.get((event, locale))
+        if templates is None:
+            templates = self._find(event, locale)
+            self._found[event, locale] = templates
+        subject, text, html = (template.render(**context) for template in templates)
+        return Rendered(
+            subject=" ".join(subject.split()),
+            text=_tidy_text(text),
+            html=html.strip() + "\n",
+        )
+
+    def _find(self, event: str, locale: str | None) -> tuple[jinja2.Template, ...]:
+        """The event's templates in the first locale that has all three of them."""
         if not re.fullmatch(r"[a-z][a-z0-9_]*", event):
             raise ValueError(f"bad event name {event!r}")
         for loc in self.locales(locale):
             folder = self.templates_dir / loc
             if all((folder / f"{event}.{part}.j2").is_file() for part in PARTS):
                 env = self._env(loc)
-                subject, text, html = (
-                    env.get_template(f"{event}.{part}.j2").render(**context) for part in PARTS
-                )
-                return Rendered(
-                    subject=" ".join(subject.split()),
-                    text=_tidy_text(text),
-                    html=html.strip() + "\n",
-                )
+                return tuple(env.get_template(f"{event}.{part}.j2") for part in PARTS)
         raise jinja2.TemplateNotFound(f"{event} (locales {', '.join(self.locales(locale))})")
 
     def _env(self, locale: str) -> jinja2.Environment:
@@ -121,6 +133,7 @@ class Renderer:
                     enabled_extensions=("html.j2", "html"), default_for_string=False
                 ),
                 undefined=jinja2.StrictUndefined,
+                auto_reload=False,
                 trim_blocks=True,
                 lstrip_blocks=True,
                 keep_trailing_newline=True,
@@ -219,4 +232,6 @@ def excerpt(text: str, lines: int = 10, chars: int = 1000) -> str:
 
 def nl2br(text: str) -> Markup:
     """Plain text for HTML: escaped, line breaks kept (Outlook ignores `pre-wrap`)."""
-    return Markup("<br>\n").join(escape(line) for line in text.splitlines())
+    # Escaped whole rather than line by line (the same text: escaping adds no line breaks).
+    escaped = escape(text) if isinstance(text, str) else text
+    return Markup("<br>\n".join(escaped.splitlines()))

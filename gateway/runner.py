@@ -164,6 +164,10 @@ class Runner:
         row.state = state
         row.trace = [*ctx.trace]
         row.processed_at = utcnow()
+        if ctx.parsed is not None:
+            row.message_id = ctx.inbound_message_id
+        if ctx.dedupe_key is not None:
+            row.dedupe_key = ctx.dedupe_key
         if ctx.ticket is not None:
             row.ticket_id = ctx.ticket.id
         log.info(

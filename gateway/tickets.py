@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from gateway import rows
 from gateway.model import Blob, Event, Participant, Ticket, User, utcnow
 
 # The defaults of gateway.desk.catalog, for callers without a config; the pipeline and the
@@ -17,8 +18,13 @@ CLOSED_STATUSES = frozenset({"closed", "resolved", "spam"})
 UNKNOWN_SENDER = "unknown@invalid"
 
 
+# Built once: their compiled forms are then cached (the runner asks for every message).
+USER_BY_EMAIL = select(User).where(User.email == bindparam("email"))
+_USERS_BY_EMAIL = select(User).where(User.email.in_(bindparam("emails", expanding=True)))
+
+
 def find_user(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == email.strip().lower()))
+    return session.scalar(USER_BY_EMAIL, {"email": email.strip().lower()})
 
 
 def get_or_create_user(session: Session, email: str, name: str = "", role: str = "client") -> User:
@@ -26,16 +32,44 @@ def get_or_create_user(session: Session, email: str, name: str = "", role: str =
     email = email.strip().lower()
     user = find_user(session, email)
     if user is None:
-        user = User(email=email, name=name[:200], role=role)
-        session.add(user)
-        session.flush()
-        session.info.pop("helpdesk.staff", None)  # a new user may be staff by group
+        user = create_user(session, email, name, role)
     elif name and not user.name:
         user.name = name[:200]
     return user
 
 
-_INSERT_EVENT = insert(Event)
+def create_user(session: Session, email: str, name: str = "", role: str = "client") -> User:
+    """Register `email`, known to be new (`get_or_create_user` when that is not known)."""
+    user = User(email=email.strip().lower(), name=name[:200], role=role)
+    session.add(user)
+    session.flush()
+    _admit_staff(session, [user])
+    return user
+
+
+def _admit_staff(session: Session, users: list[User]) -> None:
+    """A new user may be staff by group: the session's cached staff lists learn of them."""
+    # Imported here: the gateway.desk package imports this module.
+    from gateway.desk.roles import admit_staff
+
+    admit_staff(session, users)
+
+
+_INSERT_EVENT = rows.table_insert(Event)
+_INSERT_PARTICIPANT = rows.table_insert(Participant)
+
+
+def _event_row(
+    ticket: Ticket, kind: str, actor: str, old: str | None, new: str | None
+) -> dict[str, object]:
+    return {
+        "ticket_id": ticket.id,
+        "actor": actor,
+        "kind": kind,
+        "old": old,
+        "new": new,
+        "at": utcnow(),
+    }
 
 
 def add_event(
@@ -47,20 +81,33 @@ def add_event(
     old: str | None = None,
     new: str | None = None,
 ) -> None:
-    # A Core insert: history rows are written, never read back in the same transaction,
-    # and skipping the ORM's bookkeeping matters at a few events per message.
-    # One statement object for every event: its compiled form is cached.
-    session.execute(
-        _INSERT_EVENT,
-        {
-            "ticket_id": ticket.id,
-            "actor": actor,
-            "kind": kind,
-            "old": old,
-            "new": new,
-            "at": utcnow(),
-        },
-    )
+    # A Core insert (gateway.rows): history rows are never read back as objects, and
+    # skipping the ORM's bookkeeping matters at a few events per message.
+    rows.write(session, _INSERT_EVENT, _event_row(ticket, kind, actor, old, new))
+
+
+class History:
+    """Events gathered to be inserted in one statement (`write`), in the order added:
+    a new ticket starts with several, and nothing reads them back before it is done."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, object]] = []
+
+    def add(
+        self,
+        ticket: Ticket,
+        kind: str,
+        *,
+        actor: str = "system",
+        old: str | None = None,
+        new: str | None = None,
+    ) -> None:
+        self.rows.append(_event_row(ticket, kind, actor, old, new))
+
+    def write(self, session: Session) -> None:
+        if self.rows:
+            rows.write(session, _INSERT_EVENT, self.rows)
+            self.rows = []
 
 
 def create_ticket(
@@ -72,7 +119,10 @@ def create_ticket(
     category: str = "",
     criticality: str = DEFAULT_CRITICALITY,
     status: str = DEFAULT_STATUS,
+    history: History | None = None,
 ) -> Ticket:
+    """A new ticket, flushed (it has its id); its "created" event goes to `history`
+    when given (the caller writes it), else straight to the database."""
     now = utcnow()
     ticket = Ticket(
         subject=subject[:998],
@@ -88,7 +138,10 @@ def create_ticket(
     )
     session.add(ticket)
     session.flush()
-    add_event(session, ticket, "created", actor=requester.email, new=ticket.subject)
+    if history is not None:
+        history.add(ticket, "created", actor=requester.email, new=ticket.subject)
+    else:
+        add_event(session, ticket, "created", actor=requester.email, new=ticket.subject)
     return ticket
 
 
@@ -118,7 +171,8 @@ def get_or_create_users(session: Session, people: list[tuple[str, str]]) -> list
     emails = [email.strip().lower() for email, _ in people]
     if not emails:
         return []
-    known = {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))}
+    known = {u.email: u for u in session.scalars(_USERS_BY_EMAIL, {"emails": emails})}
+    found = set(known)
     created = False
     for (_, name), email in zip(people, emails, strict=True):
         if email not in known:
@@ -127,33 +181,23 @@ def get_or_create_users(session: Session, people: list[tuple[str, str]]) -> list
             created = True
     if created:
         session.flush()
-        session.info.pop("helpdesk.staff", None)  # a new user may be staff by group
+        _admit_staff(session, [u for u in known.values() if u.email not in found])
     return [known[email] for email in dict.fromkeys(emails)]
 
 
 def add_new_ticket_participants(
-    session: Session, ticket: Ticket, users: list[User], actor: str
+    session: Session, ticket: Ticket, users: list[User], actor: str, history: History
 ) -> None:
-    """The Cc participants of a ticket just created (it has none yet): batched inserts."""
+    """The Cc participants of a ticket just created (it has none yet): one insert, and
+    their events in `history`."""
     users = [u for u in users if u.id != ticket.requester_id]
     if not users:
         return
-    session.execute(insert(Participant), [{"ticket_id": ticket.id, "user_id": u.id} for u in users])
-    now = utcnow()
-    session.execute(
-        _INSERT_EVENT,
-        [
-            {
-                "ticket_id": ticket.id,
-                "actor": actor,
-                "kind": "participant_added",
-                "old": None,
-                "new": u.email,
-                "at": now,
-            }
-            for u in users
-        ],
+    rows.write(
+        session, _INSERT_PARTICIPANT, [{"ticket_id": ticket.id, "user_id": u.id} for u in users]
     )
+    for u in users:
+        history.add(ticket, "participant_added", actor=actor, new=u.email)
 
 
 def add_participant(session: Session, ticket: Ticket, user: User, actor: str) -> bool:

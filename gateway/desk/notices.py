@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from gateway import mailer
 from gateway.desk import catalog, roles
 from gateway.mailer import Outgoing
-from gateway.model import Outbox, Ticket, User
+from gateway.model import Ticket, User
 from gateway.services import Services
 
 
@@ -63,8 +63,9 @@ def send(
     event: str | None = None,
     references: list[str] | None = None,
     attachments: list[tuple[str, str, bytes]] | None = None,
-) -> Outbox | None:
-    """Queue notification `kind` (template `event`, by default the same name) when it is on."""
+) -> str | None:
+    """Queue notification `kind` (template `event`, by default the same name) when it is on;
+    the queued mail's Message-ID, or None (switched off, or not to be sent)."""
     if not enabled(services, kind):
         return None
     if ticket is not None:

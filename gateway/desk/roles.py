@@ -8,7 +8,7 @@ everyone else is a client. Requesters are registered as clients on first mail, s
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, event, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.config import AGENT_ROLES, Config
@@ -58,16 +58,48 @@ def is_agent(session: Session, cfg: Config, email: str) -> bool:
 STAFF_CACHE = "helpdesk.staff"
 
 
+class StaffCache:
+    """The staff lists asked for in a session's transaction, by the roles asked for."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.lists: dict[tuple[str, ...], list[User]] = {}
+
+    def admit(self, users: list[User]) -> None:
+        """New users may be staff by group: add them where they belong, in id order,
+        exactly as a fresh query would (saves that query for every new requester)."""
+        for roles, staff_list in self.lists.items():
+            joining = [u for u in users if role_for(self.cfg, u.email, u) in roles]
+            if joining:
+                staff_list.extend(joining)
+                staff_list.sort(key=lambda u: u.id)
+
+
 def staff(session: Session, cfg: Config, roles: tuple[str, ...] = AGENT_ROLES) -> list[User]:
     """Known users whose effective role is one of `roles` (admins: `("admin",)`).
 
-    Kept for the session's transaction (a runner batch asks once per message); creating
-    a user drops it (tickets.get_or_create_user), as a new user may be staff by group.
+    Kept for the session's transaction (a runner batch asks once per message); users
+    created meanwhile are added to it (`admit_staff`); any rollback, a savepoint's
+    included, drops it, as it may hold users the rollback took away.
     """
-    cache: dict[tuple[str, ...], list[User]] = session.info.setdefault(STAFF_CACHE, {})
-    if roles not in cache:
-        cache[roles] = _staff(session, cfg, roles)
-    return list(cache[roles])
+    cache = session.info.get(STAFF_CACHE)
+    if not isinstance(cache, StaffCache) or cache.cfg is not cfg:
+        cache = session.info[STAFF_CACHE] = StaffCache(cfg)
+    if roles not in cache.lists:
+        cache.lists[roles] = _staff(session, cfg, roles)
+    return list(cache.lists[roles])
+
+
+def admit_staff(session: Session, users: list[User]) -> None:
+    """Tell the session's cached staff lists, if any, of users just created."""
+    cache = session.info.get(STAFF_CACHE)
+    if isinstance(cache, StaffCache):
+        cache.admit(users)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_staff(session: Session, _previous: object) -> None:
+    session.info.pop(STAFF_CACHE, None)
 
 
 def _staff(session: Session, cfg: Config, roles: tuple[str, ...]) -> list[User]:

@@ -24,7 +24,9 @@ def _refused_today(ctx: Context, email: str) -> bool:
 
 def run(ctx: Context) -> None:
     email = ctx.mail.sender.email
-    if not email or roles.role_of(ctx.session, ctx.services.cfg, email) != "denied":
+    # What roles.role_of does, with the lookup shared with the thread stage.
+    known = email.strip().lower()
+    if not email or roles.role_for(ctx.services.cfg, known, ctx.user(known)) != "denied":
         return
     if ctx.automatic is None and not _refused_today(ctx, email):
         user = tickets.get_or_create_user(ctx.session, email, ctx.mail.sender.name)

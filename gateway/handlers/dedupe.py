@@ -11,6 +11,7 @@ import hashlib
 
 from sqlalchemy import bindparam, or_, select
 
+from gateway import rows
 from gateway.errors import StopProcessing
 from gateway.model import Inbound
 from gateway.pipeline import Context
@@ -59,7 +60,8 @@ _EARLIER = (
 def run(ctx: Context) -> None:
     row = ctx.inbound
     key = dedupe_key(ctx)
-    row.dedupe_key = key
-    earlier = ctx.session.scalar(_EARLIER, {"key": key, "row_id": row.id})
+    ctx.dedupe_key = key  # written by the runner with the outcome
+    # On the connection (gateway.rows): a column query needs none of the ORM.
+    earlier = rows.scalar(ctx.session, _EARLIER, {"key": key, "row_id": row.id})
     if earlier is not None:
         raise StopProcessing(f"duplicate of message #{earlier}", state="duplicate")

@@ -120,7 +120,7 @@ def run(ctx: Context) -> None:
         return
     if ctx.new_ticket:
         if notices.enabled(ctx.services, "confirmation"):
-            row = mailer.queue(
+            queued = mailer.queue(
                 ctx.session,
                 ctx.services,
                 ticket,
@@ -132,7 +132,7 @@ def run(ctx: Context) -> None:
                     references=refs,
                 ),
             )
-            if row is None:
+            if queued is None:
                 ctx.note("notify: no confirmation sent (undeliverable address or daily limit)")
         _notify_staff(ctx, "new_ticket", "agent_new_ticket", refs)
     elif message.kind == "note":

@@ -9,6 +9,6 @@ from gateway.pipeline import Context
 def run(ctx: Context) -> None:
     parsed = parse_message(ctx.inbound.raw)
     ctx.parsed = parsed
-    ctx.inbound.message_id = parsed.message_id[:998] or None
+    ctx.inbound_message_id = parsed.message_id[:998] or None
     for problem in parsed.problems:
         ctx.note(f"parse: {problem}")

@@ -32,6 +32,9 @@ def _sender(ctx: Context) -> User:
     if "@" not in email:
         ctx.note("store: the sender could not be read; filed under " + tickets.UNKNOWN_SENDER)
         email = tickets.UNKNOWN_SENDER
+    if ctx.unregistered(email.strip().lower()):
+        # The thread stage looked this sender up and found nobody: no need to ask again.
+        return tickets.create_user(ctx.session, email, mail.sender.name)
     return tickets.get_or_create_user(ctx.session, email, mail.sender.name)
 
 
@@ -44,6 +47,7 @@ def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
     )
     headers = {h.lower(): mail.header(h) or "" for h in _PRIORITY_HEADERS}
     criticality = classify.criticality_for(cfg, headers, mail.subject, mail.body)
+    history = tickets.History()  # the new ticket's first events, in one insert
     ticket = tickets.create_ticket(
         ctx.session,
         subject=mail.subject.strip() or "(no subject)",
@@ -52,16 +56,17 @@ def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
         category=category,
         criticality=criticality,
         status=catalog.initial_status(cfg),
+        history=history,
     )
     # The starting values are history too: reports and `--history` show where they came from.
     if category:
-        tickets.add_event(ctx.session, ticket, "category", actor="rules", new=category)
-    tickets.add_event(ctx.session, ticket, "criticality", actor="rules", new=criticality)
+        history.add(ticket, "category", actor="rules", new=category)
+    history.add(ticket, "criticality", actor="rules", new=criticality)
     if linked is not None:
         ticket.linked_ticket_id = linked.id
         tags = ctx.services.tag(linked.id), ctx.services.tag(ticket.id)
-        tickets.add_event(ctx.session, ticket, "linked", actor=sender.email, new=tags[0])
-        tickets.add_event(ctx.session, linked, "continued", actor=sender.email, new=tags[1])
+        history.add(ticket, "linked", actor=sender.email, new=tags[0])
+        history.add(linked, "continued", actor=sender.email, new=tags[1])
     if ctx.automatic is None:
         book = ctx.services.addresses
         seen = {sender.email}
@@ -74,7 +79,8 @@ def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
         users = tickets.get_or_create_users(ctx.session, wanted)
         # Agents hear of the ticket anyway; the rest get the answers in Cc.
         cc = [u for u in users if roles.role_for(cfg, u.email, u) not in AGENT_ROLES]
-        tickets.add_new_ticket_participants(ctx.session, ticket, cc, actor=sender.email)
+        tickets.add_new_ticket_participants(ctx.session, ticket, cc, sender.email, history)
+    history.write(ctx.session)
     return ticket
 
 
@@ -169,7 +175,7 @@ def _after_message(ctx: Context, ticket: Ticket, sender: User, kind: str) -> Non
             )
     elif kind == "request":
         ticket.last_public_by = "requester"
-    if kind != "auto":
+    if kind != "auto" and not ctx.new_ticket:  # a new ticket was created just now
         ticket.updated_at = now
 
 

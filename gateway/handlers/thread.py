@@ -114,9 +114,7 @@ def _by_tag(ctx: Context, sender: User | None) -> Ticket | None:
 
 def run(ctx: Context) -> None:
     mail = ctx.mail
-    sender = None
-    if mail.sender.email:
-        sender = ctx.session.scalar(select(User).where(User.email == mail.sender.email))
+    sender = ctx.user(mail.sender.email) if mail.sender.email else None
     ctx.sender = sender
 
     ticket = _by_token(ctx)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from gateway import config as config_mod
+from gateway import tickets
 from gateway.config_desk import SlaEntry, SlaTarget
 from gateway.db import Database, upgrade
 from gateway.desk import catalog, classify, roles, rules, sla
@@ -191,6 +192,22 @@ def test_roles_from_users_groups_and_domains(session: Session) -> None:
     session.flush()
     assert [u.email for u in roles.staff(session, cfg)] == ["boss@example.com", "x@it.example.com"]
     assert [u.email for u in roles.admins(session, cfg)] == ["boss@example.com"]
+
+
+def test_cached_staff_takes_in_new_users_and_forgets_on_rollback(session: Session) -> None:
+    cfg = cfg_of({"groups": [{"name": "it", "role": "agent", "members": ["@it.example.com"]}]})
+    session.add(User(email="boss@example.com", role="admin"))
+    session.flush()
+    assert [u.email for u in roles.staff(session, cfg)] == ["boss@example.com"]
+    tickets.get_or_create_user(session, "new@it.example.com")  # staff by group
+    tickets.get_or_create_users(session, [("client@example.com", ""), ("b@it.example.com", "")])
+    expected = ["boss@example.com", "new@it.example.com", "b@it.example.com"]
+    assert [u.email for u in roles.staff(session, cfg)] == expected
+    assert [u.email for u in roles.admins(session, cfg)] == ["boss@example.com"]
+    savepoint = session.begin_nested()
+    tickets.get_or_create_user(session, "gone@it.example.com")
+    savepoint.rollback()  # the cached lists held the user the rollback took away
+    assert [u.email for u in roles.staff(session, cfg)] == expected
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import io
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 
+from gateway import mime_bytes
 from gateway.compose import (
     build,
     make_message_id,
@@ -121,3 +123,32 @@ def test_message_ids() -> None:
     assert ticket_id_from_message_id(mid.strip("<>")) == 17
     assert ticket_id_from_message_id(make_message_id(None, "example.com")) is None
     assert ticket_id_from_message_id("<CAF=abc@mail.gmail.com>") is None
+
+
+def _generator_bytes(msg: Message) -> bytes:
+    """The message as the stdlib compat32 generator writes it (with our header writer)."""
+    buf = io.BytesIO()
+    mime_bytes._Generator(buf, policy=mime_bytes.POLICY).flatten(msg)
+    return buf.getvalue()
+
+
+def test_direct_serialiser_writes_what_the_generator_writes() -> None:
+    texts = ["", "From me\nFrom you\n>From x", "a\r\nb\rc\n\n", "Привет\nFrom x\n", "x" * 300]
+    files = [
+        [],
+        [("a.txt", "text/plain", b"From x\nhello")],
+        [("m.eml", "message/rfc822", b"Subject: x\n\nbody")],  # the generator's own path
+        [("f.bin", "application/octet-stream", bytes(range(256)) * 10)],
+    ]
+    for i, text in enumerate(texts):
+        for attachments in files:
+            msg = build(
+                from_name="IT", from_addr="support@example.com", to=[("", "a@example.com")],
+                subject="s", text=text, html=f"<p>{text}</p>", message_id="<m@example.com>",
+                attachments=attachments,
+                inline=[("i.png", "image/png", b"\x89PNG", "c1")] if i % 2 else None,
+            )  # fmt: skip
+            assert to_bytes(msg) == _generator_bytes(msg)
+    parsed = email.message_from_bytes(b"Subject: x\n\nFrom here\n", policy=policy.compat32)
+    parsed.preamble = "not covered"
+    assert to_bytes(parsed) == _generator_bytes(parsed)
