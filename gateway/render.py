@@ -6,15 +6,19 @@ layout of the mail's own language. An event is rendered in the first locale of
 (requested, default, "en") that has all three of its files, never in a mix of languages.
 HTML is autoescaped; subjects and plain text are not. Undefined variables raise.
 
-Templates are read and compiled once per process (a running daemon picks up edited
-templates when it restarts): the helpdesk renders a few mails per ticket, and looking
-the files up again for each one cost about as much as rendering the simpler ones.
+Templates are compiled once and kept: the helpdesk renders a few mails per ticket, and
+looking the files up again for each one cost about as much as rendering the simpler ones.
+Edits still take effect within seconds: at most every `RECHECK_SECONDS` the newest
+modification time under the templates folder is compared with the one the cache was
+built from, and a change drops the cache.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +31,8 @@ import gateway
 
 PARTS = ("subject", "txt", "html")
 FALLBACK_LOCALE = "en"
+# How often a renderer looks for edited templates.
+RECHECK_SECONDS = 2.0
 _LOCALE_RE = re.compile(r"^[a-z]{2,3}$")
 
 _RU_MONTHS = [
@@ -90,6 +96,29 @@ class Renderer:
         self._envs: dict[str, jinja2.Environment] = {}
         # (event, requested locale) -> the subject, text and HTML templates to use.
         self._found: dict[tuple[str, str | None], tuple[jinja2.Template, ...]] = {}
+        self._stamp = self._newest_change()
+        self._checked = time.monotonic()
+
+    def _newest_change(self) -> int:
+        """The newest modification time of the templates folder or anything in it."""
+        newest = 0
+        with contextlib.suppress(OSError):
+            newest = self.templates_dir.stat().st_mtime_ns
+            for path in self.templates_dir.rglob("*"):
+                with contextlib.suppress(OSError):
+                    newest = max(newest, path.stat().st_mtime_ns)
+        return newest
+
+    def _drop_if_edited(self) -> None:
+        now = time.monotonic()
+        if now - self._checked < RECHECK_SECONDS:
+            return
+        self._checked = now
+        stamp = self._newest_change()
+        if stamp != self._stamp:
+            self._stamp = stamp
+            self._found.clear()
+            self._envs.clear()
 
     def locales(self, locale: str | None) -> list[str]:
         """The search order for `locale`, without duplicates."""
@@ -101,6 +130,7 @@ class Renderer:
 
     def render(self, event: str, locale: str | None, **context: Any) -> Rendered:
         """Render `event`; raise jinja2.TemplateNotFound or jinja2.UndefinedError loudly."""
+        self._drop_if_edited()
         templates = self._found.get((event, locale))
         if templates is None:
             templates = self._find(event, locale)

@@ -76,3 +76,25 @@ def test_undefined_variables_are_loud() -> None:
     del ctx["message"]
     with pytest.raises(jinja2.UndefinedError):
         Renderer(default_templates_dir(), "ru").render("confirmation", "ru", **ctx)
+
+
+def test_edited_templates_are_used_without_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import gateway.render as render_mod
+
+    folder = tmp_path / "en"
+    folder.mkdir()
+    for part, body in (("subject", "v1"), ("txt", "one"), ("html", "<p>one</p>")):
+        (folder / f"hi.{part}.j2").write_text(body)
+    renderer = Renderer(tmp_path, "en")
+    assert renderer.render("hi", "en").subject == "v1"
+    (folder / "hi.subject.j2").write_text("v2")
+    # A clock that moved a second on, whatever the file system's time resolution.
+    stat = (folder / "hi.subject.j2").stat()
+    os.utime(folder / "hi.subject.j2", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert renderer.render("hi", "en").subject == "v1"  # cached until the next look
+    monkeypatch.setattr(render_mod, "RECHECK_SECONDS", 0.0)
+    assert renderer.render("hi", "en").subject == "v2"
