@@ -70,7 +70,7 @@ class SqliteSpoolInserter:
         # No checkpoints from here: copying the WAL into the database after a commit
         # would delay that commit's 250 by many milliseconds. The processing process's
         # connections checkpoint as usual, between its batches.
-        self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._conn.execute("PRAGMA wal_autocheckpoint=1000")
 
     def insert(self, rows: Sequence[dict[str, object]]) -> list[int]:
         """Commit `rows`; their ids in order. `Busy` when the lock is taken (nothing done)."""
