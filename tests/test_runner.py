@@ -113,3 +113,61 @@ def test_batches_share_a_transaction(setup: tuple[Config, Database, Path]) -> No
     assert runner.run_once() == cfg.runner.batch_size
     assert runner.drain() == 120 - cfg.runner.batch_size
     assert set(states(db).values()) == {"done"}
+
+
+def _runner_under_flood(
+    cfg: Config, db: Database, received_ago: float
+) -> tuple[float, dict[int, str]]:
+    """Run the runner while mail keeps arriving; seconds until the spool is processed."""
+    import datetime as dt
+    import threading
+    import time
+
+    from gateway.intake.pressure import IntakePressure
+    from gateway.model import utcnow
+
+    (row_id,) = put(db, "во время потока")
+    with db.write() as s:
+        s.execute(
+            update(Inbound)
+            .where(Inbound.id == row_id)
+            .values(received_at=utcnow() - dt.timedelta(seconds=received_ago))
+        )
+    # A flood that never pauses, and a pause allowance far longer than the test waits.
+    pressure = IntakePressure(quiet_after=0.05, max_pause=60.0)
+    stop = threading.Event()
+
+    def flood() -> None:
+        while not stop.is_set():
+            pressure.touch()
+            time.sleep(0.005)
+
+    runner = Runner(db, Services.from_config(cfg), pipeline=PIPELINE, pressure=pressure)
+    threads = [threading.Thread(target=flood), threading.Thread(target=runner.run, args=(stop,))]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    try:
+        while states(db)[row_id] == "new" and time.monotonic() - start < 3:
+            time.sleep(0.02)
+        return time.monotonic() - start, states(db)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+
+
+def test_a_sustained_flood_cannot_hold_processing_back_beyond_the_lag(
+    setup: tuple[Config, Database, Path],
+) -> None:
+    from gateway.runner import MAX_LAG_SECONDS
+
+    cfg, db, _ = setup
+    _, result = _runner_under_flood(cfg, db, received_ago=MAX_LAG_SECONDS + 5)
+    assert set(result.values()) == {"done"}
+
+
+def test_a_fresh_burst_is_accepted_first(setup: tuple[Config, Database, Path]) -> None:
+    cfg, db, _ = setup
+    waited, result = _runner_under_flood(cfg, db, received_ago=0)
+    assert set(result.values()) == {"new"} and waited >= 3  # still stepping aside
