@@ -62,11 +62,16 @@ class Runner:
         poll = self._services.cfg.runner.poll_seconds
         while not stop.is_set():
             self.wake.clear()
-            if self._pressure is not None and self._pressure.busy():
-                if self._lag() < MAX_LAG_SECONDS:
-                    self._pressure.yield_to_intake(stop)
+            limit = None
+            pressure = self._pressure
+            if pressure is not None and pressure.busy() and self._lag() < MAX_LAG_SECONDS:
+                pressure.yield_to_intake(stop)
+                if pressure.busy():
+                    # Still arriving after the longest pause: one message, the shortest
+                    # hold of the write lock, then step aside again.
+                    limit = 1
             try:
-                done = self.run_once()
+                done = self.run_once(limit)
             except Exception:
                 # The database is unreachable or similar: nothing was lost, try again later.
                 log.exception("runner: batch failed; retrying")

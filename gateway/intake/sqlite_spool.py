@@ -75,6 +75,15 @@ class SqliteSpoolInserter:
     def insert(self, rows: Sequence[dict[str, object]]) -> list[int]:
         """Commit `rows`; their ids in order. `Busy` when the lock is taken (nothing done)."""
         conn = self._conn
+        if len(rows) == 1:
+            # One statement in autocommit: committed (and synced) once it has run to the
+            # end, without a BEGIN and a COMMIT of its own to send.
+            params = [process(rows[0][name]) for name, process in self._binds]
+            try:
+                ((row_id,),) = conn.execute(self._sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                raise _busy_or(exc) from exc
+            return [int(row_id)]
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:

@@ -72,3 +72,15 @@ def test_a_held_lock_is_busy_at_once_and_nothing_is_written(db: Database) -> Non
     inserter.close()
     with db.read() as s:
         assert s.scalars(select(Inbound.raw)).all() == [b"y"]
+
+
+def test_single_and_batched_rows_are_committed_when_insert_returns(db: Database) -> None:
+    inserter = SqliteSpoolInserter(db)
+    (one,) = inserter.insert([spool.row_values(b"one", source="smtp")])
+    many = inserter.insert([spool.row_values(b"%d" % i, source="smtp") for i in range(3)])
+    # Another connection sees them at once: nothing is left in an open transaction.
+    other = sqlite3.connect(db.url.split("///", 1)[1])
+    seen = [r[0] for r in other.execute("SELECT id FROM inbound ORDER BY id")]
+    other.close()
+    assert seen == [one, *many] and not inserter._conn.in_transaction
+    inserter.close()
