@@ -18,11 +18,11 @@ import os
 import signal
 import sys
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from gateway import processing
 from gateway.addresses import AddressBook
 from gateway.config import Config
 from gateway.db import Database, schema_state, upgrade
@@ -61,6 +61,14 @@ def _sync_agents(db: Database, cfg: Config) -> None:
         sync_agents(session, cfg)
 
 
+def _processing_main(*args: Any) -> None:
+    """The processing process's entry; imported there, so this process stays lean (the
+    runner's parser, classifier and templates are never loaded here)."""
+    from gateway import processing
+
+    processing.main(*args)
+
+
 class ProcessingSupervisor:
     """Starts the processing process, restarts it when it dies, stops it at the end."""
 
@@ -79,7 +87,7 @@ class ProcessingSupervisor:
         # Event: setting an Event hangs for good once a process died waiting on it.
         reader, writer = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(
-            target=processing.main,
+            target=_processing_main,
             args=(self._cfg, self._share, reader, os.getpid()),
             name="helpdesk-processing",
         )
