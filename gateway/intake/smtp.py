@@ -33,6 +33,7 @@ class IntakeHandler:
         self._addresses = addresses
         self._writer = writer
         self.accepting = True
+        self.sessions = 0  # open SMTP connections, kept by _IntakeSMTP
 
     async def handle_RCPT(
         self,
@@ -57,7 +58,11 @@ class IntakeHandler:
         assert isinstance(raw, bytes)
         try:
             row_id = await self._writer.submit(
-                raw, "smtp", envelope.mail_from or "", list(envelope.rcpt_tos)
+                raw,
+                "smtp",
+                envelope.mail_from or "",
+                list(envelope.rcpt_tos),
+                alone=self.sessions <= 1,
             )
         except StoreUnavailable:
             return STORE_FAILED
@@ -77,6 +82,19 @@ class _IntakeSMTP(SMTP):
         # Read by SMTP.__init__ when it sizes the stream buffer, so set it first.
         self.line_length_limit = line_length_limit
         super().__init__(handler, **kwargs)
+        self._counted = False
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        if isinstance(self.event_handler, IntakeHandler) and not self._counted:
+            self._counted = True
+            self.event_handler.sessions += 1
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if isinstance(self.event_handler, IntakeHandler) and self._counted:
+            self._counted = False
+            self.event_handler.sessions -= 1
+        super().connection_lost(error)
 
 
 class SmtpIntake:

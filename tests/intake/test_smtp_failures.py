@@ -154,3 +154,23 @@ def test_a_locked_database_waits_without_blocking_other_sessions(server: Server)
     sender.join(10)
     assert result and result[0][0] == 250
     assert server.stored() == 1
+
+
+def test_open_sessions_are_counted_and_each_path_stores(server: Server) -> None:
+    """A lone session commits at once; with a second one open, commits go through the
+    writer task, where they may share a transaction. Both store every message."""
+    from tests.harness import wait_until
+
+    first = smtplib.SMTP("127.0.0.1", server.port, timeout=10)
+    first.ehlo()
+    wait_until(lambda: server.handler.sessions == 1, 5, "one open session")
+    first.sendmail("a@example.org", ["support@example.com"], mail("один", "x").as_bytes())
+    second = smtplib.SMTP("127.0.0.1", server.port, timeout=10)
+    second.ehlo()
+    wait_until(lambda: server.handler.sessions == 2, 5, "two open sessions")
+    first.sendmail("a@example.org", ["support@example.com"], mail("два", "x").as_bytes())
+    second.sendmail("b@example.org", ["support@example.com"], mail("три", "x").as_bytes())
+    first.quit()
+    second.quit()
+    wait_until(lambda: server.handler.sessions == 0, 5, "no open session")
+    assert server.stored() == 3
