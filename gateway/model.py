@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -79,7 +80,14 @@ class Inbound(Base):
 
     __table_args__ = (
         Index("ix_inbound_state_id", "state", "id"),
-        Index("ix_inbound_dedupe", "dedupe_key"),
+        # Partial: the key is set when a message is processed, and an entry for the NULL
+        # of each new row would cost the SMTP hot path one more page per commit.
+        Index(
+            "ix_inbound_dedupe",
+            "dedupe_key",
+            sqlite_where=text("dedupe_key IS NOT NULL"),
+            postgresql_where=text("dedupe_key IS NOT NULL"),
+        ),
         # IMAP: has this mailbox's content been stored before (after a UIDVALIDITY change)?
         Index("ix_inbound_source_sha256", "source", "sha256"),
     )
