@@ -7,6 +7,7 @@ from email.message import Message
 
 from gateway.parse.charsets import decode_text
 from gateway.parse.filenames import raw_filename
+from gateway.parse.flowed import unflow
 from gateway.parse.headers import decode_header_value, to_bytes
 
 _MAX_DEPTH = 40
@@ -95,7 +96,15 @@ def _text(part: Message, walk: Walk) -> str:
     text, problem = decode_text(data, declared_charset(part), walk.hint)
     if problem:
         walk.problems.append(f"{part.get_content_type()} part: {problem}")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _param(part, "format") == "flowed" and part.get_content_type() == "text/plain":
+        text = unflow(text, delsp=_param(part, "delsp") == "yes")
+    return text
+
+
+def _param(part: Message, name: str) -> str:
+    value = part.get_param(name)
+    return value.strip().lower() if isinstance(value, str) else ""
 
 
 def _message_bytes(part: Message) -> bytes:
