@@ -49,7 +49,13 @@ class IntakeHandler:
         envelope.rcpt_tos.append(address)
         return RCPT_OK
 
+    @property
+    def writer(self) -> GroupCommitWriter:
+        return self._writer
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if isinstance(server, _IntakeSMTP):
+            server.end_transaction()  # its message is here now
         if not envelope.rcpt_tos:
             return NO_RECIPIENTS
         if not self.accepting:
@@ -83,6 +89,33 @@ class _IntakeSMTP(SMTP):
         self.line_length_limit = line_length_limit
         super().__init__(handler, **kwargs)
         self._counted = False
+        self._in_transaction = False
+
+    def _intake(self) -> IntakeHandler | None:
+        handler = self.event_handler
+        return handler if isinstance(handler, IntakeHandler) else None
+
+    def begin_transaction(self) -> None:
+        intake = self._intake()
+        if intake is not None and not self._in_transaction:
+            self._in_transaction = True
+            intake.writer.arriving += 1
+
+    def end_transaction(self) -> None:
+        intake = self._intake()
+        if intake is not None and self._in_transaction:
+            self._in_transaction = False
+            intake.writer.arriving -= 1
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        self.end_transaction()  # a transaction that never reached DATA
+        await super().smtp_MAIL(arg)
+        if self.envelope is not None and self.envelope.mail_from is not None:
+            self.begin_transaction()
+
+    async def smtp_RSET(self, arg: str) -> None:
+        self.end_transaction()
+        await super().smtp_RSET(arg)
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -91,6 +124,7 @@ class _IntakeSMTP(SMTP):
             self.event_handler.sessions += 1
 
     def connection_lost(self, error: Exception | None) -> None:
+        self.end_transaction()
         if isinstance(self.event_handler, IntakeHandler) and self._counted:
             self._counted = False
             self.event_handler.sessions -= 1

@@ -174,3 +174,76 @@ def test_open_sessions_are_counted_and_each_path_stores(server: Server) -> None:
     second.quit()
     wait_until(lambda: server.handler.sessions == 0, 5, "no open session")
     assert server.stored() == 3
+
+
+def _open_transaction(server: Server) -> smtplib.SMTP:
+    """A client in the middle of a transaction: MAIL and RCPT sent, DATA not yet."""
+    client = smtplib.SMTP("127.0.0.1", server.port, timeout=10)
+    client.ehlo()
+    client.mail("slow@example.org")
+    client.rcpt("support@example.com")
+    return client
+
+
+def test_sessions_in_a_transaction_are_counted(server: Server) -> None:
+    from tests.harness import wait_until
+
+    writer = server.writer
+    client = _open_transaction(server)
+    wait_until(lambda: writer.arriving == 1, 5, "one message on its way")
+    client.rset()
+    wait_until(lambda: writer.arriving == 0, 5, "RSET ends it")
+    client.mail("slow@example.org")
+    wait_until(lambda: writer.arriving == 1, 5, "a new one")
+    client.close()  # the connection drops mid-transaction
+    wait_until(lambda: writer.arriving == 0, 5, "a dropped connection ends it")
+
+
+def test_a_commit_waits_for_a_message_being_sent_and_shares_its_transaction(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from gateway.intake import group_commit
+    from tests.harness import wait_until
+
+    monkeypatch.setattr(group_commit, "GATHER_SECONDS", 5.0)
+    batches: list[int] = []
+    original = server.writer._commit_inline
+
+    def recording(batch: list[Any]) -> list[int] | None:
+        batches.append(len(batch))
+        return original(batch)
+
+    monkeypatch.setattr(server.writer, "_commit_inline", recording)
+    slow = _open_transaction(server)
+    wait_until(lambda: server.writer.arriving == 1, 5, "the slow client's transaction")
+    result: list[tuple[int, bytes]] = []
+    raw = mail("быстро", "x").as_bytes()
+    fast = threading.Thread(target=lambda: result.append(server.send(raw)))
+    fast.start()
+    time.sleep(0.3)
+    assert not result  # held for the message still on its way
+    assert slow.data(mail("медленно", "x").as_bytes())[0] == 250
+    fast.join(10)
+    slow.quit()
+    assert result and result[0][0] == 250
+    assert batches == [2] and server.stored() == 2
+
+
+def test_a_stalled_sender_delays_the_others_at_most_the_gathering_time(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from gateway.intake import group_commit
+    from tests.harness import wait_until
+
+    monkeypatch.setattr(group_commit, "GATHER_SECONDS", 0.3)
+    stalled = _open_transaction(server)
+    wait_until(lambda: server.writer.arriving == 1, 5, "the stalled transaction")
+    started = time.monotonic()
+    assert server.send(mail("не ждёт вечно", "x").as_bytes())[0] == 250
+    assert 0.25 <= time.monotonic() - started < 3
+    stalled.close()
+    assert server.stored() == 1
