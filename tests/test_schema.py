@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
+from sqlalchemy import event
 
 from gateway.db import Database, alembic_config, upgrade
+from gateway.intake.imap_checkpoint import already_spooled
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:
@@ -31,3 +33,25 @@ def test_dedupe_lookups_use_the_partial_index(tmp_path: Path) -> None:
     db.dispose()
     assert "ix_inbound_dedupe" in " ".join(str(row) for row in plan)
     assert "WHERE dedupe_key IS NOT NULL" in definition
+
+
+def test_imap_content_lookups_use_the_partial_index(tmp_path: Path) -> None:
+    """The statement already_spooled sends is planned on the partial index."""
+    url = f"sqlite:///{tmp_path}/h.db"
+    upgrade(url)
+    db = Database(url)
+    sent: list[str] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    with db.read() as session:
+        assert already_spooled(session, "imap:support", ["b" * 64]) == set()
+    event.remove(db.engine, "before_cursor_execute", capture)
+    (lookup,) = [s for s in sent if "sha256" in s]
+    with db.engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + lookup, ("imap:support", "b" * 64))
+        steps = " ".join(str(row) for row in plan.all())
+    db.dispose()
+    assert "ix_inbound_source_sha256" in steps, steps

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from gateway.model import Inbound, KeyValue, utcnow
+from gateway.model import NOT_SMTP, Inbound, KeyValue, utcnow
 
 
 def checkpoint_key(name: str) -> str:
@@ -90,5 +90,7 @@ def already_spooled(session: Session, source: str, digests: Iterable[str]) -> se
     wanted = sorted(set(digests))
     if not wanted:
         return set()
-    query = select(Inbound.sha256).where(Inbound.source == source, Inbound.sha256.in_(wanted))
+    query = select(Inbound.sha256).where(
+        Inbound.source == source, Inbound.sha256.in_(wanted), text(NOT_SMTP)
+    )
     return set(session.scalars(query))
