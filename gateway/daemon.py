@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # How long processing may take to finish its transactions when the daemon stops.
 STOP_GRACE_SECONDS = 60.0
+# A processing process that ran this long before dying is restarted without delay growth.
+HEALTHY_SECONDS = 60.0
 
 
 def prepare_database(cfg: Config) -> Database:
@@ -110,13 +112,18 @@ class ProcessingSupervisor:
             os.write(self._wake_fd, b"\0")
 
     async def watch(self) -> None:
-        """Restart processing whenever it dies, with a growing delay if it keeps dying."""
+        """Restart processing whenever it dies, with a growing delay if it keeps dying
+        (a process that ran for a while before dying starts the delay over)."""
+        loop = asyncio.get_running_loop()
         delay = 1.0
+        started = loop.time()
         while not self._stopping:
             await asyncio.sleep(0.5)
             process = self._process
             if process is None or process.is_alive() or self._stopping:
                 continue
+            if loop.time() - started > HEALTHY_SECONDS:
+                delay = 1.0
             log.error(
                 "processing process exited with code %s; restarting in %.0f s",
                 process.exitcode,
@@ -125,6 +132,7 @@ class ProcessingSupervisor:
             await asyncio.sleep(delay)
             if not self._stopping:
                 self.start()
+                started = loop.time()
                 delay = min(delay * 2, 60.0)
 
     def stop(self) -> None:
