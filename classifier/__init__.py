@@ -9,11 +9,11 @@ from __future__ import annotations
 from classifier.errors import ClassifierError, ModelLoadError
 from classifier.evaluate import Metrics, evaluate
 from classifier.features import FeatureContext
-from classifier.model import MIN_PER_CLASS, SPAM_THRESHOLD, Score, SpamModel
+from classifier.model import MIN_SPAM, SPAM_THRESHOLD, Score, SpamModel
 from classifier.sources import SourceNotFoundError, iter_messages
 
 __all__ = [
-    "MIN_PER_CLASS",
+    "MIN_SPAM",
     "SPAM_THRESHOLD",
     "ClassifierError",
     "FeatureContext",

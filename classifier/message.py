@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field
 
 from classifier.html import html_to_text
+from classifier.relay import FILTER_HEADERS, header_tokens
 
 _MAX_TEXT = 60_000  # characters of body text kept; the start of a message carries its intent
 _MAX_PARTS = 64
-_FILTER_HEADERS = re.compile(r"^x-(spam|virus)[-_]", re.I)
 _URL = re.compile(r"(?:https?://|\bwww\.)[^\s\"'<>()\[\]{}]+", re.I)
 _HREF = re.compile(r"(?:href|src|action)\s*=\s*[\"']?\s*([a-z]+:[^\s\"'<>]+)", re.I)
 _AUTH = re.compile(r"\b(spf|dkim|dmarc|arc)\s*=\s*([a-z]+)", re.I)
@@ -82,7 +82,7 @@ def parse(raw: bytes) -> email.message.Message:
     training corpus): learning them would learn that filter, not the mail.
     """
     msg = email.message_from_bytes(raw)
-    for name in {k for k in msg if _FILTER_HEADERS.match(k)}:
+    for name in {k for k in msg if FILTER_HEADERS.match(k)}:
         del msg[name]
     return msg
 
@@ -148,6 +148,7 @@ def _header_tokens(msg: email.message.Message, out: Extracted) -> None:
         for method, verdict in _AUTH.findall(str(value)):
             tokens.append(f"auth:{method.lower()}={verdict.lower()}")
     _more_header_tokens(msg, tokens)
+    tokens.extend(header_tokens(msg, sender))
     spf = msg.get("Received-SPF")
     if spf:
         tokens.append("auth:spf=" + str(spf).split(None, 1)[0].lower()[:10])

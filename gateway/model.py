@@ -376,8 +376,8 @@ class SpamModelState(Base):
 class SpamLearning(Base):
     """Mail the spam model learned: an agent's correction, an answered ticket, a bootstrap.
 
-    kind: correction (#spam, #ham, a release), answer (confirmed ham), train (`count`
-    messages from `helpdesk spam train`), reset.
+    kind: correction (#spam, #ham, a release), answer (confirmed ham), confirm (held
+    spam nobody released), train (`count` messages from `helpdesk spam train`), reset.
     """
 
     __tablename__ = "spam_learned"

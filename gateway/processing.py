@@ -34,7 +34,7 @@ from gateway.intake.pressure import IntakePressure, PressureShare
 from gateway.model import Outbox, utcnow
 from gateway.runner import Runner
 from gateway.services import Services
-from gateway.spam.jobs import schedule_digest
+from gateway.spam.jobs import schedule_confirm, schedule_digest
 from gateway.transport import Transport, make_transport
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,7 @@ def serve(cfg: Config, pressure: IntakePressure, stored: Connection, stop: threa
         runner.wake.set, "interval", seconds=60, id="spool-sweep", coalesce=True, max_instances=1
     )
     schedule_digest(scheduler, cfg, db, services, on_queued=sender.wake.set)
+    schedule_confirm(scheduler, cfg, db, services)
     scheduler.start()
     log.info("processing started")
     try:

@@ -1,9 +1,10 @@
-"""The quarantine digest as a periodic job of the daemon's scheduler.
+"""The quarantine digest and the confirmation of held spam as jobs of the daemon's scheduler.
 
 With `digest_cron` the job fires on that schedule; otherwise it looks every few minutes
 whether `digest_hours` have passed since the last digest (kept in the database, so a
 restart neither skips nor repeats one). Several daemons on one database send one digest:
 the job locks the digest's state row and skips when another daemon has just sent it.
+Held spam that nobody released is confirmed (learned) by a job every few minutes.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from gateway.config import Config
 from gateway.db import Database
 from gateway.model import utcnow
 from gateway.services import Services
+from gateway.spam.confirm import confirm_held
 from gateway.spam.digest import last_sent, send_digest
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "spam-digest"
+CONFIRM_JOB_ID = "spam-confirm"
+_CONFIRM_SECONDS = 300.0
 # Cron fires every daemon within seconds of each other and at most once a minute.
 _CRON_GAP = dt.timedelta(seconds=50)
 _MAX_LOOK_SECONDS = 600.0
@@ -50,6 +54,32 @@ def schedule_digest(
         scheduler.add_job(
             run_digest, "interval", seconds=look, args=[db, services, period, on_queued], **options
         )
+
+
+def schedule_confirm(scheduler: Any, cfg: Config, db: Database, services: Services) -> None:
+    """Add the job that learns unreleased held mail as spam (`[spam] confirm_hours`)."""
+    if not cfg.spam.enabled or cfg.spam.confirm_hours <= 0:
+        return
+    seconds = min(_CONFIRM_SECONDS, cfg.spam.confirm_hours * 3600 / 6)
+    scheduler.add_job(
+        run_confirm,
+        "interval",
+        seconds=max(seconds, 1.0),
+        args=[db, services],
+        id=CONFIRM_JOB_ID,
+        coalesce=True,
+        max_instances=1,
+    )
+
+
+def run_confirm(db: Database, services: Services) -> int:
+    """Confirm what is due; a failure is logged and left to the next run."""
+    try:
+        with db.write() as session:
+            return confirm_held(session, services)
+    except Exception:
+        log.exception("confirming held spam failed; the next run tries again")
+        return 0
 
 
 def run_digest(

@@ -39,7 +39,7 @@ def learn(
     """
     cache = services.spam
     model = cache.for_update(session)
-    model.learn(inbound.raw, is_spam, feature_context(services.cfg))
+    model.learn(inbound.raw, is_spam, feature_context(services.cfg), services.cfg.spam.threshold)
     version = cache.save(session, model, actor)
     session.add(
         SpamLearning(

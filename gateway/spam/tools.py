@@ -124,6 +124,9 @@ def stats(db: Database, services: Services, now: dt.datetime | None = None) -> d
             "answers_learned_30d": _count(
                 session, SpamLearning.kind == "answer", SpamLearning.at >= since[30]
             ),
+            "confirmed_spam_30d": _count(
+                session, SpamLearning.kind == "confirm", SpamLearning.at >= since[30]
+            ),
             "held": int(session.scalar(select(func.count()).where(Inbound.state == "held")) or 0),
         }
     return result

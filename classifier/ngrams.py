@@ -1,0 +1,80 @@
+"""Binary byte 4-grams of the start of the raw message, headers included.
+
+The word features see what a reader sees; these see how the mail was made: the relays
+in its Received chain, the header order and spelling of the tool that wrote it, its MIME
+scaffolding, encoded or obfuscated text that no tokenizer splits into words. Byte
+4-grams of the first few kilobytes with an online logistic regression were the strongest
+general-purpose filter of the TREC spam tracks (Cormack; Sculley and Wachman), and they
+need no language or format knowledge.
+
+Every byte sequence of four is its own 32-bit code, so hashing is one multiplication per
+gram in numpy: scoring a message costs tens of microseconds here, not a Python call per
+gram. Digits are folded to ``0`` first: dates, IP addresses, sizes and ids in headers
+would otherwise teach the model when and through which host a corpus was collected.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+N_GRAMS = 2**20  # hashed columns of this block (after the word block's)
+PREFIX_BYTES = 3000  # of the message after the filter headers are dropped
+_GRAM_SHIFT = 32 - 20  # keep the top 20 bits of the product: N_GRAMS columns
+_FIBONACCI = 0x9E3779B1  # 2^32 / golden ratio: spreads nearby codes over the table
+_FILTER_LINE = re.compile(rb"^x-(spam|virus)[-_]", re.I)
+_HEADER_SCAN = 65_536  # bytes searched for the end of the header block
+
+_FOLD: Any = None  # byte -> byte table folding digits, built on first use
+
+
+def prefix(raw: bytes) -> bytes:
+    """The bytes the grams are taken from: line ends as LF, filters' verdicts dropped.
+
+    ``X-Spam-*``/``X-Virus-*`` headers are an upstream filter's opinion (and a training
+    corpus's labels); CRLF versus LF depends on the transport that stored the mail.
+    """
+    head = raw[: _HEADER_SCAN + PREFIX_BYTES].replace(b"\r\n", b"\n")
+    end = head.find(b"\n\n")
+    header, body = (head, b"") if end < 0 else (head[: end + 1], head[end + 1 :])
+    kept: list[bytes] = []
+    skipping = False
+    for line in header.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line)
+            continue
+        skipping = bool(_FILTER_LINE.match(line))
+        if not skipping:
+            kept.append(line)
+    return (b"\n".join(kept) + body)[:PREFIX_BYTES]
+
+
+def gram_codes(data: bytes) -> Any:
+    """The distinct 4-gram codes (uint32, big-endian bytes) of ``data``, digits folded."""
+    import numpy as np
+
+    global _FOLD
+    if _FOLD is None:
+        table = np.arange(256, dtype=np.uint8)
+        table[ord("0") : ord("9") + 1] = ord("0")
+        _FOLD = table
+    if len(data) < 4:
+        return np.zeros(0, np.uint32)
+    b = _FOLD[np.frombuffer(data, np.uint8)].astype(np.uint32)
+    codes = (b[:-3] << 24) | (b[1:-2] << 16) | (b[2:-1] << 8) | b[3:]
+    return np.unique(codes)
+
+
+def columns_of(codes: Any) -> Any:
+    """Hashed columns (0 .. N_GRAMS-1) of gram codes: Fibonacci hashing, top bits."""
+    import numpy as np
+
+    product = (codes.astype(np.uint64) * _FIBONACCI) & 0xFFFFFFFF
+    return (product >> _GRAM_SHIFT).astype(np.int64)
+
+
+def name_of(code: int) -> str:
+    """A gram as it reads in an explanation: ``raw:'Viag'``."""
+    text = int(code).to_bytes(4, "big").decode("latin-1")
+    return "raw:" + repr(text)

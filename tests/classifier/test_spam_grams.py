@@ -1,0 +1,85 @@
+"""Raw byte grams and header tokens: what they read, what they leave out, the cold start."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifier import MIN_SPAM, SpamModel, ngrams
+from classifier.features import N_WORDS, row_of
+from classifier.message import extract
+from tests.classifier.test_spam_model import HAM_EN, HAM_RU, SPAM, make_mail
+
+
+def _codes(raw: bytes) -> set[int]:
+    return set(ngrams.gram_codes(ngrams.prefix(raw)).tolist())
+
+
+def test_filter_verdicts_and_their_continuation_lines_are_dropped() -> None:
+    tagged = (
+        b"X-Spam-Status: Yes, score=12.3\n\trequired=5.0 tests=LOTTERY\n"
+        b"X-Virus-Scanned: clean\n" + SPAM
+    )
+    cut = ngrams.prefix(tagged)
+    assert b"X-Spam" not in cut and b"LOTTERY" not in cut and b"Virus" not in cut
+    assert cut == ngrams.prefix(SPAM)
+
+
+def test_line_ends_and_digits_do_not_change_the_grams() -> None:
+    crlf = SPAM.replace(b"\n", b"\r\n")
+    assert _codes(crlf) == _codes(SPAM)
+    # Dates, addresses and ids differ between copies of the same mail; their shape stays.
+    other_date = make_mail(
+        "Cannot print to the office printer",
+        "Hello, my laptop cannot find the printer in room 314 since this morning. "
+        "Could you please help? Thanks, Olga",
+        "olga@corp.example.com",
+    )
+    assert _codes(other_date) == _codes(HAM_EN)
+
+
+def test_grams_cover_headers_and_only_the_start_of_the_body() -> None:
+    long_tail = SPAM + b"\n" + b"zqxj" * 5000
+    assert _codes(long_tail) == _codes(SPAM + b"\n" + b"zqxj" * 600) or (
+        len(ngrams.prefix(long_tail)) == ngrams.PREFIX_BYTES
+    )
+    assert int.from_bytes(b"From", "big") in _codes(SPAM)
+    assert len(ngrams.prefix(long_tail)) == ngrams.PREFIX_BYTES
+    assert ngrams.gram_codes(b"abc").size == 0  # too short for one gram, no error
+
+
+def test_gram_columns_follow_the_word_block_and_explain_themselves() -> None:
+    row = row_of(SPAM)
+    names = len(row.names)
+    assert (row.columns[:names] < N_WORDS).all() and (row.columns[names:] >= N_WORDS).all()
+    grams = row.values[names:]
+    assert np.isclose(float((grams**2).sum()), 1.0)  # binary, l2-normalized block
+    assert row.name(names).startswith("raw:'")
+
+
+def test_header_names_relays_and_sender_become_tokens() -> None:
+    raw = (
+        b"Received: from relay7.mailer.example.co.uk (relay7 [203.0.113.9])\n"
+        b"\tby mx.example.com with ESMTP id 1; Mon, 2 Dec 2026 10:00:00 +0000\n"
+        b"X-Mailing-List: users@lists.example.org\n" + HAM_EN
+    )
+    tokens = extract(raw).tokens
+    assert "hn:x-mailing-list" in tokens and "hn:received" in tokens
+    assert "rcv:example.co.uk" in tokens and "rcvip:203.0" in tokens and "rcv:esmtp" in tokens
+    assert "fromaddr:olga@corp.example.com" in tokens
+
+
+def test_spam_lessons_alone_start_the_filter_and_one_release_calibrates_it() -> None:
+    """`#spam` corrections alone start the filter (no ham is needed: an install taught only
+    by corrections would otherwise never start). A model that knows only spam holds what
+    shares its shape; the first release, learned as ham, is enough to let office mail by."""
+    model = SpamModel.new()
+    for n in range(MIN_SPAM):
+        assert not model.trained
+        variant = SPAM.replace(b"winner", f"winner{n}".encode())
+        model.learn(variant, True, threshold=0.85)
+    assert model.trained and model.counts == {"ham": 0, "spam": MIN_SPAM}
+    assert model.holds(model.score(SPAM).probability, 0.85)
+    model.learn(HAM_EN, False, threshold=0.85)  # an agent releases a held request
+    for ham in (HAM_EN, HAM_RU):
+        assert not model.holds(model.score(ham).probability, 0.85)
+    assert model.holds(model.score(SPAM).probability, 0.85)
