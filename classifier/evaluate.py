@@ -41,12 +41,12 @@ class Metrics:
 def _count_spam(
     model: SpamModel, raws: Iterable[bytes], threshold: float, context: FeatureContext | None
 ) -> tuple[int, int]:
-    """How many of ``raws`` score above ``threshold``, and how many there were."""
+    """How many of ``raws`` score at least ``threshold`` (held), and how many there were."""
     hits = total = 0
     chunk: list[bytes] = []
 
     def flush() -> int:
-        return int((model.probabilities(model.features(chunk, context)) > threshold).sum())
+        return int((model.probabilities(model.features(chunk, context)) >= threshold).sum())
 
     for raw in raws:
         chunk.append(raw)
