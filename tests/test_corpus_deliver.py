@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-CORPORA = REPO.parent / "shared" / "corpora"
 from bench.corpus_sweep import deliver_sweep  # noqa: E402
+from tests.corpora import CORPORA  # noqa: E402
 
 
 def test_every_corpus_message_is_delivered_and_processed(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.parse import Address, parse_message
+from tests.corpora import CORPORA
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -216,7 +217,6 @@ def test_reply_parts_filled() -> None:
     assert msg.quoted.endswith("> старое")
 
 
-CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
 SWEEP = ["zammad/test/data/mail", "stalwart_mail_parser", "mailparser_spamscope", "rt_emails"]
 
 

@@ -11,8 +11,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from classifier import iter_messages
+from tests.corpora import CORPORA
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "spamassassin"
+CORPUS = CORPORA / "spamassassin"
 
 _DEVICES = [
     ("принтер", "printer"),
