@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from classifier.features import FeatureContext, Row, row_of, to_matrix
+from classifier.recent import CAPACITY, PASSES, RecentLessons
 
 SPAM_THRESHOLD = 0.5  # the model's own opinion; quarantine uses a higher, configured one
 # Spam lessons before scores may hold mail. No ham is required: ham is what an untrained
@@ -43,10 +44,17 @@ class SpamModel:
     errors with the decaying step, 1.8% with this one, and cross-validation as good).
     """
 
-    def __init__(self, estimator: Any, counts: dict[str, int], version: int) -> None:
+    def __init__(
+        self,
+        estimator: Any,
+        counts: dict[str, int],
+        version: int,
+        recent: RecentLessons | None = None,
+    ) -> None:
         self._estimator = estimator
         self.counts = counts
         self.version = version
+        self.recent = recent if recent is not None else RecentLessons()
 
     @classmethod
     def new(cls) -> SpamModel:
@@ -139,7 +147,8 @@ class SpamModel:
 
         A correction that leaves the same message misclassified would have to be made
         again by an agent. Repeating a few times (train-until-no-error) makes one
-        correction stick without swamping what was learned before.
+        correction stick; replaying the recent lessons afterwards (recent) keeps it from
+        undoing the ones before.
         """
         for i, is_spam in enumerate(labels):
             row = matrix[i]
@@ -147,6 +156,8 @@ class SpamModel:
                 self._estimator.partial_fit(row, [int(is_spam)], classes=[0, 1])
                 if (self.probabilities(row)[0] >= threshold) == is_spam:
                     break
+            self.recent.add(row, is_spam)
+            self._replay(threshold)
             self.counts["spam" if is_spam else "ham"] += 1
             self.version += 1
 
@@ -199,15 +210,30 @@ class SpamModel:
 
         target = np.asarray(labels, dtype=int)
         rng = np.random.default_rng(self.version)
+        order = np.arange(len(target))
         for _ in range(epochs):
             order = rng.permutation(len(target))
             for start in range(0, len(order), _BATCH):
                 chunk = order[start : start + _BATCH]
                 self._estimator.partial_fit(matrix[chunk], target[chunk], classes=[0, 1])
+        for i in order[-CAPACITY:]:  # the bootstrap's share of the lessons to protect
+            self.recent.add(matrix[i], bool(target[i]))
         n_spam = int(target.sum())
         self.counts["spam"] += n_spam
         self.counts["ham"] += len(target) - n_spam
         self.version += 1
+
+    def _replay(self, threshold: float) -> None:
+        """Learn again the recent lessons that now fall on the wrong side of ``threshold``."""
+        if len(self.recent) < 2:
+            return
+        rows, labels = self.recent.stacked()
+        for _ in range(PASSES):
+            wrong = ((self.probabilities(rows) >= threshold) != labels).nonzero()[0]
+            if not len(wrong):
+                return
+            for j in wrong:
+                self._estimator.partial_fit(rows[j], [int(labels[j])], classes=[0, 1])
 
     def dumps(self) -> bytes:
         """Serialized with the format, feature and scikit-learn versions (see persist)."""

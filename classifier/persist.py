@@ -18,6 +18,7 @@ from typing import Any
 from classifier.errors import ModelLoadError
 from classifier.features import FEATURES_VERSION, N_FEATURES
 from classifier.model import SpamModel
+from classifier.recent import RecentLessons
 
 MAGIC = b"HDSPAM\x00\x01"
 FORMAT_VERSION = 1
@@ -31,7 +32,12 @@ def sklearn_version() -> str:
 
 def dumps(model: SpamModel) -> bytes:
     """The model as bytes for the database."""
-    state = {"estimator": model.estimator, "counts": dict(model.counts), "version": model.version}
+    state = {
+        "estimator": model.estimator,
+        "counts": dict(model.counts),
+        "version": model.version,
+        "recent": model.recent.to_state(),
+    }
     payload = zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 6)
     header = json.dumps(
         {
@@ -84,7 +90,8 @@ def loads(data: bytes) -> SpamModel:
         raise ModelLoadError("corrupt", "checksum mismatch (truncated or altered)")
     try:
         state = pickle.loads(zlib.decompress(payload))
-        model = SpamModel(state["estimator"], dict(state["counts"]), int(state["version"]))
+        recent = RecentLessons.from_state(state["recent"], N_FEATURES)
+        model = SpamModel(state["estimator"], dict(state["counts"]), int(state["version"]), recent)
         if set(model.counts) != {"ham", "spam"}:
             raise ValueError("bad counts")
     except Exception as exc:

@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 _PATH = click.Path(path_type=Path)
 
 
+UNCALIBRATED = (
+    "the filter has learned spam but no wanted mail: it holds most mail until a release "
+    "or an answered ticket teaches it what is wanted"
+)
+
+
 def _actor() -> str:
     with contextlib.suppress(Exception):
         return f"cli:{getpass.getuser()}"
@@ -127,6 +133,8 @@ def spam_train(
         f"learned {done.ham} ham and {done.spam} spam; model version {done.version} "
         f"({done.counts['ham']} ham, {done.counts['spam']} spam in all)"
     )
+    if done.counts["spam"] and not done.counts["ham"]:
+        click.echo(f"warning: {UNCALIBRATED}; train wanted mail too (--ham)", err=True)
 
 
 @spam_group.command("eval")
@@ -191,6 +199,8 @@ def spam_stats(ctx: click.Context, fmt: str) -> None:
     if data["load_error"]:
         click.echo(f"error: {data['load_error']}", err=True)
         sys.exit(1)
+    if data["trained"] and not data["ham_learned"]:
+        click.echo(f"warning: {UNCALIBRATED}", err=True)
 
 
 @spam_group.command("reset")

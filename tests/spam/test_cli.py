@@ -168,3 +168,16 @@ def test_quarantine_release_learns_ham_and_digest_lists_held(
     assert desk.count(Inbound, Inbound.state == "held") == 0
     assert desk.count(Outbox, Outbox.kind == "confirmation") == 1
     desk.db.dispose()
+
+
+def test_training_spam_alone_warns_that_wanted_mail_will_be_held(
+    config: Path, sources: dict[str, Path]
+) -> None:
+    result = cli(config, "spam", "train", "--spam", str(sources["spam"]))
+    assert result.exit_code == 0, result.output
+    assert "learned no" not in result.stdout and "learned 0 ham and 40 spam" in result.stdout
+    assert "warning: the filter has learned spam but no wanted mail" in result.stderr
+    shown = cli(config, "spam", "stats")
+    assert shown.exit_code == 0 and "no wanted mail" in shown.stderr
+    cli(config, "spam", "train", "--ham", str(sources["ham"]))
+    assert "warning" not in cli(config, "spam", "stats").stderr

@@ -167,3 +167,32 @@ def test_suspect_mail_is_marked_on_its_ticket(tmp_path: Path, trained_model: byt
     assert "Возможно, это спам (оценка 0." in text_of(parsed)
     assert len(desk.outbox("confirmation")) == 1  # a suspect still gets its ticket
     desk.db.dispose()
+
+
+def test_a_filter_taught_only_spam_says_so_and_one_release_calibrates_it(
+    tmp_path: Path,
+) -> None:
+    from classifier import MIN_SPAM
+
+    desk = Desk(tmp_path)
+    for n in range(MIN_SPAM):
+        ticket_id = desk.inbound(desk.take(spam(2000 + n))).ticket_id
+        assert ticket_id is not None  # cold start: nothing is held
+        with desk.db.write() as s:
+            ticket = s.get(Ticket, ticket_id)
+            alice = s.scalars(select(User).where(User.email == "alice@example.com")).one()
+            assert ticket is not None
+            mark_spam(s, desk.services, ticket, alice)
+    request = ham(6000)
+    held = desk.inbound(desk.take(request))
+    assert held.state == "held"
+    assert any("learned no wanted mail yet" in line for line in held.trace)
+    with desk.db.write() as s:
+        row = s.get(Inbound, held.id)
+        assert row is not None
+        release(s, desk.services, row, "alice@example.com")
+    desk.runner.drain()
+    assert desk.inbound(held.id).state == "done"
+    assert desk.inbound(desk.take(ham(6001))).state == "done"  # calibrated by one release
+    assert desk.inbound(desk.take(spam(2100))).state == "held"
+    desk.db.dispose()
