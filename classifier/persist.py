@@ -4,10 +4,15 @@ Layout: ``MAGIC``, a 4-byte big-endian header length, a JSON header, then the pa
 (zlib-compressed pickle). The header carries the format version, the feature version, the
 scikit-learn version and the SHA-256 of the payload, so a truncated, foreign or stale blob
 is reported as such before anything is unpickled.
+
+The weights are stored sparse, as float32: a trained model has about a third of its two
+million weights set, and the dense float64 array made every lesson write 6 MB in a
+quarter of a second (now about 3.5 MB in a tenth).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import pickle
@@ -21,7 +26,7 @@ from classifier.model import SpamModel
 from classifier.recent import RecentLessons
 
 MAGIC = b"HDSPAM\x00\x01"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: weights stored sparse, float32
 
 
 def sklearn_version() -> str:
@@ -30,15 +35,49 @@ def sklearn_version() -> str:
     return str(sklearn.__version__)
 
 
+def _sparse_weights(estimator: Any) -> Any:
+    """The weights as (indices int32, values float32), or None before any learning.
+
+    The live weights are rounded to float32 too, so that the model in memory and the one
+    stored score every message the same, bit for bit.
+    """
+    import numpy as np
+
+    coef = getattr(estimator, "coef_", None)
+    if coef is None:
+        return None
+    indices = np.flatnonzero(coef[0])
+    values = coef[0, indices].astype(np.float32)
+    coef[0, indices] = values
+    return indices.astype(np.int32), values
+
+
+def _dense_weights(weights: Any) -> Any:
+    import numpy as np
+
+    indices, values = weights
+    if len(indices) != len(values) or (len(indices) and int(indices.max()) >= N_FEATURES):
+        raise ValueError("bad weights")
+    coef = np.zeros((1, N_FEATURES))
+    coef[0, indices] = values
+    return coef
+
+
 def dumps(model: SpamModel) -> bytes:
     """The model as bytes for the database."""
+    weights = _sparse_weights(model.estimator)
+    estimator = copy.copy(model.estimator)  # shallow: only the weights are left out
+    if weights is not None:
+        estimator.coef_ = None
     state = {
-        "estimator": model.estimator,
+        "estimator": estimator,
+        "weights": weights,
         "counts": dict(model.counts),
         "version": model.version,
         "recent": model.recent.to_state(),
     }
-    payload = zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 6)
+    # Level 1: a lesson is written at once, and level 6 saved 5% for twice the time.
+    payload = zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 1)
     header = json.dumps(
         {
             "format": FORMAT_VERSION,
@@ -90,6 +129,9 @@ def loads(data: bytes) -> SpamModel:
         raise ModelLoadError("corrupt", "checksum mismatch (truncated or altered)")
     try:
         state = pickle.loads(zlib.decompress(payload))
+        estimator = state["estimator"]
+        if state["weights"] is not None:
+            estimator.coef_ = _dense_weights(state["weights"])
         recent = RecentLessons.from_state(state["recent"], N_FEATURES)
         model = SpamModel(state["estimator"], dict(state["counts"]), int(state["version"]), recent)
         if set(model.counts) != {"ham", "spam"}:

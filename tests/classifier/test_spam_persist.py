@@ -73,3 +73,51 @@ def test_other_sklearn_version_raises(trained_model: SpamModel) -> None:
         SpamModel.loads(_with_header(trained_model.dumps(), sklearn="0.24.2"))
     assert info.value.reason == "sklearn_version"
     assert "0.24.2" in str(info.value)
+
+
+def _repacked(data: bytes, change: object) -> bytes:
+    """``data`` with its payload state changed by ``change`` and a valid checksum."""
+    import hashlib
+    import pickle
+    import zlib
+
+    header = read_header(data)
+    state = pickle.loads(zlib.decompress(data[header.pop("_payload_offset") :]))
+    change(state)  # type: ignore[operator]
+    payload = zlib.compress(pickle.dumps(state), 1)
+    header["sha256"] = hashlib.sha256(payload).hexdigest()
+    encoded = json.dumps(header).encode()
+    return MAGIC + struct.pack(">I", len(encoded)) + encoded + payload
+
+
+def test_weights_out_of_range_or_malformed_recent_lessons_are_refused(
+    trained_model: SpamModel,
+) -> None:
+    import numpy as np
+
+    data = trained_model.dumps()
+
+    def far_index(state: dict[str, object]) -> None:
+        indices, values = state["weights"]  # type: ignore[misc]
+        state["weights"] = (np.append(indices, 2**30).astype(np.int32), np.append(values, 1.0))
+
+    def bad_recent(state: dict[str, object]) -> None:
+        state["recent"] = [(np.array([1, 2], np.int32), np.array([1.0], np.float32), True)]
+
+    for change in (far_index, bad_recent):
+        with pytest.raises(ModelLoadError) as info:
+            SpamModel.loads(_repacked(data, change))
+        assert info.value.reason == "corrupt"
+
+
+def test_an_untrained_model_and_its_recent_lessons_survive_a_roundtrip(
+    samples: tuple[list[bytes], list[bytes]],
+) -> None:
+    fresh = SpamModel.loads(SpamModel.new().dumps())
+    assert not fresh.fitted and len(fresh.recent) == 0
+    hams, spams = samples
+    fresh.learn(spams[0], True, threshold=0.85)
+    fresh.learn(hams[0], False, threshold=0.85)
+    again = SpamModel.loads(fresh.dumps())
+    assert len(again.recent) == 2
+    assert again.score(spams[1]) == fresh.score(spams[1])
