@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+from typing import Any
 
 import pytest
 
@@ -97,11 +98,11 @@ def test_weights_out_of_range_or_malformed_recent_lessons_are_refused(
 
     data = trained_model.dumps()
 
-    def far_index(state: dict[str, object]) -> None:
-        indices, values = state["weights"]  # type: ignore[misc]
+    def far_index(state: dict[str, Any]) -> None:
+        indices, values = state["weights"]
         state["weights"] = (np.append(indices, 2**30).astype(np.int32), np.append(values, 1.0))
 
-    def bad_recent(state: dict[str, object]) -> None:
+    def bad_recent(state: dict[str, Any]) -> None:
         state["recent"] = [(np.array([1, 2], np.int32), np.array([1.0], np.float32), True)]
 
     for change in (far_index, bad_recent):
