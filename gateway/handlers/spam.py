@@ -2,7 +2,7 @@
 
 Held mail gets state "held": no ticket, no automatic reply; its score and the features
 that drove it are kept in `Inbound.origin["spam"]` for the digest and `quarantine list`.
-Nothing is held before the model has learned enough of both kinds (cold start), while the
+Nothing is held before the model has been taught spam a few times (cold start), while the
 stored model cannot be loaded, or when the mail is one that may never be held (rules).
 """
 
@@ -39,7 +39,7 @@ def run(ctx: Context) -> None:
             ctx.note(f"spam: not scored: {cache.error}")
         return
     if not model.trained:
-        return  # cold start: too few examples of each kind for a score to mean anything
+        return  # cold start: too few spam lessons for a score to mean anything
     if cache.features is None:
         cache.features = feature_context(ctx.services.cfg)
     score = model.score(ctx.inbound.raw, cache.features)
