@@ -23,8 +23,12 @@ from tests.spam.corpus import training_set
 class Desk:
     """The real pipeline on SQLite, fed through the spool as SMTP intake would."""
 
-    def __init__(self, directory: Path, extra: str = "") -> None:
-        self.cfg = config_mod.load(write_config(directory, extra))
+    def __init__(self, directory: Path, extra: str = "", url: str | None = None) -> None:
+        path = write_config(directory, extra)
+        if url is not None:  # another database than the directory's own SQLite
+            text = path.read_text().replace('url = "sqlite:///var/helpdesk.db"', f'url = "{url}"')
+            path.write_text(text)
+        self.cfg = config_mod.load(path)
         self.db = prepare_database(self.cfg)
         self.services = Services.from_config(self.cfg)
         self.runner = Runner(self.db, self.services)
