@@ -18,7 +18,7 @@ _ALPHA = 1e-6  # l2 strength: small, the hashed space is large and mail is spars
 _EPOCHS = 2  # passes over a bootstrap corpus
 _BATCH = 256
 _MAX_REPEATS = 3  # extra passes over a lesson that the model still gets wrong
-_TOP = 8
+_TOP = 12  # features a score names; byte grams among them are named last (digest)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 
 from gateway.errors import StopProcessing
 from gateway.pipeline import Context
-from gateway.spam.learning import MARKER, released_by
+from gateway.spam.learning import MARKER, reasons, released_by
 from gateway.spam.rules import exemption
 from gateway.spam.store import feature_context
 
@@ -20,8 +20,8 @@ _TOP = 5  # features named in the trace and the digest
 
 
 def describe(top: list[Any]) -> str:
-    """'b:viagra, url:tld=ru, …': the features that pushed a message towards spam."""
-    return ", ".join(str(name) for name, weight in top[:_TOP] if weight > 0) or "no one feature"
+    """The features that pushed a message towards spam, for its trace."""
+    return reasons(top, _TOP) or "no one feature"
 
 
 def run(ctx: Context) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from gateway import compose, outbox
 from gateway.handlers.loop_guard import LOOP_HEADER
 from gateway.model import Inbound, KeyValue, Outbox, User, utcnow
-from gateway.spam.learning import MARKER
+from gateway.spam.learning import MARKER, reasons
 
 if TYPE_CHECKING:
     from gateway.services import Services
@@ -86,14 +86,13 @@ def entry(row: Inbound) -> dict[str, Any]:
     name, address = email.utils.parseaddr(decode_header(head.get("From")))
     spam = (row.origin or {}).get(MARKER) or {}
     assert isinstance(spam, dict)
-    top = [pair for pair in spam.get("top") or [] if pair[1] > 0][:5]
     return {
         "id": row.id,
         "received_at": row.received_at,
         "sender": f"{name} <{address}>" if name and address else address or row.mail_from,
         "subject": " ".join(decode_header(head.get("Subject")).split())[:200],
         "score": float(spam.get("score") or 0.0),
-        "reason": ", ".join(str(name) for name, _ in top) or "score",
+        "reason": reasons(list(spam.get("top") or [])) or "score",
     }
 
 

@@ -90,6 +90,17 @@ def released_by(inbound: Inbound) -> str | None:
     return None
 
 
+def reasons(top: list[Any], count: int = 5) -> str:
+    """'b:viagra, url:tld=ru, …': the features that pushed a message towards spam.
+
+    Named tokens first: a byte gram (``raw:'…'``) means little to an agent reading the
+    digest, and is named only when no token pushed towards spam.
+    """
+    pushing = [str(name) for name, weight in top if weight > 0]
+    readable = [name for name in pushing if not name.startswith("raw:")]
+    return ", ".join((readable or pushing)[:count])
+
+
 def suspect_score(inbound: Inbound) -> float:
     """The spam score of mail the spam stage found doubtful but let through; 0 otherwise."""
     spam = (inbound.origin or {}).get(MARKER)
