@@ -152,12 +152,9 @@ class SpamModel:
         """
         for i, is_spam in enumerate(labels):
             row = matrix[i]
-            for _ in range(1 + _MAX_REPEATS):
-                self._estimator.partial_fit(row, [int(is_spam)], classes=[0, 1])
-                if (self.probabilities(row)[0] >= threshold) == is_spam:
-                    break
+            self._settle(row, is_spam, threshold)
             self.recent.add(row, is_spam)
-            self._replay(threshold)
+            self._replay(row, is_spam, threshold)
             self.counts["spam" if is_spam else "ham"] += 1
             self.version += 1
 
@@ -223,17 +220,33 @@ class SpamModel:
         self.counts["ham"] += len(target) - n_spam
         self.version += 1
 
-    def _replay(self, threshold: float) -> None:
-        """Learn again the recent lessons that now fall on the wrong side of ``threshold``."""
+    def _settle(self, row: Any, is_spam: bool, threshold: float) -> None:
+        """Learn one row until it is on its side of ``threshold`` (a few steps at most)."""
+        for _ in range(1 + _MAX_REPEATS):
+            self._estimator.partial_fit(row, [int(is_spam)], classes=[0, 1])
+            if (self.probabilities(row)[0] >= threshold) == is_spam:
+                return
+
+    def _replay(self, row: Any, is_spam: bool, threshold: float) -> None:
+        """Learn again the recent lessons that the newest one pushed to the wrong side.
+
+        The newest lesson wins: it is settled again after each pass, and older lessons
+        still wrong after the last pass contradict it (an agent released what a bootstrap
+        called spam, say) and are forgotten, so that no later replay undoes it.
+        """
         if len(self.recent) < 2:
             return
         rows, labels = self.recent.stacked()
+        wrong: Any = []
         for _ in range(PASSES):
             wrong = ((self.probabilities(rows) >= threshold) != labels).nonzero()[0]
             if not len(wrong):
                 return
             for j in wrong:
                 self._estimator.partial_fit(rows[j], [int(labels[j])], classes=[0, 1])
+            self._settle(row, is_spam, threshold)
+        wrong = ((self.probabilities(rows) >= threshold) != labels).nonzero()[0]
+        self.recent.forget([int(j) for j in wrong if j != len(labels) - 1])
 
     def dumps(self) -> bytes:
         """Serialized with the format, feature and scikit-learn versions (see persist)."""

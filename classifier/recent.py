@@ -35,6 +35,12 @@ class RecentLessons:
         compact.indices = compact.indices.astype(np.int32)
         self._items.append((compact, bool(is_spam)))
 
+    def forget(self, positions: list[int]) -> None:
+        """Drop the lessons at these positions (as in ``stacked``)."""
+        drop = set(positions)
+        kept = [item for n, item in enumerate(self._items) if n not in drop]
+        self._items = deque(kept, maxlen=CAPACITY)
+
     def stacked(self) -> tuple[Any, Any]:
         """The rows as one CSR matrix, and their labels as a bool array."""
         import numpy as np

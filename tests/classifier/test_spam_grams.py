@@ -83,3 +83,18 @@ def test_spam_lessons_alone_start_the_filter_and_one_release_calibrates_it() -> 
     for ham in (HAM_EN, HAM_RU):
         assert not model.holds(model.score(ham).probability, 0.85)
     assert model.holds(model.score(SPAM).probability, 0.85)
+
+
+def test_the_newest_lesson_wins_over_recent_ones_that_contradict_it() -> None:
+    """An agent releases what earlier lessons called spam: the replay of those lessons
+    must not undo the release, and they are forgotten so that no later replay does."""
+    model = SpamModel.new()
+    variants = [SPAM.replace(b"winner", f"winner{n}".encode()) for n in range(6)]
+    for raw in variants:
+        model.learn(raw, True, threshold=0.85)
+    assert model.holds(model.score(variants[0]).probability, 0.85)
+    model.learn(variants[0], False, threshold=0.85)
+    assert not model.holds(model.score(variants[0]).probability, 0.85)
+    assert len(model.recent) < len(variants) + 1  # the contradicting lessons are gone
+    model.learn(HAM_EN, False, threshold=0.85)  # a later lesson replays what is left
+    assert not model.holds(model.score(variants[0]).probability, 0.85)
