@@ -22,14 +22,14 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
-import email.utils  # noqa: E402
 import heapq  # noqa: E402
 import pickle  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 import zlib  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
+from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -38,14 +38,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
-from classifier import SpamModel, iter_messages  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.spam_corpus import date_of, read, stream_order  # noqa: E402
+from classifier import SpamModel  # noqa: E402
 from classifier.features import row_from, to_matrix  # noqa: E402
-from classifier.message import extract, parse  # noqa: E402
+from classifier.message import extract  # noqa: E402
 from gateway.config import SpamSection  # noqa: E402
-
-HAM = ("easy-ham-1", "easy-ham-2", "hard-ham-1")
-SPAM = ("spam-1", "spam-2")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -57,26 +55,14 @@ class Corpus:
     dates: list[datetime]
 
 
-def load(root: Path) -> Corpus:
-    raws: list[bytes] = []
-    labels: list[bool] = []
-    for names, is_spam in ((HAM, False), (SPAM, True)):
-        for name in names:
-            for raw in iter_messages(root / name):
-                raws.append(raw)
-                labels.append(is_spam)
+def load(corpus: Path, ham: list[Path], spam: list[Path]) -> tuple[Corpus, str]:
+    labelled = read(corpus, ham, spam)
+    raws = labelled.raws
     extracted = [extract(raw) for raw in raws]
     texts = [ex.subject + "\n" + ex.text for ex in extracted]
     matrix = to_matrix([row_from(ex, raw) for ex, raw in zip(extracted, raws, strict=True)])
-    return Corpus(raws, np.array(labels), texts, matrix, [date_of(raw) for raw in raws])
-
-
-def date_of(raw: bytes) -> datetime:
-    try:
-        value = email.utils.parsedate_to_datetime(str(parse(raw).get("Date")))
-    except (TypeError, ValueError, IndexError):
-        return EPOCH  # undated mail goes first, as if it had waited in a queue
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    dates = [date_of(raw) for raw in raws]
+    return Corpus(raws, np.array(labelled.labels), texts, matrix, dates), labelled.layout
 
 
 def rates(pred: Any, labels: Any) -> str:
@@ -195,7 +181,7 @@ def online_baseline(c: Corpus, order: list[int], learn_all: bool, every: int) ->
 
 
 def online(c: Corpus, refit_every: int, threshold: float, answer_hours: float) -> None:
-    order = sorted(range(len(c.raws)), key=lambda i: (c.dates[i], i))
+    order = stream_order(c.dates)
     n = len(order)
     late_ham = [k for k in range(n // 2, n) if not c.labels[order[k]]]
     print(
@@ -237,7 +223,7 @@ def online(c: Corpus, refit_every: int, threshold: float, answer_hours: float) -
 
 def time_split(c: Corpus, quarantine: float) -> None:
     """Learn the older half by Date, judge the newer: drift that shuffled folds hide."""
-    order = np.array(sorted(range(len(c.raws)), key=lambda i: (c.dates[i], i)))
+    order = np.array(stream_order(c.dates))
     train, test = order[: len(order) // 2], order[len(order) // 2 :]
     print(f"== 4. time split: bootstrap on the older {len(train)}, score the newer {len(test)}")
     model = SpamModel.new()
@@ -272,24 +258,39 @@ def throughput(c: Corpus, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--corpus", type=Path, default=Path("../shared/corpora/spamassassin"))
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path("../shared/corpora/spamassassin"),
+        help="SpamAssassin folders, a TREC index, or ham/ and spam/ folders",
+    )
+    parser.add_argument("--ham", type=Path, action="append", default=[], help="instead")
+    parser.add_argument("--spam", type=Path, action="append", default=[], help="instead")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--quarantine", type=float, default=SpamSection().threshold)
-    parser.add_argument("--refit-every", type=int, default=250)
+    parser.add_argument(
+        "--refit-every",
+        type=int,
+        default=0,
+        help="baseline refits when learning every message (default: 250, or 1/24 of a "
+        "larger stream, so that a big corpus takes minutes, not hours)",
+    )
     parser.add_argument(
         "--answer-hours", type=float, default=4.0, help="delay before an answer teaches ham"
     )
     parser.add_argument("--throughput-n", type=int, default=1000)
     args = parser.parse_args()
     start = time.perf_counter()
-    corpus = load(args.corpus)
+    corpus, layout = load(args.corpus, args.ham, args.spam)
     n_spam = int(corpus.labels.sum())
+    undated = sum(d.year == 1970 for d in corpus.dates)
     print(
-        f"corpus {args.corpus}: {len(corpus.raws) - n_spam} ham, {n_spam} spam "
-        f"(loaded and featurized in {time.perf_counter() - start:.1f} s)"
+        f"corpus {args.corpus} ({layout}): {len(corpus.raws) - n_spam} ham, {n_spam} spam, "
+        f"{undated} undated (loaded and featurized in {time.perf_counter() - start:.1f} s)"
     )
+    refit_every = args.refit_every or max(250, len(corpus.raws) // 24)
     cross_validate(corpus, args.folds, args.quarantine)
-    online(corpus, args.refit_every, args.quarantine, args.answer_hours)
+    online(corpus, refit_every, args.quarantine, args.answer_hours)
     throughput(corpus, args.throughput_n)
     time_split(corpus, args.quarantine)
     print(f"total {time.perf_counter() - start:.0f} s")

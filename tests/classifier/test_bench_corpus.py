@@ -1,0 +1,55 @@
+"""The spam bench reads the layouts public corpora come in, and orders undated mail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.spam_corpus import EPOCH, date_of, read, stream_order
+from tests.classifier.test_spam_model import HAM_EN, SPAM
+
+
+def _write(path: Path, raw: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(raw)
+    return path
+
+
+def test_trec_index_ham_spam_folders_and_explicit_paths(tmp_path: Path) -> None:
+    trec = tmp_path / "trec"
+    _write(trec / "data" / "inmail.1", SPAM)
+    _write(trec / "data" / "inmail.2", HAM_EN)
+    _write(trec / "full" / "index", b"spam ../data/inmail.1\nham ../data/inmail.2\n\n")
+    got = read(trec, [], [])
+    assert got.labels == [True, False] and got.raws == [SPAM, HAM_EN]
+    assert got.layout.startswith("TREC index")
+
+    enron = tmp_path / "enron"
+    _write(enron / "ham" / "0001.txt", HAM_EN)
+    _write(enron / "spam" / "0001.txt", SPAM)
+    got = read(enron, [], [])
+    assert got.labels == [False, True] and got.layout == "ham/ and spam/ folders"
+
+    got = read(tmp_path / "unused", [enron / "spam"], [enron / "ham"])  # labels as given
+    assert got.labels == [False, True] and got.raws == [SPAM, HAM_EN]
+
+
+def test_unknown_layouts_and_one_class_corpora_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="no known corpus layout"):
+        read(tmp_path, [], [])
+    _write(tmp_path / "ham" / "1", HAM_EN)
+    (tmp_path / "spam").mkdir()
+    with pytest.raises(SystemExit, match="both ham and spam are needed"):
+        read(tmp_path, [], [])
+
+
+def test_undated_mail_is_interleaved_and_dated_mail_keeps_its_order() -> None:
+    assert date_of(b"Subject: no date\n\nbody") == EPOCH
+    dated = b"Date: Mon, 2 Dec 2002 10:00:00 +0000\n\n"
+    earlier = b"Date: Sun, 1 Dec 2002 10:00:00 +0000\n\n"
+    dates = [date_of(r) for r in (dated, earlier)] + [EPOCH] * 20
+    order = stream_order(dates)
+    assert order[-2:] == [1, 0]  # dated mail after the undated, by its Date
+    assert order[:20] != list(range(2, 22))  # undated mail shuffled, not in load order
+    assert sorted(order) == list(range(22)) and stream_order(dates) == order
