@@ -39,7 +39,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.spam_corpus import date_of, read, stream_order  # noqa: E402
+from bench.spam_corpus import EPOCH, clocked, date_of, read, stream_order  # noqa: E402
 from classifier import SpamModel  # noqa: E402
 from classifier.features import row_from, to_matrix  # noqa: E402
 from classifier.message import extract  # noqa: E402
@@ -62,6 +62,7 @@ def load(corpus: Path, ham: list[Path], spam: list[Path]) -> tuple[Corpus, str]:
     texts = [ex.subject + "\n" + ex.text for ex in extracted]
     matrix = to_matrix([row_from(ex, raw) for ex, raw in zip(extracted, raws, strict=True)])
     dates = [date_of(raw) for raw in raws]
+    dates = clocked(dates, stream_order(dates))
     return Corpus(raws, np.array(labelled.labels), texts, matrix, dates), labelled.layout
 
 
@@ -283,7 +284,7 @@ def main() -> None:
     start = time.perf_counter()
     corpus, layout = load(args.corpus, args.ham, args.spam)
     n_spam = int(corpus.labels.sum())
-    undated = sum(d.year == 1970 for d in corpus.dates)
+    undated = sum(d - EPOCH < dt.timedelta(days=365) for d in corpus.dates)
     print(
         f"corpus {args.corpus} ({layout}): {len(corpus.raws) - n_spam} ham, {n_spam} spam, "
         f"{undated} undated (loaded and featurized in {time.perf_counter() - start:.1f} s)"

@@ -8,7 +8,9 @@
 - or explicit `--ham PATH` / `--spam PATH` options (Maildir, mbox or folder, repeatable).
 
 The stream order of the online run is the `Date` order; mail without a usable Date (some
-corpora carry none) is interleaved at random, with a fixed seed, before the dated mail.
+corpora carry none) is interleaved at random, with a fixed seed, before the dated mail,
+and is given a clock of one message a minute, so that lessons with a delay (an answer
+after hours) still come due in a corpus without dates.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -86,3 +88,12 @@ def stream_order(dates: list[datetime]) -> list[int]:
     """Indexes in Date order; ties (and undated mail, all at EPOCH) in a seeded shuffle."""
     rank = np.random.default_rng(0).permutation(len(dates))
     return sorted(range(len(dates)), key=lambda i: (dates[i], int(rank[i])))
+
+
+def clocked(dates: list[datetime], order: list[int]) -> list[datetime]:
+    """``dates`` with the undated (EPOCH) ones a minute apart in stream ``order``."""
+    out = list(dates)
+    undated = (i for i in order if dates[i] == EPOCH)
+    for minute, i in enumerate(undated):
+        out[i] = EPOCH + timedelta(minutes=minute)
+    return out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bench.spam_corpus import EPOCH, date_of, read, stream_order
+from bench.spam_corpus import EPOCH, clocked, date_of, read, stream_order
 from tests.classifier.test_spam_model import HAM_EN, SPAM
 
 
@@ -53,3 +54,13 @@ def test_undated_mail_is_interleaved_and_dated_mail_keeps_its_order() -> None:
     assert order[-2:] == [1, 0]  # dated mail after the undated, by its Date
     assert order[:20] != list(range(2, 22))  # undated mail shuffled, not in load order
     assert sorted(order) == list(range(22)) and stream_order(dates) == order
+
+
+def test_undated_mail_gets_a_clock_of_a_minute_a_message() -> None:
+    dated = date_of(b"Date: Mon, 2 Dec 2002 10:00:00 +0000\n\n")
+    dates = [EPOCH, dated, EPOCH, EPOCH]
+    order = stream_order(dates)
+    clock = clocked(dates, order)
+    assert clock[1] == dated
+    assert sorted(clock[i] for i in (0, 2, 3)) == [EPOCH + timedelta(minutes=m) for m in range(3)]
+    assert [clock[i] for i in order] == sorted(clock)  # the clock follows the stream
