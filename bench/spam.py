@@ -284,7 +284,7 @@ def main() -> None:
     start = time.perf_counter()
     corpus, layout = load(args.corpus, args.ham, args.spam)
     n_spam = int(corpus.labels.sum())
-    undated = sum(d - EPOCH < dt.timedelta(days=365) for d in corpus.dates)
+    undated = sum(EPOCH <= d < EPOCH + dt.timedelta(days=365) for d in corpus.dates)
     print(
         f"corpus {args.corpus} ({layout}): {len(corpus.raws) - n_spam} ham, {n_spam} spam, "
         f"{undated} undated (loaded and featurized in {time.perf_counter() - start:.1f} s)"
