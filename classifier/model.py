@@ -86,6 +86,11 @@ class SpamModel:
         return self.counts["spam"] >= MIN_SPAM
 
     @property
+    def uncalibrated(self) -> bool:
+        """Trained on spam but no ham yet: such a model holds nearly all mail."""
+        return uncalibrated(self.counts)
+
+    @property
     def fitted(self) -> bool:
         return getattr(self._estimator, "coef_", None) is not None
 
@@ -239,16 +244,16 @@ class SpamModel:
         if len(self.recent) < 2:
             return
         rows, labels = self.recent.stacked()
-        wrong: Any = []
-        for _ in range(PASSES):
+        for done in range(PASSES + 1):
             wrong = ((self.probabilities(rows) >= threshold) != labels).nonzero()[0]
             if not len(wrong):
+                return
+            if done == PASSES:  # still wrong: they contradict the newest lesson
+                self.recent.forget([int(j) for j in wrong if j != len(labels) - 1])
                 return
             for j in wrong:
                 self._estimator.partial_fit(rows[j], [int(labels[j])], classes=[0, 1])
             self._settle(row, is_spam, threshold)
-        wrong = ((self.probabilities(rows) >= threshold) != labels).nonzero()[0]
-        self.recent.forget([int(j) for j in wrong if j != len(labels) - 1])
 
     def dumps(self) -> bytes:
         """Serialized with the format, feature and scikit-learn versions (see persist)."""
@@ -262,6 +267,11 @@ class SpamModel:
         from classifier import persist
 
         return persist.loads(data)
+
+
+def uncalibrated(counts: dict[str, int]) -> bool:
+    """Whether a model that learned these counts holds mail but knows no wanted mail."""
+    return counts["spam"] >= MIN_SPAM and not counts["ham"]
 
 
 def _label(probability: float) -> Literal["spam", "ham"]:

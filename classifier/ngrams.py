@@ -18,11 +18,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from classifier.relay import FILTER_HEADERS
+
 N_GRAMS = 2**20  # hashed columns of this block (after the word block's)
 PREFIX_BYTES = 3000  # of the message after the filter headers are dropped
 _GRAM_SHIFT = 32 - 20  # keep the top 20 bits of the product: N_GRAMS columns
 _FIBONACCI = 0x9E3779B1  # 2^32 / golden ratio: spreads nearby codes over the table
-_FILTER_LINE = re.compile(rb"^x-(spam|virus)[-_]", re.I)
+_FILTER_LINE = re.compile(FILTER_HEADERS.pattern.encode(), re.I)  # the same, on bytes
 _HEADER_SCAN = 65_536  # bytes searched for the end of the header block
 
 _FOLD: Any = None  # byte -> byte table folding digits, built on first use

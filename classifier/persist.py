@@ -133,7 +133,7 @@ def loads(data: bytes) -> SpamModel:
         if state["weights"] is not None:
             estimator.coef_ = _dense_weights(state["weights"])
         recent = RecentLessons.from_state(state["recent"], N_FEATURES)
-        model = SpamModel(state["estimator"], dict(state["counts"]), int(state["version"]), recent)
+        model = SpamModel(estimator, dict(state["counts"]), int(state["version"]), recent)
         if set(model.counts) != {"ham", "spam"}:
             raise ValueError("bad counts")
     except Exception as exc:

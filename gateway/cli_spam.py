@@ -133,7 +133,9 @@ def spam_train(
         f"learned {done.ham} ham and {done.spam} spam; model version {done.version} "
         f"({done.counts['ham']} ham, {done.counts['spam']} spam in all)"
     )
-    if done.counts["spam"] and not done.counts["ham"]:
+    from classifier.model import uncalibrated
+
+    if uncalibrated(done.counts):
         click.echo(f"warning: {UNCALIBRATED}; train wanted mail too (--ham)", err=True)
 
 
@@ -199,7 +201,7 @@ def spam_stats(ctx: click.Context, fmt: str) -> None:
     if data["load_error"]:
         click.echo(f"error: {data['load_error']}", err=True)
         sys.exit(1)
-    if data["trained"] and not data["ham_learned"]:
+    if data["uncalibrated"]:
         click.echo(f"warning: {UNCALIBRATED}", err=True)
 
 

@@ -58,6 +58,6 @@ def run(ctx: Context) -> None:
     if held:
         # Told in the trace (quarantine list, the digest's reason): such a filter holds
         # nearly everything until one release teaches it what wanted mail looks like.
-        note = "; the filter has learned no wanted mail yet" if not model.counts["ham"] else ""
+        note = "; the filter has learned no wanted mail yet" if model.uncalibrated else ""
         raise StopProcessing(f"held as spam (score {p:.3f}: {describe(top)}){note}", state="held")
     ctx.note(f"spam: suspect (score {p:.3f}: {describe(top)})")

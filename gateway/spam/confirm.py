@@ -17,12 +17,11 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from gateway.model import Inbound, SpamLearning, utcnow
 from gateway.spam.errors import ModelUnavailable
-from gateway.spam.learning import MARKER
 from gateway.spam.store import feature_context
 
 if TYPE_CHECKING:
@@ -35,20 +34,33 @@ KIND = "confirm"
 BATCH = 200  # messages learned per model write
 
 
-def _due(session: Session, cutoff: dt.datetime) -> list[Inbound]:
+def _due(cutoff: dt.datetime) -> Select[Inbound]:
+    """Held mail (the state only the spam stage sets) older than `cutoff`, not learned."""
     learned = exists().where(SpamLearning.inbound_id == Inbound.id)
-    rows = session.scalars(
+    return (
         select(Inbound)
         .where(Inbound.state == "held", Inbound.processed_at <= cutoff, ~learned)
         .order_by(Inbound.id)
         .limit(BATCH)
     )
-    return [r for r in rows if _held_as_spam(r)]
 
 
-def _held_as_spam(inbound: Inbound) -> bool:
-    spam = (inbound.origin or {}).get(MARKER)
-    return isinstance(spam, dict) and bool(spam.get("held")) and not spam.get("released_by")
+def _cutoff(services: Services, now: dt.datetime | None) -> dt.datetime | None:
+    """Held before this is due; None when nothing is ever confirmed."""
+    spam = services.cfg.spam
+    if spam.confirm_hours <= 0 or not spam.enabled:
+        return None
+    return (now or utcnow()) - dt.timedelta(hours=spam.confirm_hours)
+
+
+def any_due(session: Session, services: Services, now: dt.datetime | None = None) -> bool:
+    """Whether some held mail is due: one indexed id lookup, no message bytes read."""
+    cutoff = _cutoff(services, now)
+    return cutoff is not None and _any(session, cutoff)
+
+
+def _any(session: Session, cutoff: dt.datetime) -> bool:
+    return session.scalar(_due(cutoff).with_only_columns(Inbound.id)) is not None
 
 
 def confirm_held(session: Session, services: Services, now: dt.datetime | None = None) -> int:
@@ -57,11 +69,8 @@ def confirm_held(session: Session, services: Services, now: dt.datetime | None =
     Learns nothing when `confirm_hours` is 0, or when the stored model does not load
     (ModelUnavailable is logged, not raised: the job tries again next time).
     """
-    hours = services.cfg.spam.confirm_hours
-    if hours <= 0 or not services.cfg.spam.enabled:
-        return 0
-    cutoff = (now or utcnow()) - dt.timedelta(hours=hours)
-    if not _due(session, cutoff):
+    cutoff = _cutoff(services, now)
+    if cutoff is None or not _any(session, cutoff):
         return 0  # the usual case: no lock taken, no model loaded
     cache = services.spam
     try:
@@ -69,7 +78,7 @@ def confirm_held(session: Session, services: Services, now: dt.datetime | None =
     except ModelUnavailable as exc:
         log.warning("held spam not confirmed: %s", exc)
         return 0
-    rows = _due(session, cutoff)  # again, under the lock: another daemon may have done it
+    rows = list(session.scalars(_due(cutoff)))  # under the lock: another daemon may be done
     if not rows:
         return 0
     context = feature_context(services.cfg)

@@ -116,6 +116,7 @@ def stats(db: Database, services: Services, now: dt.datetime | None = None) -> d
             "trained": bool(model is not None and model.trained),
             "ham_learned": model.counts["ham"] if model is not None else 0,
             "spam_learned": model.counts["spam"] if model is not None else 0,
+            "uncalibrated": bool(model is not None and model.uncalibrated),
             "corrections_7d": _count(session, corrections, SpamLearning.at >= since[7]),
             "corrections_30d": _count(session, corrections, SpamLearning.at >= since[30]),
             "corrections_to_spam_30d": _count(
