@@ -98,3 +98,20 @@ def test_the_newest_lesson_wins_over_recent_ones_that_contradict_it() -> None:
     assert len(model.recent) < len(variants) + 1  # the contradicting lessons are gone
     model.learn(HAM_EN, False, threshold=0.85)  # a later lesson replays what is left
     assert not model.holds(model.score(variants[0]).probability, 0.85)
+
+
+def test_malformed_headers_score_without_error_and_the_same_each_time() -> None:
+    model = SpamModel.new()
+    model.learn(SPAM, True, threshold=0.85)
+    broken = [
+        b"Received: from \xff\xfe[999.1.2.3] by ;;;\nFrom: \xc3(bad utf8 <@>\nSubject: x\n\nbody",
+        b"Received:\n\t\nReceived: " + b"a." * 5000 + b"com\nno colon line\nbody only",
+        b"From: a@b.example\n" * 3000,  # headers and no body
+        b"\x00\x01\x02",  # not mail at all
+        b"",
+    ]
+    for raw in broken:
+        first = model.score(raw)
+        assert 0.0 <= first.probability <= 1.0
+        assert model.score(raw) == first
+        assert isinstance(extract(raw).tokens, list)

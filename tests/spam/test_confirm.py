@@ -98,3 +98,19 @@ def test_the_job_confirms_what_is_due(desk: Desk) -> None:
         row.processed_at = row.processed_at - LATER
     assert run_confirm(desk.db, desk.services) == 1
     assert run_confirm(desk.db, desk.services) == 0
+
+
+def test_a_database_that_is_down_loses_nothing(desk: Desk, tmp_path: Path) -> None:
+    from gateway.db import Database
+
+    row_id = desk.take(spam(1007))
+    with desk.db.write() as s:
+        row = s.get(Inbound, row_id)
+        assert row is not None and row.processed_at is not None
+        row.processed_at = row.processed_at - LATER
+    down = Database(f"sqlite:///{tmp_path / 'no-such-dir' / 'helpdesk.db'}", busy_timeout=0.1)
+    assert run_confirm(down, desk.services) == 0  # logged, left to the next run
+    down.dispose()
+    assert desk.inbound(row_id).state == "held"
+    assert desk.count(SpamLearning, SpamLearning.kind == "confirm") == 0
+    assert run_confirm(desk.db, desk.services) == 1  # the next run, with the database back
