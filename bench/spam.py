@@ -52,7 +52,9 @@ class Corpus:
     labels: Any  # numpy bool array, True = spam
     texts: list[str]  # subject + body text, the baseline's input
     matrix: Any  # our hashed features, CSR
-    dates: list[datetime]
+    dates: list[datetime]  # undated mail on a clock of a minute a message (spam_corpus)
+    order: list[int]  # the stream: indexes in Date order
+    undated: int
 
 
 def load(corpus: Path, ham: list[Path], spam: list[Path]) -> tuple[Corpus, str]:
@@ -62,8 +64,12 @@ def load(corpus: Path, ham: list[Path], spam: list[Path]) -> tuple[Corpus, str]:
     texts = [ex.subject + "\n" + ex.text for ex in extracted]
     matrix = to_matrix([row_from(ex, raw) for ex, raw in zip(extracted, raws, strict=True)])
     dates = [date_of(raw) for raw in raws]
-    dates = clocked(dates, stream_order(dates))
-    return Corpus(raws, np.array(labelled.labels), texts, matrix, dates), labelled.layout
+    order = stream_order(dates)
+    undated = sum(d == EPOCH for d in dates)
+    loaded = Corpus(
+        raws, np.array(labelled.labels), texts, matrix, clocked(dates, order), order, undated
+    )
+    return loaded, labelled.layout
 
 
 def rates(pred: Any, labels: Any) -> str:
@@ -142,15 +148,15 @@ def online_ours(c: Corpus, order: list[int], threshold: float, policy: Policy) -
     """The product on a stream: hold as the spam stage does, learn as agents would."""
     model = SpamModel.new()
     wrong: list[bool] = []
-    due: list[tuple[datetime, int, int, bool]] = []  # delayed lessons, by due time
+    due: list[tuple[datetime, int, bool]] = []  # delayed lessons, by due time
 
     def later(hours: float | None, i: int, is_spam: bool) -> None:
         if hours is not None:
-            heapq.heappush(due, (c.dates[i] + dt.timedelta(hours=hours), i, i, is_spam))
+            heapq.heappush(due, (c.dates[i] + dt.timedelta(hours=hours), i, is_spam))
 
     for i in order:
         while due and due[0][0] <= c.dates[i]:
-            _, _, j, lesson = heapq.heappop(due)
+            _, j, lesson = heapq.heappop(due)
             model.learn_rows(c.matrix[j], [lesson], threshold)
         row = c.matrix[i]
         is_spam = bool(c.labels[i])
@@ -182,7 +188,7 @@ def online_baseline(c: Corpus, order: list[int], learn_all: bool, every: int) ->
 
 
 def online(c: Corpus, refit_every: int, threshold: float, answer_hours: float) -> None:
-    order = stream_order(c.dates)
+    order = c.order
     n = len(order)
     late_ham = [k for k in range(n // 2, n) if not c.labels[order[k]]]
     print(
@@ -224,7 +230,7 @@ def online(c: Corpus, refit_every: int, threshold: float, answer_hours: float) -
 
 def time_split(c: Corpus, quarantine: float) -> None:
     """Learn the older half by Date, judge the newer: drift that shuffled folds hide."""
-    order = np.array(stream_order(c.dates))
+    order = np.array(c.order)
     train, test = order[: len(order) // 2], order[len(order) // 2 :]
     print(f"== 4. time split: bootstrap on the older {len(train)}, score the newer {len(test)}")
     model = SpamModel.new()
@@ -284,10 +290,9 @@ def main() -> None:
     start = time.perf_counter()
     corpus, layout = load(args.corpus, args.ham, args.spam)
     n_spam = int(corpus.labels.sum())
-    undated = sum(EPOCH <= d < EPOCH + dt.timedelta(days=365) for d in corpus.dates)
     print(
         f"corpus {args.corpus} ({layout}): {len(corpus.raws) - n_spam} ham, {n_spam} spam, "
-        f"{undated} undated (loaded and featurized in {time.perf_counter() - start:.1f} s)"
+        f"{corpus.undated} undated (loaded and featurized in {time.perf_counter() - start:.1f} s)"
     )
     refit_every = args.refit_every or max(250, len(corpus.raws) // 24)
     cross_validate(corpus, args.folds, args.quarantine)
