@@ -28,13 +28,16 @@ def _origin() -> Path | None:
 
 
 def corpora_dir() -> Path:
-    """The corpora folder; the first candidate when none exists (tests then say where)."""
-    candidates = [Path(v) for v in [os.environ.get("HELPDESK_CORPORA", "")] if v]
-    candidates.append(REPO.parent / "shared" / "corpora")
-    origin = _origin()
-    if origin is not None:
-        candidates.append(origin.resolve().parent / "shared" / "corpora")
-    return next((c for c in candidates if c.is_dir()), candidates[0])
+    """The corpora folder; the usual place when none exists (tests then say where)."""
+    usual = REPO.parent / "shared" / "corpora"
+    override = os.environ.get("HELPDESK_CORPORA")
+    if override:
+        return Path(override)
+    if usual.is_dir():
+        return usual
+    origin = _origin()  # a clone: asked of git only when the usual place is empty
+    beside_origin = origin.resolve().parent / "shared" / "corpora" if origin else None
+    return beside_origin if beside_origin is not None and beside_origin.is_dir() else usual
 
 
 CORPORA = corpora_dir()
