@@ -263,13 +263,13 @@ def deliver_sweep(root: Path, verbose: bool) -> int:
 
     from sqlalchemy import select
 
-    from gateway import config as config_mod
-    from gateway.daemon import prepare_database
+    from gateway.daemon.runner import Runner
+    from gateway.daemon.supervisor import prepare_database
     from gateway.intake.pipe import deliver
-    from gateway.model import Attachment, Inbound, Message, Ticket
     from gateway.parse import Address, ParsedAttachment
-    from gateway.runner import Runner
     from gateway.services import Services
+    from gateway.settings import config as config_mod
+    from gateway.store.model import Attachment, Inbound, Message, Ticket
 
     expecters = {"zammad": expect_zammad, "stalwart": expect_stalwart}
     problems = 0

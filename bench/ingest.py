@@ -147,8 +147,8 @@ def daemon_run(
     With `until_processed` False, only acceptance is measured (0.0, "")."""
     from sqlalchemy import func, select
 
-    from gateway.db import Database
-    from gateway.model import Inbound, Outbox, Ticket
+    from gateway.store.db import Database
+    from gateway.store.model import Inbound, Outbox, Ticket
 
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -191,11 +191,11 @@ def daemon_run(
 
 def runner_rate(raws: list[bytes]) -> float:
     """Tickets/s of one runner thread draining pre-spooled messages (one core)."""
-    from gateway import config as config_mod
     from gateway import spool
-    from gateway.daemon import prepare_database
-    from gateway.runner import Runner
+    from gateway.daemon.runner import Runner
+    from gateway.daemon.supervisor import prepare_database
     from gateway.services import Services
+    from gateway.settings import config as config_mod
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = config_mod.load(write_config(Path(tmp), BENCH_CONFIG))

@@ -43,7 +43,7 @@ from bench.spam_corpus import EPOCH, clocked, date_of, read, stream_order  # noq
 from classifier import SpamModel  # noqa: E402
 from classifier.features import row_from, to_matrix  # noqa: E402
 from classifier.message import extract  # noqa: E402
-from gateway.config import SpamSection  # noqa: E402
+from gateway.settings.config import SpamSection  # noqa: E402
 
 
 @dataclass

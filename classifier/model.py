@@ -266,7 +266,7 @@ class SpamModel:
         """Rebuild a model from ``dumps``; raises ModelLoadError, never a bad model."""
         from classifier import persist
 
-        return persist.loads(data)
+        return persist.loads(data, cls)
 
 
 def uncalibrated(counts: dict[str, int]) -> bool:

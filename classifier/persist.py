@@ -18,15 +18,31 @@ import json
 import pickle
 import struct
 import zlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from classifier.errors import ModelLoadError
 from classifier.features import FEATURES_VERSION, N_FEATURES
-from classifier.model import SpamModel
 from classifier.recent import RecentLessons
 
 MAGIC = b"HDSPAM\x00\x01"
 FORMAT_VERSION = 2  # 2: weights stored sparse, float32
+
+
+class Persistable(Protocol):
+    """What is saved of a model (SpamModel; named here so persist need not import model)."""
+
+    @property
+    def estimator(self) -> Any: ...
+    @property
+    def counts(self) -> dict[str, int]: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def recent(self) -> RecentLessons: ...
+
+
+M = TypeVar("M")
 
 
 def sklearn_version() -> str:
@@ -63,7 +79,7 @@ def _dense_weights(weights: Any) -> Any:
     return coef
 
 
-def dumps(model: SpamModel) -> bytes:
+def dumps(model: Persistable) -> bytes:
     """The model as bytes for the database."""
     weights = _sparse_weights(model.estimator)
     estimator = copy.copy(model.estimator)  # shallow: only the weights are left out
@@ -106,8 +122,8 @@ def read_header(data: bytes) -> dict[str, Any]:
     return header
 
 
-def loads(data: bytes) -> SpamModel:
-    """Rebuild a model from ``dumps`` output, or raise ModelLoadError saying why not."""
+def loads(data: bytes, build: Callable[[Any, dict[str, int], int, RecentLessons], M]) -> M:
+    """Rebuild a model (`build`: SpamModel) from ``dumps`` output, or raise ModelLoadError."""
     header = read_header(data)
     if header.get("format") != FORMAT_VERSION:
         raise ModelLoadError(
@@ -133,9 +149,10 @@ def loads(data: bytes) -> SpamModel:
         if state["weights"] is not None:
             estimator.coef_ = _dense_weights(state["weights"])
         recent = RecentLessons.from_state(state["recent"], N_FEATURES)
-        model = SpamModel(estimator, dict(state["counts"]), int(state["version"]), recent)
-        if set(model.counts) != {"ham", "spam"}:
+        counts = dict(state["counts"])
+        if set(counts) != {"ham", "spam"}:
             raise ValueError("bad counts")
+        model = build(estimator, counts, int(state["version"]), recent)
     except Exception as exc:
         raise ModelLoadError("corrupt", f"undecodable payload: {exc}") from None
     return model

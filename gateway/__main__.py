@@ -1,6 +1,6 @@
 """`python -m gateway` is the `helpdesk` command."""
 
-from gateway.cli import main
+from gateway.cli.main import main
 
 # Guarded: the daemon's processing process is spawned and must not run the CLI again.
 if __name__ == "__main__":

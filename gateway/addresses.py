@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email.utils import parseaddr
 
-from gateway.config import Config
+from gateway.settings.config import Config
 
 
 def split_address(address: str) -> tuple[str, str, str]:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.addresses import AddressBook
-from gateway.config import Config
-from gateway.render import Renderer, default_templates_dir
+from gateway.outgoing.render import Renderer, default_templates_dir
+from gateway.outgoing.tokens import load_or_create_secret
+from gateway.settings.config import Config
 from gateway.spam.store import ModelCache
-from gateway.tokens import load_or_create_secret
 
 
 @dataclass

@@ -19,9 +19,9 @@ from typing import Any
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from gateway.cli import main
-from gateway.db import Database
-from gateway.model import Inbound, Outbox, Ticket
+from gateway.cli.main import main
+from gateway.store.db import Database
+from gateway.store.model import Inbound, Outbox, Ticket
 
 REPO = Path(__file__).resolve().parent.parent
 AGENTS = (("alice@example.com", "Alice", "admin"), ("bob@example.com", "Bob", "agent"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from gateway.cli import main
+from gateway.cli.main import main
 from tests.harness import free_port, mail, write_config
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from gateway import config as config_mod
-from gateway.cli import main
-from gateway.db import Database, upgrade
-from gateway.model import Outbox
+from gateway.cli.main import main
+from gateway.settings import config as config_mod
+from gateway.store.db import Database, upgrade
+from gateway.store.model import Outbox
 from tests.harness import write_config
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gateway import authres
 from gateway.commands import split_commands
 from gateway.commands.registry import SPECS, lookup
+from gateway.parse import authres
 
 
 def test_leading_command_lines_only() -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gateway import config as config_mod
-from gateway.cli import main
+from gateway.cli.main import main
 from gateway.errors import ConfigError
+from gateway.settings import config as config_mod
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config" / "helpdesk.example.toml"

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gateway import config as config_mod
 from gateway import spool
-from gateway.daemon import prepare_database
-from gateway.model import Inbound, Message, Outbox, Ticket
-from gateway.runner import Runner
+from gateway.daemon.runner import Runner
+from gateway.daemon.supervisor import prepare_database
 from gateway.services import Services
+from gateway.settings import config as config_mod
+from gateway.store.model import Inbound, Message, Outbox, Ticket
 from tests.harness import mail, write_config
 
 

@@ -6,7 +6,7 @@ import multiprocessing
 import threading
 import time
 
-from gateway.intake.pressure import IntakePressure, PressureShare
+from gateway.spool.pressure import IntakePressure, PressureShare
 from tests.harness import wait_until
 
 

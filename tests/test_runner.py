@@ -10,16 +10,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from gateway import config as config_mod
 from gateway import spool
-from gateway.cli import main
-from gateway.config import Config
-from gateway.db import Database, upgrade
-from gateway.handlers import parse
-from gateway.model import Inbound
+from gateway.cli.main import main
+from gateway.daemon.runner import MAX_ATTEMPTS, Runner
 from gateway.pipeline import Context, Stage
-from gateway.runner import MAX_ATTEMPTS, Runner
+from gateway.pipeline.stages import parse
 from gateway.services import Services
+from gateway.settings import config as config_mod
+from gateway.settings.config import Config
+from gateway.store.db import Database, upgrade
+from gateway.store.model import Inbound
 from tests.harness import write_config
 
 
@@ -123,8 +123,8 @@ def _runner_under_flood(
     import threading
     import time
 
-    from gateway.intake.pressure import IntakePressure
-    from gateway.model import utcnow
+    from gateway.spool.pressure import IntakePressure
+    from gateway.store.model import utcnow
 
     (row_id,) = put(db, "во время потока")
     with db.write() as s:
@@ -160,7 +160,7 @@ def _runner_under_flood(
 def test_a_sustained_flood_cannot_hold_processing_back_beyond_the_lag(
     setup: tuple[Config, Database, Path],
 ) -> None:
-    from gateway.runner import MAX_LAG_SECONDS
+    from gateway.daemon.runner import MAX_LAG_SECONDS
 
     cfg, db, _ = setup
     _, result = _runner_under_flood(cfg, db, received_ago=MAX_LAG_SECONDS + 5)

@@ -8,8 +8,8 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import event
 
-from gateway.db import Database, alembic_config, upgrade
-from gateway.intake.imap_checkpoint import already_spooled
+from gateway.intake.imap.checkpoint import already_spooled
+from gateway.store.db import Database, alembic_config, upgrade
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from gateway import outbox
-from gateway.cli import get_config
-from gateway.config import ROLES
-from gateway.db import Database
+from gateway.cli.context import get_config
+from gateway.cli.output import emit, format_option, iso
 from gateway.errors import HelpdeskError
-from gateway.model import Inbound, Outbox, User, utcnow
-from gateway.output import emit, format_option, iso
+from gateway.outgoing import outbox
+from gateway.settings.config import ROLES
+from gateway.store.db import Database
+from gateway.store.model import Inbound, Outbox, User, utcnow
 
 
 @click.group("users")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from gateway.config import AGENT_ROLES, Config
-from gateway.render import default_templates_dir
+from gateway.outgoing.render import default_templates_dir
+from gateway.settings.config import AGENT_ROLES, Config
 
 REQUIRED_TEMPLATES = (
     "confirmation",

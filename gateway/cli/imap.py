@@ -6,11 +6,11 @@ from typing import Any
 
 import click
 
-from gateway.config import Config
-from gateway.db import Database
-from gateway.intake import imap_status
-from gateway.intake.imap_connect import mailbox_name
-from gateway.output import emit, format_option
+from gateway.cli.output import emit, format_option
+from gateway.intake.imap import status as imap_status
+from gateway.intake.imap.connect import mailbox_name
+from gateway.settings.config import Config
+from gateway.store.db import Database
 
 COLUMNS = (
     "name",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,9 +9,10 @@ from typing import Any
 import click
 from sqlalchemy.exc import DBAPIError
 
-from gateway import config as config_mod
-from gateway.config import Config
+from gateway.cli.context import get_config
+from gateway.daemon.logs import setup_logging
 from gateway.errors import ConfigError, HelpdeskError
+from gateway.settings import config as config_mod
 
 
 class HelpdeskGroup(click.Group):
@@ -34,29 +34,6 @@ class HelpdeskGroup(click.Group):
             hint = " (run `helpdesk db upgrade`)" if "no such table" in reason else ""
             click.echo(f"error: database: {reason}{hint}", err=True)
             sys.exit(1)
-
-
-def get_config(ctx: click.Context) -> Config:
-    """The loaded config of this invocation (loaded once, on first use)."""
-    root = ctx.find_root()
-    cfg = root.meta.get("helpdesk.config")
-    if cfg is None:
-        cfg = config_mod.load(root.meta["helpdesk.config_path"])
-        root.meta["helpdesk.config"] = cfg
-    assert isinstance(cfg, Config)
-    return cfg
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # aiosmtpd logs every SMTP command and APScheduler every job run at INFO; keep
-    # their warnings and errors only.
-    for noisy in ("mail.log", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
 
 
 @click.group(cls=HelpdeskGroup)
@@ -87,7 +64,7 @@ def check_config(ctx: click.Context) -> None:
         for problem in exc.problems:
             click.echo(f"{path}: {problem}", err=True)
         sys.exit(1)
-    from gateway.checks import deep_checks
+    from gateway.cli.checks import deep_checks
 
     problems = deep_checks(cfg)
     for problem in problems:
@@ -106,7 +83,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the schema (Alembic)."""
-    from gateway.db import upgrade
+    from gateway.store.db import upgrade
 
     cfg = get_config(ctx)
     upgrade(cfg.database_url)
@@ -122,9 +99,9 @@ def deliver(ctx: click.Context, recipients: tuple[str, ...], sender: str) -> Non
 
     Exit 0 = stored; 75 = try again later; 65 or 67 = rejected (reason on stderr).
     """
-    from gateway.db import Database
     from gateway.intake.pipe import EX_TEMPFAIL, read_limited
     from gateway.intake.pipe import deliver as do_deliver
+    from gateway.store.db import Database
 
     cfg = get_config(ctx)
     setup_logging("WARNING")
@@ -147,7 +124,7 @@ def deliver(ctx: click.Context, recipients: tuple[str, ...], sender: str) -> Non
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """The daemon: SMTP intake, IMAP pollers, scheduler, outbox sender."""
-    from gateway.daemon import run_daemon
+    from gateway.daemon.supervisor import run_daemon
 
     cfg = get_config(ctx)
     setup_logging(cfg.logging.level)
@@ -155,10 +132,10 @@ def run(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from gateway.cli_admin import outbox_group, quarantine_group, users_group
-    from gateway.cli_spam import spam_group
-    from gateway.cli_tickets import tickets_group
-    from gateway.intake.imap_cli import imap
+    from gateway.cli.admin import outbox_group, quarantine_group, users_group
+    from gateway.cli.imap import imap
+    from gateway.cli.spam import spam_group
+    from gateway.cli.tickets import tickets_group
 
     for group in (tickets_group, users_group, quarantine_group, outbox_group, imap, spam_group):
         main.add_command(group)

@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from gateway.store.views import iso as iso
+
 FORMATS = ("table", "json", "csv")
 format_option = click.option(
     "--format",
@@ -28,15 +30,6 @@ def _default(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, as SPEC's JSON wants."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def to_json(data: Any) -> str:

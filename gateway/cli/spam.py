@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gateway.cli import get_config
+from gateway.cli.context import get_config
+from gateway.cli.output import emit, format_option, iso, to_json
 from gateway.errors import HelpdeskError
-from gateway.output import emit, format_option, iso, to_json
 
 if TYPE_CHECKING:
-    from gateway.db import Database
     from gateway.services import Services
+    from gateway.store.db import Database
 
 _PATH = click.Path(path_type=Path)
 
@@ -58,8 +58,8 @@ def _progress(what: str) -> Iterator[Callable[[int], None]]:
 
 
 def _open(ctx: click.Context) -> tuple[Database, Services]:
-    from gateway.db import Database
     from gateway.services import Services
+    from gateway.store.db import Database
 
     cfg = get_config(ctx)
     return Database.from_config(cfg), Services.from_config(cfg)

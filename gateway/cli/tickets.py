@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import click
 
-from gateway.cli import get_config
-from gateway.db import Database
+from gateway.cli.context import get_config
+from gateway.cli.output import emit, format_option, to_json
 from gateway.errors import UnknownTicket
-from gateway.output import emit, format_option, to_json
-from gateway.views import TICKET_COLUMNS, TicketFilter, list_tickets, resolve_ticket, ticket_detail
+from gateway.store.db import Database
+from gateway.store.views import (
+    TICKET_COLUMNS,
+    TicketFilter,
+    list_tickets,
+    resolve_ticket,
+    ticket_detail,
+)
 
 
 @click.group("tickets")

@@ -8,44 +8,16 @@ when any one fails.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 
-from gateway import desk, tickets
+from gateway import desk
+from gateway.commands.canned import render_canned
 from gateway.commands.parse import CommandLine
 from gateway.commands.registry import Spec
-from gateway.errors import HelpdeskError
-from gateway.model import Inbound, Participant, Ticket, User
-from gateway.pipeline import Context
-
-if TYPE_CHECKING:
-    from gateway.services import Services
-
-
-class CommandFailed(HelpdeskError):
-    def __init__(self, reason: str, fix: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.fix = fix
-
-
-@dataclass
-class Run:
-    """One mail's commands being applied."""
-
-    ctx: Context
-    ticket: Ticket
-    actor: User
-    # Text the commands add to the message (#close text, #canned answers).
-    extra_text: list[str] = field(default_factory=list)
-    closed: bool = False
-
-    @property
-    def services(self) -> Services:
-        return self.ctx.services
-
+from gateway.commands.run import CommandFailed, Run
+from gateway.store import tickets
+from gateway.store.model import Inbound, Participant, User
 
 Action = Callable[[Run, CommandLine], str]
 
@@ -162,8 +134,6 @@ def category(run: Run, cmd: CommandLine) -> str:
 
 
 def canned(run: Run, cmd: CommandLine) -> str:
-    from gateway.commands.canned import render_canned
-
     run.extra_text.append(render_canned(run, cmd.arg))
     return f"canned answer {cmd.arg!r} added to the message"
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from gateway import authres
-from gateway.model import MessageRef, Ticket, User
-from gateway.pipeline import Context
+from gateway.parse import authres
+from gateway.pipeline.context import Context
+from gateway.store.model import MessageRef, Ticket, User
 
 
 @dataclass(frozen=True)

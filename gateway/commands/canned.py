@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import jinja2
 
-from gateway.mailer import ticket_context
-
-if TYPE_CHECKING:
-    from gateway.commands.actions import Run
+from gateway.commands.run import CommandFailed, Run
+from gateway.outgoing.mailer import ticket_context
 
 
 def canned_dir(run: Run) -> Path:
@@ -25,8 +22,6 @@ def available(folder: Path, locale: str) -> list[str]:
 
 
 def render_canned(run: Run, name: str) -> str:
-    from gateway.commands.actions import CommandFailed
-
     folder = canned_dir(run)
     locale = run.ticket.requester.locale or run.services.cfg.helpdesk.locale
     name = name.strip().lower()

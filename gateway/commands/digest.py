@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from gateway import spam
-from gateway.commands.execute import Outcome, Report
 from gateway.commands.parse import CommandLine
+from gateway.commands.receipt import send_receipt
 from gateway.commands.registry import lookup
+from gateway.commands.report import Outcome, Report
 from gateway.errors import StopProcessing
-from gateway.model import Inbound
-from gateway.pipeline import Context
+from gateway.pipeline.context import Context
 from gateway.spam.digest import is_digest_reply
+from gateway.store.model import Inbound
 
 
 def reply(ctx: Context, commands: list[CommandLine]) -> None:
@@ -42,7 +43,5 @@ def reply(ctx: Context, commands: list[CommandLine]) -> None:
                 Outcome(f"#ham {raw_id}", True, "released: it becomes a ticket; learned as ham")
             )
     ctx.report = Report(outcomes=outcomes, applied=all(o.ok for o in outcomes))
-    from gateway.handlers.receipts import send_receipt
-
     send_receipt(ctx)
     raise StopProcessing("released held messages from a digest reply", state="done")

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from gateway import desk
-from gateway.commands.actions import ACTIONS, CommandFailed, Run, check_argument
+from gateway.commands.actions import ACTIONS, check_argument
 from gateway.commands.parse import CommandLine
 from gateway.commands.registry import known_names, lookup
-from gateway.model import Ticket, User
-from gateway.pipeline import Context
-
-
-@dataclass
-class Outcome:
-    line: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-
-@dataclass
-class Report:
-    """What a mail's commands did, for its receipt."""
-
-    outcomes: list[Outcome] = field(default_factory=list)
-    applied: bool = False
-    extra_text: list[str] = field(default_factory=list)
-    closed: bool = False
-
-    @property
-    def failed(self) -> bool:
-        return any(not o.ok for o in self.outcomes)
+from gateway.commands.report import Outcome, Report
+from gateway.commands.run import CommandFailed, Run
+from gateway.pipeline.context import Context
+from gateway.store.model import Ticket, User
 
 
 def _one(run: Run, cmd: CommandLine, is_agent: bool) -> Outcome:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 
-from gateway import mailer
 from gateway.commands.parse import CommandLine
-from gateway.pipeline import Context
-from gateway.tickets import get_or_create_user
-from gateway.views import TicketFilter, ticket_query
+from gateway.outgoing import mailer
+from gateway.pipeline.context import Context
+from gateway.store.tickets import get_or_create_user
+from gateway.store.views import TicketFilter, ticket_query
 
 _OPEN = ("open", "opened", "открытые", "открыты", "активные")
 _CLOSED = ("closed", "закрытые", "закрыты")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from gateway import desk
-from gateway.model import Ticket, User
-from gateway.pipeline import Context
+from gateway.outgoing.tokens import make_token, reply_address
+from gateway.pipeline.context import Context
 from gateway.services import Services
-from gateway.tokens import make_token, reply_address
+from gateway.store.model import Ticket, User
 
 
 def links(services: Services, ticket: Ticket, user: User) -> list[dict[str, str]]:

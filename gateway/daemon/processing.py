@@ -27,15 +27,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
-from gateway import outbox
-from gateway.config import Config
-from gateway.db import Database
-from gateway.intake.pressure import IntakePressure, PressureShare
-from gateway.model import Outbox, utcnow
-from gateway.runner import Runner
+from gateway.daemon.logs import setup_logging
+from gateway.daemon.runner import Runner
+from gateway.outgoing import outbox
+from gateway.outgoing.transports import Transport, make_transport
 from gateway.services import Services
+from gateway.settings.config import Config
 from gateway.spam.jobs import schedule_confirm, schedule_digest
-from gateway.transport import Transport, make_transport
+from gateway.spool.pressure import IntakePressure, PressureShare
+from gateway.store.db import Database
+from gateway.store.model import Outbox, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,6 @@ def release_outbox_leases(session: Session) -> None:
 
 def main(cfg: Config, share: PressureShare, stored: Connection, parent: int) -> None:
     """Entry point of the processing process (spawned by the daemon)."""
-    from gateway.cli import setup_logging
 
     _die_with_parent(parent)
     setup_logging(cfg.logging.level)
@@ -175,8 +175,8 @@ def _start_imap(
 ) -> list[threading.Thread]:
     if not cfg.imap:
         return []
-    from gateway.intake.imap import MailboxPoller
-    from gateway.intake.imap_connect import make_ssl_context
+    from gateway.intake.imap.connect import make_ssl_context
+    from gateway.intake.imap.poller import MailboxPoller
 
     threads = []
     for box in cfg.imap:

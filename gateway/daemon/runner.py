@@ -21,12 +21,12 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.db import Database
 from gateway.errors import StopProcessing
-from gateway.intake.pressure import IntakePressure
-from gateway.model import Inbound, utcnow
 from gateway.pipeline import Context, Stage, build_pipeline
 from gateway.services import Services
+from gateway.spool.pressure import IntakePressure
+from gateway.store.db import Database
+from gateway.store.model import Inbound, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """`helpdesk run`: SMTP intake in this process, everything else in a processing process.
 
 This process serves SMTP on asyncio and commits each message before its 250 (group
-commit, gateway/intake). The processing process (gateway/processing.py) runs the runner,
+commit, gateway/intake). The processing process (gateway/daemon/processing.py) runs the runner,
 the outbox sender, the IMAP pollers and the scheduler; this one starts it, wakes it when
 mail is stored, restarts it if it dies (accepted mail waits safely in the spool meanwhile),
 and stops it last. SIGTERM or SIGINT stops intake first, lets open SMTP sessions finish,
@@ -24,14 +24,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.addresses import AddressBook
-from gateway.config import Config
-from gateway.db import Database, schema_state, upgrade
 from gateway.errors import HelpdeskError
 from gateway.intake.group_commit import GroupCommitWriter
-from gateway.intake.pressure import IntakePressure
 from gateway.intake.smtp import IntakeHandler, SmtpIntake
-from gateway.model import Inbound, Outbox
-from gateway.users import sync_agents
+from gateway.settings.config import Config
+from gateway.spool.pressure import IntakePressure
+from gateway.store.db import Database, schema_state, upgrade
+from gateway.store.model import Inbound, Outbox
+from gateway.store.users import sync_agents
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def _sync_agents(db: Database, cfg: Config) -> None:
 def _processing_main(*args: Any) -> None:
     """The processing process's entry; imported there, so this process stays lean (the
     runner's parser, classifier and templates are never loaded here)."""
-    from gateway import processing
+    from gateway.daemon import processing
 
     processing.main(*args)
 

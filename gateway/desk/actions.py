@@ -9,11 +9,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway import tickets
 from gateway.desk import catalog, notices, sla
 from gateway.desk.errors import InvalidValue
-from gateway.model import Message, Rating, Ticket, User, utcnow
 from gateway.services import Services
+from gateway.store import tickets
+from gateway.store.model import Message, Rating, Ticket, User, utcnow
 
 
 def _set_status(

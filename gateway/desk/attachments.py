@@ -10,7 +10,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gateway.config_desk import AttachmentsSection
+from gateway.settings.desk import AttachmentsSection
 
 if TYPE_CHECKING:
     from gateway.parse import ParsedAttachment

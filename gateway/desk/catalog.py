@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.config import Config
 from gateway.desk.errors import InvalidValue
+from gateway.settings.config import Config
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from gateway.addresses import split_address
-from gateway.config import Config
 from gateway.desk.catalog import criticality_levels, default_level, level_keywords
+from gateway.settings.config import Config
 
 
 def intake_addresses(rcpt_to: list[str], headers: list[str]) -> list[str]:

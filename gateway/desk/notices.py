@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway import mailer
 from gateway.desk import catalog, roles
-from gateway.mailer import Outgoing
-from gateway.model import Ticket, User
+from gateway.outgoing import mailer
+from gateway.outgoing.mailer import Outgoing
 from gateway.services import Services
+from gateway.store.model import Ticket, User
 
 
 def enabled(services: Services, kind: str) -> bool:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy import and_, event, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.config import AGENT_ROLES, Config
-from gateway.model import User
+from gateway.settings.config import AGENT_ROLES, Config
+from gateway.store.model import User
+from gateway.store.tickets import NEW_USER_HOOKS
 
 
 def _member(pattern: str, email: str) -> bool:
@@ -95,6 +96,9 @@ def admit_staff(session: Session, users: list[User]) -> None:
     cache = session.info.get(STAFF_CACHE)
     if isinstance(cache, StaffCache):
         cache.admit(users)
+
+
+NEW_USER_HOOKS.append(admit_staff)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from gateway.config import Config
-from gateway.config_desk import RuleEntry
 from gateway.desk import sla
+from gateway.settings.config import Config
+from gateway.settings.desk import RuleEntry
 
 
 @dataclass

@@ -11,8 +11,8 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from gateway.config import Config
-from gateway.config_desk import SlaEntry, parse_duration
+from gateway.settings.config import Config
+from gateway.settings.desk import SlaEntry, parse_duration
 
 # Searching further than this for working time means the calendar has none (a config error).
 _MAX_DAYS = 3660

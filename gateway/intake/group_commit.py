@@ -16,10 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gateway import spool
-from gateway.db import Database
 from gateway.errors import StoreUnavailable
-from gateway.intake.pressure import IntakePressure
-from gateway.intake.sqlite_spool import Busy, SqliteSpoolInserter
+from gateway.spool.pressure import IntakePressure
+from gateway.spool.sqlite import Busy, SqliteSpoolInserter
+from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import BinaryIO
 
 from gateway import spool
 from gateway.addresses import AddressBook
-from gateway.config import Config
-from gateway.db import Database
+from gateway.settings.config import Config
+from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from gateway.addresses import AddressBook
-from gateway.config import Config
 from gateway.errors import StoreUnavailable
 from gateway.intake.group_commit import GroupCommitWriter
+from gateway.settings.config import Config
 
 log = logging.getLogger(__name__)
 

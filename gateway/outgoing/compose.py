@@ -22,7 +22,7 @@ from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.utils import format_datetime, formataddr
 
-from gateway.mime_bytes import to_bytes as to_bytes
+from gateway.outgoing.mime_bytes import to_bytes as to_bytes
 
 _MID_RE = re.compile(r"^<?hd\.(\d+)\.\d{8}T\d{6}\.[0-9a-f]+@[^>\s]+>?$", re.IGNORECASE)
 
@@ -30,6 +30,8 @@ _MID_RE = re.compile(r"^<?hd\.(\d+)\.\d{8}T\d{6}\.[0-9a-f]+@[^>\s]+>?$", re.IGNO
 _REFERENCES_TAIL = 20
 
 AUTO_SUBMITTED_VALUES = ("auto-replied", "auto-generated")
+# Every mail we send names the desk here; the loop guard drops mail that comes back with it.
+LOOP_HEADER = "X-Loop"
 
 
 def make_message_id(ticket_id: int | None, domain: str, now: dt.datetime | None = None) -> str:

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from gateway import compose, outbox, rows, tickets
-from gateway.handlers.loop_guard import LOOP_HEADER
-from gateway.model import AutoReplyLog, MessageRef, Ticket, User, utcnow
+from gateway.outgoing import compose, outbox
+from gateway.outgoing.tokens import make_token, reply_address
 from gateway.services import Services
-from gateway.tokens import make_token, reply_address
+from gateway.store import rows, tickets
+from gateway.store.model import AutoReplyLog, MessageRef, Ticket, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def queue(
         references=refs,
         reply_to=reply_to,
         auto_submitted="auto-replied" if mail.automatic else None,
-        headers={LOOP_HEADER: cfg.helpdesk.address},
+        headers={compose.LOOP_HEADER: cfg.helpdesk.address},
         attachments=mail.attachments,
     )
     outbox.insert(

@@ -1,6 +1,6 @@
 """Serialising composed messages: 7-bit bytes with CRLF line endings.
 
-`to_bytes` writes the trees `gateway.compose.build` makes (multipart containers around
+`to_bytes` writes the trees `gateway.outgoing.compose.build` makes (multipart containers around
 ASCII text and base64 parts) directly, producing the same bytes as the stdlib's compat32
 `BytesGenerator` with our header writer; the helpdesk serialises a few mails per ticket
 and the generator's per-part cloning and buffering were most of that cost. Any other
@@ -18,7 +18,7 @@ from email.header import Header
 from email.message import Message
 from typing import BinaryIO
 
-# CRLF line endings; header values are encoded by gateway.compose, so the generator must
+# CRLF line endings; header values are encoded by gateway.outgoing.compose, so the generator must
 # not refold them; bodies are 7-bit (base64 or ASCII): relays without 8BITMIME exist.
 POLICY = policy.compat32.clone(linesep="\r\n", max_line_length=0)
 

@@ -26,12 +26,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway import rows
-from gateway.compose import bare_id, to_bytes
-from gateway.config import OutgoingSection
-from gateway.db import Database
-from gateway.model import Outbox, utcnow
-from gateway.transport import SendResult, Transport
+from gateway.outgoing.compose import bare_id, to_bytes
+from gateway.outgoing.transports import SendResult, Transport
+from gateway.settings.config import OutgoingSection
+from gateway.store import rows
+from gateway.store.db import Database
+from gateway.store.model import Outbox, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def insert(
     automatic: bool,
     subject: str | None = None,
 ) -> None:
-    """`enqueue` for a caller that does not need the row: a Core insert (gateway.rows),
+    """`enqueue` for a caller that does not need the row: a Core insert (gateway.store.rows),
     executed now, without the ORM's bookkeeping (the runner queues a few mails per message)."""
     values = _values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject)
     rows.write(session, _INSERT, values)

@@ -1,21 +1,20 @@
-"""The processing pipeline: one spooled message through a fixed tuple of small handlers."""
+"""The pipeline's context: what the stages know about one message so far, filled in order."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from gateway.model import Inbound, Message, Ticket, User
-from gateway.tickets import USER_BY_EMAIL
+from gateway.store.model import Inbound, Message, Ticket, User
+from gateway.store.tickets import USER_BY_EMAIL
 
 if TYPE_CHECKING:
-    from gateway.commands.execute import Report
+    from gateway.commands.report import Report
+    from gateway.outgoing.tokens import Token
     from gateway.parse import ParsedAttachment, ParsedMessage
     from gateway.services import Services
-    from gateway.tokens import Token
 
 
 @dataclass
@@ -84,44 +83,3 @@ class Context:
     def mail(self) -> ParsedMessage:
         assert self.parsed is not None, "parse stage has not run"
         return self.parsed
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One pipeline stage: reads and extends the context; raises StopProcessing to end."""
-
-    name: str
-    run: Callable[[Context], None]
-
-
-def build_pipeline() -> tuple[Stage, ...]:
-    """The pipeline order, in one place (DESIGN: dedupe -> loop guard -> ... -> notify)."""
-    from gateway.handlers import (
-        access,
-        assign,
-        commands,
-        dedupe,
-        loop_guard,
-        notify,
-        parse,
-        receipts,
-        spam,
-        spam_feedback,
-        store,
-        thread,
-    )
-
-    return (
-        Stage("parse", parse.run),
-        Stage("dedupe", dedupe.run),
-        Stage("loop_guard", loop_guard.run),
-        Stage("access", access.run),
-        Stage("spam", spam.run),
-        Stage("thread", thread.run),
-        Stage("commands", commands.run),
-        Stage("store", store.run),
-        Stage("assign", assign.run),
-        Stage("spam_feedback", spam_feedback.run),
-        Stage("notify", notify.run),
-        Stage("receipts", receipts.run),
-    )

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.config_desk import (
+from gateway.errors import ConfigError
+from gateway.settings.desk import (
     AttachmentsSection,
     CategoryEntry,
     CriticalityEntry,
@@ -28,7 +29,6 @@ from gateway.config_desk import (
     TicketsSection,
     validate_desk,
 )
-from gateway.errors import ConfigError
 
 ROLES = ("denied", "client", "agent", "demo", "admin")
 AGENT_ROLES = ("agent", "admin")
@@ -183,7 +183,7 @@ class Config:
     runner: RunnerSection = field(default_factory=RunnerSection)
     spam: SpamSection = field(default_factory=SpamSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
-    # The service-desk rules (gateway.config_desk, gateway.desk).
+    # The service-desk rules (gateway.settings.desk, gateway.desk).
     tickets: TicketsSection = field(default_factory=TicketsSection)
     statuses: list[StatusEntry] = field(default_factory=list)
     criticality: list[CriticalityEntry] = field(default_factory=list)

@@ -1,7 +1,7 @@
 """The service-desk sections of the configuration: statuses, criticality, categories,
 groups, SLA levels, assignment rules, notifications, attachment limits and ratings.
 
-Kept apart from `gateway.config` (which embeds these dataclasses in `Config`) so that
+Kept apart from `gateway.settings.config` (which embeds these dataclasses in `Config`) so that
 each module stays small; every key is documented in `config/helpdesk.example.toml`.
 """
 
@@ -138,7 +138,7 @@ def parse_duration(text: str) -> tuple[int, int, int] | None:
 
 
 def validate_desk(cfg: Any, roles: tuple[str, ...]) -> list[str]:
-    """Checks of the service-desk sections; `cfg` is a `gateway.config.Config`."""
+    """Checks of the service-desk sections; `cfg` is a `gateway.settings.config.Config`."""
     problems: list[str] = []
     status_names = [s.name for s in cfg.statuses]
     level_names = [c.name for c in cfg.criticality]

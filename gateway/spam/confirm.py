@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
-from gateway.model import Inbound, SpamLearning, utcnow
 from gateway.spam.errors import ModelUnavailable
 from gateway.spam.store import feature_context
+from gateway.store.model import Inbound, SpamLearning, utcnow
 
 if TYPE_CHECKING:
     from gateway.services import Services

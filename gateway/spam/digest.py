@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway import compose, outbox
-from gateway.handlers.loop_guard import LOOP_HEADER
-from gateway.model import Inbound, KeyValue, Outbox, User, utcnow
+from gateway.outgoing import compose, outbox
 from gateway.spam.learning import MARKER, reasons
+from gateway.store.model import Inbound, KeyValue, Outbox, User, utcnow
 
 if TYPE_CHECKING:
     from gateway.services import Services
@@ -139,7 +138,7 @@ def send_digest(
             message_id=make_message_id(services.domain, now),
             reply_to=cfg.helpdesk.address,
             auto_submitted="auto-generated",
-            headers={LOOP_HEADER: cfg.helpdesk.address},
+            headers={compose.LOOP_HEADER: cfg.helpdesk.address},
         )
         outbox.enqueue(
             session,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gateway.config import Config, ImapSection
 from gateway.errors import HelpdeskError
+from gateway.settings.config import Config, ImapSection
 
 _BATCH = 100
 
@@ -30,7 +30,7 @@ def fetch_folder(cfg: Config, box: ImapSection, folder: str) -> Iterator[bytes]:
     """Every message of `folder`, oldest first, without changing its flags."""
     from imapclient.exceptions import IMAPClientError
 
-    from gateway.intake.imap_connect import (
+    from gateway.intake.imap.connect import (
         TokenSource,
         close,
         connect,

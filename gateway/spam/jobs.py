@@ -14,12 +14,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from gateway.config import Config
-from gateway.db import Database
-from gateway.model import utcnow
 from gateway.services import Services
+from gateway.settings.config import Config
 from gateway.spam.confirm import any_due, confirm_held
 from gateway.spam.digest import last_sent, send_digest
+from gateway.store.db import Database
+from gateway.store.model import utcnow
 
 log = logging.getLogger(__name__)
 

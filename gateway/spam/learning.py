@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.model import Inbound, Message, SpamLearning, Ticket, User, utcnow
 from gateway.spam.errors import ModelUnavailable, NotHeld, NothingToLearn
 from gateway.spam.store import feature_context
+from gateway.store.model import Inbound, Message, SpamLearning, Ticket, User, utcnow
 
 if TYPE_CHECKING:
     from gateway.services import Services

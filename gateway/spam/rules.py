@@ -10,10 +10,10 @@ import re
 
 from sqlalchemy import select
 
-from gateway import authres
-from gateway.model import MessageRef, Ticket, User
-from gateway.pipeline import Context
-from gateway.tokens import parse_token
+from gateway.outgoing.tokens import parse_token
+from gateway.parse import authres
+from gateway.pipeline.context import Context
+from gateway.store.model import MessageRef, Ticket, User
 
 SPAM_STATUS = "spam"  # the status of a ticket closed by `#spam`
 _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from gateway.config import Config
-from gateway.model import SpamModelState, utcnow
+from gateway.settings.config import Config
 from gateway.spam.errors import ModelUnavailable
+from gateway.store.model import SpamModelState, utcnow
 
 if TYPE_CHECKING:
     from classifier import FeatureContext, SpamModel

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.db import Database
-from gateway.model import Inbound, SpamLearning, SpamModelState, utcnow
 from gateway.services import Services
 from gateway.spam.errors import ModelUnavailable
 from gateway.spam.store import feature_context
+from gateway.store.db import Database
+from gateway.store.model import Inbound, SpamLearning, SpamModelState, utcnow
 
 Progress = Callable[[int], None]
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
-from gateway.model import Inbound, utcnow
+from gateway.store.model import Inbound, utcnow
 
 
 def make_row(

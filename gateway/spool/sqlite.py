@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.pool import PoolProxiedConnection
 
-from gateway.db import Database
-from gateway.model import Inbound
+from gateway.store.db import Database
+from gateway.store.model import Inbound
 
 _COLUMNS = (
     "received_at",

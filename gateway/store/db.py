@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.config import Config
+from gateway.settings.config import Config
 
 log = logging.getLogger(__name__)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gateway import rows
-from gateway.model import Blob, Event, Participant, Ticket, User, utcnow
+from gateway.store import rows
+from gateway.store.model import Blob, Event, Participant, Ticket, User, utcnow
 
 # The defaults of gateway.desk.catalog, for callers without a config; the pipeline and the
 # CLI use the configured statuses (`gateway.desk`).
@@ -38,6 +40,12 @@ def get_or_create_user(session: Session, email: str, name: str = "", role: str =
     return user
 
 
+# Called with each batch of users just created. The desk's roles module adds its staff
+# cache here (the store is below the desk and does not import it); without the desk
+# loaded there is no cache to tell.
+NEW_USER_HOOKS: list[Callable[[Session, list[User]], None]] = []
+
+
 def create_user(session: Session, email: str, name: str = "", role: str = "client") -> User:
     """Register `email`, known to be new (`get_or_create_user` when that is not known)."""
     user = User(email=email.strip().lower(), name=name[:200], role=role)
@@ -49,10 +57,8 @@ def create_user(session: Session, email: str, name: str = "", role: str = "clien
 
 def _admit_staff(session: Session, users: list[User]) -> None:
     """A new user may be staff by group: the session's cached staff lists learn of them."""
-    # Imported here: the gateway.desk package imports this module.
-    from gateway.desk.roles import admit_staff
-
-    admit_staff(session, users)
+    for hook in NEW_USER_HOOKS:
+        hook(session, users)
 
 
 _INSERT_EVENT = rows.table_insert(Event)
@@ -81,7 +87,7 @@ def add_event(
     old: str | None = None,
     new: str | None = None,
 ) -> None:
-    # A Core insert (gateway.rows): history rows are never read back as objects, and
+    # A Core insert (gateway.store.rows): history rows are never read back as objects, and
     # skipping the ORM's bookkeeping matters at a few events per message.
     rows.write(session, _INSERT_EVENT, _event_row(ticket, kind, actor, old, new))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from gateway.config import Config
-from gateway.tickets import get_or_create_user
+from gateway.settings.config import Config
+from gateway.store.tickets import get_or_create_user
 
 
 def sync_agents(session: Session, cfg: Config) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from gateway.model import Event, Message, Rating, Ticket, User
-from gateway.output import iso
+from gateway.store.model import Event, Message, Rating, Ticket, User
 
 TICKET_COLUMNS = (
     "id",
@@ -24,6 +24,15 @@ TICKET_COLUMNS = (
     "messages",
     "updated_at",
 )
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, as SPEC's JSON wants."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from gateway import config as config_mod
 from gateway import desk
-from gateway.model import Outbox, Ticket, User
 from gateway.services import Services
+from gateway.settings import config as config_mod
+from gateway.store.model import Outbox, Ticket, User
 from tests.harness import Daemon, mail, text_of
 
 EXTRA = """

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from gateway import config as config_mod
-from gateway import tickets
-from gateway.config_desk import SlaEntry, SlaTarget
-from gateway.db import Database, upgrade
 from gateway.desk import catalog, classify, roles, rules, sla
 from gateway.desk.errors import InvalidValue
 from gateway.desk.replies import is_thanks_only
 from gateway.errors import ConfigError
-from gateway.model import User
+from gateway.settings import config as config_mod
+from gateway.settings.desk import SlaEntry, SlaTarget
+from gateway.store import tickets
+from gateway.store.db import Database, upgrade
+from gateway.store.model import User
 
 MSK = "Europe/Moscow"
 

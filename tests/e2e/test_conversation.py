@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.model import Inbound
+from gateway.store.model import Inbound
 from tests.harness import Daemon, mail, text_of
 
 

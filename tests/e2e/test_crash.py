@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway.model import Ticket
+from gateway.store.model import Ticket
 from tests.harness import Daemon, mail, wait_until
 
 TOTAL = 300

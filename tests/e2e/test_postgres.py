@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from gateway.db import Database, upgrade
-from gateway.model import Inbound, Outbox, Ticket
+from gateway.store.db import Database, upgrade
+from gateway.store.model import Inbound, Outbox, Ticket
 from tests.harness import Daemon, mail, wait_until
 from tests.postgres import private_postgres
 

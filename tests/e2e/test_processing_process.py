@@ -7,7 +7,7 @@ import os
 import signal
 from pathlib import Path
 
-from gateway.model import Ticket
+from gateway.store.model import Ticket
 from tests.harness import Daemon, mail, processing_pid, wait_until
 
 

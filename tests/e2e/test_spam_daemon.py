@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway.model import Inbound, SpamModelState, Ticket
+from gateway.store.model import Inbound, SpamModelState, Ticket
 from tests.harness import Daemon, mail, text_of, wait_until
 from tests.spam.corpus import spam, training_set, write_maildir, write_mbox
 

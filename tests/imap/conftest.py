@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.db import Database
-from gateway.model import Base
+from gateway.store.db import Database
+from gateway.store.model import Base
 
 from .helpers import Dovecot
 

@@ -13,10 +13,10 @@ from typing import Any
 from imapclient import IMAPClient
 from sqlalchemy import select
 
-from gateway.config import ImapSection
-from gateway.db import Database
-from gateway.intake.imap import MailboxPoller
-from gateway.model import Inbound
+from gateway.intake.imap.poller import MailboxPoller
+from gateway.settings.config import ImapSection
+from gateway.store.db import Database
+from gateway.store.model import Inbound
 
 # `tests` is not a package; the Dovecot helper is shared with bench/, so import it by path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))

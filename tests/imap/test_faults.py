@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from gateway.config import Config, DatabaseSection
-from gateway.db import Database
-from gateway.intake.imap_cli import imap
+from gateway.cli.imap import imap
+from gateway.settings.config import Config, DatabaseSection
+from gateway.store.db import Database
 
 from .helpers import (
     Dovecot,

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from imapclient import SEEN
 
-from gateway.db import Database
-from gateway.intake import imap_checkpoint
-from gateway.intake.imap_folder import Folder
+from gateway.intake.imap import checkpoint as imap_checkpoint
+from gateway.intake.imap.folder import Folder
+from gateway.store.db import Database
 
 from .helpers import Dovecot, client_for, make_box, message, run_poller, spooled, wait_until
 
@@ -212,7 +212,7 @@ def test_batches_are_cut_by_size(
     dovecot: Dovecot, user: str, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Large messages are fetched a few at a time, so a backlog of attachments fits memory."""
-    from gateway.intake import imap_folder
+    from gateway.intake.imap import folder as imap_folder
 
     raws = [message(n, body="x" * 600) for n in range(6)]
     append(dovecot, user, raws)

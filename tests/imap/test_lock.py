@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.db import Database
-from gateway.model import Base
+from gateway.store.db import Database
+from gateway.store.model import Base
 from tests.postgres import private_postgres
 
 from .helpers import (

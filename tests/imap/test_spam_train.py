@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from gateway.cli import main
+from gateway.cli.main import main
 from tests.harness import write_config
 from tests.spam.corpus import ham, spam
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from imapclient.exceptions import LoginError
 
-from gateway.config import ImapSection
-from gateway.intake.imap_connect import TokenSource, login
-from gateway.intake.imap_errors import LoginRefused, TokenUnavailable
+from gateway.intake.imap.connect import TokenSource, login
+from gateway.intake.imap.errors import LoginRefused, TokenUnavailable
+from gateway.settings.config import ImapSection
 
 
 class FakeClient:

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from gateway import config as config_mod
 from gateway.addresses import AddressBook
-from gateway.db import Database, upgrade
 from gateway.intake.group_commit import GroupCommitWriter
 from gateway.intake.smtp import IntakeHandler, SmtpIntake
-from gateway.model import Inbound
+from gateway.settings import config as config_mod
+from gateway.store.db import Database, upgrade
+from gateway.store.model import Inbound
 from tests.harness import free_port, mail, write_config
 
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from gateway import spool
-from gateway.db import Database, upgrade
-from gateway.intake.sqlite_spool import Busy, SqliteSpoolInserter
-from gateway.model import Inbound
+from gateway.spool.sqlite import Busy, SqliteSpoolInserter
+from gateway.store.db import Database, upgrade
+from gateway.store.model import Inbound
 
 
 @pytest.fixture

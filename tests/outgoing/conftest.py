@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
-from gateway.db import Database, upgrade
+from gateway.store.db import Database, upgrade
 
 
 def free_port() -> int:

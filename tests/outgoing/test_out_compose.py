@@ -8,8 +8,8 @@ import io
 from email import policy
 from email.message import EmailMessage, Message
 
-from gateway import mime_bytes
-from gateway.compose import (
+from gateway.outgoing import mime_bytes
+from gateway.outgoing.compose import (
     build,
     make_message_id,
     ticket_id_from_message_id,

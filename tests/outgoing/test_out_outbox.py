@@ -8,13 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from gateway import outbox
-from gateway.compose import build, make_message_id
-from gateway.config import OutgoingSection
-from gateway.db import Database
-from gateway.model import Outbox, utcnow
-from gateway.transport.maildir import MaildirTransport
-from gateway.transport.smtp import SmtpTransport
+from gateway.outgoing import outbox
+from gateway.outgoing.compose import build, make_message_id
+from gateway.outgoing.transports.maildir import MaildirTransport
+from gateway.outgoing.transports.smtp import SmtpTransport
+from gateway.settings.config import OutgoingSection
+from gateway.store.db import Database
+from gateway.store.model import Outbox, utcnow
 
 from .conftest import Server, Sink
 

@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from gateway.render import Renderer, default_templates_dir
+from gateway.outgoing.render import Renderer, default_templates_dir
 
 EVENTS = ("confirmation", "agent_new_ticket", "agent_requester_reply", "answer")
 
@@ -83,7 +83,7 @@ def test_edited_templates_are_used_without_a_restart(
 ) -> None:
     import os
 
-    import gateway.render as render_mod
+    import gateway.outgoing.render as render_mod
 
     folder = tmp_path / "en"
     folder.mkdir()

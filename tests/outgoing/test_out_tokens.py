@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway import config
 from gateway.addresses import AddressBook
-from gateway.tokens import (
+from gateway.outgoing.tokens import (
     Token,
     load_or_create_secret,
     make_token,
@@ -18,6 +17,7 @@ from gateway.tokens import (
     reply_address,
     today,
 )
+from gateway.settings import config
 
 SECRET = b"k" * 32
 

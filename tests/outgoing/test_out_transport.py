@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import Config, OutgoingSection
-from gateway.transport import make_transport
-from gateway.transport.maildir import MaildirTransport
-from gateway.transport.smtp import SmtpTransport
+from gateway.outgoing.transports import make_transport
+from gateway.outgoing.transports.maildir import MaildirTransport
+from gateway.outgoing.transports.smtp import SmtpTransport
+from gateway.settings.config import Config, OutgoingSection
 
 from .conftest import Cert, Server, Sink, authenticator, free_port
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from gateway import config as config_mod
 from gateway import spool
-from gateway.daemon import prepare_database
-from gateway.model import Inbound, Outbox, SpamModelState
-from gateway.runner import Runner
+from gateway.daemon.runner import Runner
+from gateway.daemon.supervisor import prepare_database
 from gateway.services import Services
+from gateway.settings import config as config_mod
+from gateway.store.model import Inbound, Outbox, SpamModelState
 from tests.harness import write_config
 from tests.spam.corpus import training_set
 

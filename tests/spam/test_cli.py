@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from gateway.cli import main
-from gateway.model import Inbound, Outbox
+from gateway.cli.main import main
+from gateway.store.model import Inbound, Outbox
 from tests.harness import text_of, write_config
 from tests.spam.conftest import Desk
 from tests.spam.corpus import ham, spam, write_maildir, write_mbox

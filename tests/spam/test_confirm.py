@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway.model import Inbound, SpamLearning, SpamModelState, utcnow
 from gateway.spam import release
 from gateway.spam.confirm import confirm_held
 from gateway.spam.jobs import run_confirm
+from gateway.store.model import Inbound, SpamLearning, SpamModelState, utcnow
 from tests.spam.conftest import Desk
 from tests.spam.corpus import spam
 
@@ -101,7 +101,7 @@ def test_the_job_confirms_what_is_due(desk: Desk) -> None:
 
 
 def test_a_database_that_is_down_loses_nothing(desk: Desk, tmp_path: Path) -> None:
-    from gateway.db import Database
+    from gateway.store.db import Database
 
     row_id = desk.take(spam(1007))
     with desk.db.write() as s:

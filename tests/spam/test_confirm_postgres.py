@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway.model import Inbound, SpamLearning, SpamModelState
 from gateway.spam.jobs import run_confirm
+from gateway.store.model import Inbound, SpamLearning, SpamModelState
 from tests.postgres import private_postgres
 from tests.spam.conftest import Desk
 from tests.spam.corpus import spam

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway.model import Event, Inbound, SpamLearning, Ticket, User
 from gateway.services import Services
 from gateway.spam import learn, mark_spam, release
+from gateway.store.model import Event, Inbound, SpamLearning, Ticket, User
 from tests.harness import mail, text_of
 from tests.spam.conftest import Desk
 from tests.spam.corpus import ham, spam

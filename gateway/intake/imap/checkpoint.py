@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from gateway.model import NOT_SMTP, Inbound, KeyValue, utcnow
+from gateway.store.model import NOT_SMTP, Inbound, KeyValue, utcnow
 
 
 def checkpoint_key(name: str) -> str:

@@ -12,8 +12,8 @@ from pathlib import Path
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 
-from gateway.config import ImapSection
-from gateway.intake.imap_errors import LoginRefused, MailboxUnavailable, TokenUnavailable
+from gateway.intake.imap.errors import LoginRefused, MailboxUnavailable, TokenUnavailable
+from gateway.settings.config import ImapSection
 
 log = logging.getLogger("gateway.intake.imap")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from imapclient import DELETED, SEEN, IMAPClient
 
-from gateway.config import ImapSection
+from gateway.settings.config import ImapSection
 
 log = logging.getLogger("gateway.intake.imap")
 

@@ -12,7 +12,7 @@ import logging
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.db import Database
+from gateway.store.db import Database
 
 log = logging.getLogger("gateway.intake.imap")
 

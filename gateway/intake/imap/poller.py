@@ -20,17 +20,17 @@ from imapclient import IMAPClient
 from sqlalchemy.orm import Session
 
 from gateway import spool
-from gateway.config import ImapSection
-from gateway.db import Database
-from gateway.intake import imap_checkpoint as checkpoints
-from gateway.intake import imap_status
-from gateway.intake.imap_checkpoint import Checkpoint
-from gateway.intake.imap_connect import TokenSource, close, connect, mailbox_name
-from gateway.intake.imap_errors import CheckpointMoved, ImapIntakeError, MessageUnavailable
-from gateway.intake.imap_folder import Fetched, Folder
-from gateway.intake.imap_lock import MailboxLock
-from gateway.intake.imap_status import MailboxStatus
-from gateway.intake.pressure import IntakePressure
+from gateway.intake.imap import checkpoint as checkpoints
+from gateway.intake.imap import status as imap_status
+from gateway.intake.imap.checkpoint import Checkpoint
+from gateway.intake.imap.connect import TokenSource, close, connect, mailbox_name
+from gateway.intake.imap.errors import CheckpointMoved, ImapIntakeError, MessageUnavailable
+from gateway.intake.imap.folder import Fetched, Folder
+from gateway.intake.imap.lock import MailboxLock
+from gateway.intake.imap.status import MailboxStatus
+from gateway.settings.config import ImapSection
+from gateway.spool.pressure import IntakePressure
+from gateway.store.db import Database
 
 log = logging.getLogger("gateway.intake.imap")
 

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.intake.imap_checkpoint import kv_put
-from gateway.model import KeyValue
+from gateway.intake.imap.checkpoint import kv_put
+from gateway.store.model import KeyValue
 
 STATUS_PREFIX = "imap-status:"
 # Enough recent problems to diagnose, bounded so that the row stays small.

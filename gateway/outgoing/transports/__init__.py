@@ -1,42 +1,17 @@
-"""Where outgoing mail goes: the `Transport` contract, its result, and the factory."""
+"""Where outgoing mail goes: the transport `[outgoing]` configures (contract: `contract`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
-
-from gateway.config import Config
-
-Outcome = Literal["sent", "temporary", "permanent"]
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """What became of one mail.
-
-    sent: accepted for at least one recipient; `failed_recipients` maps each refused one
-    to the server's reply ("550 5.1.1 ..." or "451 4.2.0 ..."), whose first digit says
-    whether it may be retried. temporary: nothing delivered, try again later.
-    permanent: nothing delivered, and retrying will not help.
-    """
-
-    outcome: Outcome
-    reply: str
-    failed_recipients: dict[str, str] = field(default_factory=dict)
-
-
-class Transport(Protocol):
-    def send(self, mail_from: str, rcpt_to: list[str], raw: bytes, key: str) -> SendResult:
-        """Deliver `raw`; `key` is stable per mail so a repeated send can be recognised."""
-        ...
+from gateway.outgoing.transports.contract import Outcome, SendResult, Transport
+from gateway.outgoing.transports.maildir import MaildirTransport
+from gateway.outgoing.transports.smtp import SmtpTransport
+from gateway.settings.config import Config
 
 
 def make_transport(cfg: Config) -> Transport:
     """The transport `[outgoing]` configures."""
     out = cfg.outgoing
     if out.transport == "smtp":
-        from gateway.transport.smtp import SmtpTransport
-
         return SmtpTransport(
             host=out.host,
             port=out.port,
@@ -46,8 +21,6 @@ def make_transport(cfg: Config) -> Transport:
             password=out.password,
             timeout=out.timeout_seconds,
         )
-    from gateway.transport.maildir import MaildirTransport
-
     return MaildirTransport(cfg.path(out.maildir))
 
 

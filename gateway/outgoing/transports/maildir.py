@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from gateway.transport import SendResult
+from gateway.outgoing.transports.contract import SendResult
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 

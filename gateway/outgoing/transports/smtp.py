@@ -17,7 +17,7 @@ from __future__ import annotations
 import smtplib
 import ssl as ssllib
 
-from gateway.transport import Outcome, SendResult
+from gateway.outgoing.transports.contract import Outcome, SendResult
 
 
 def reply_text(code: int, message: bytes | str) -> str:

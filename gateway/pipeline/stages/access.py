@@ -7,11 +7,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from gateway import tickets
 from gateway.desk import notices, roles
 from gateway.errors import StopProcessing
-from gateway.model import Outbox, utcnow
-from gateway.pipeline import Context
+from gateway.pipeline.context import Context
+from gateway.store import tickets
+from gateway.store.model import Outbox, utcnow
 
 
 def _refused_today(ctx: Context, email: str) -> bool:

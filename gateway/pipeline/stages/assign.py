@@ -3,10 +3,11 @@ rules (gateway.desk.rules). Notices follow in the notify stage."""
 
 from __future__ import annotations
 
-from gateway import desk, tickets
+from gateway import desk
 from gateway.desk import roles, rules, sla
 from gateway.desk.classify import intake_addresses
-from gateway.pipeline import Context
+from gateway.pipeline.context import Context
+from gateway.store import tickets
 
 
 def run(ctx: Context) -> None:

@@ -1,7 +1,7 @@
 """Commands stage: `#my` lists, ratings by mailto link, and authenticated `#` commands.
 
 Runs after thread and before store. Automatic mail never executes anything. An agent's
-mail (commands or a plain answer) must authenticate (gateway.auth); one that does not is
+mail (commands or a plain answer) must authenticate (gateway.commands.auth); one that does not is
 kept on the ticket as a hidden note marked unauthenticated, and the agent's real address
 is told why. Commands apply all or none; the agent gets one receipt per mail.
 """
@@ -9,12 +9,13 @@ is told why. Commands apply all or none; the agent gets one receipt per mail.
 from __future__ import annotations
 
 from gateway import desk
-from gateway.auth import authenticate
 from gateway.commands import digest, my, rating
-from gateway.commands.execute import Outcome, Report, execute
+from gateway.commands.auth import authenticate
+from gateway.commands.execute import execute
 from gateway.commands.parse import split_commands
+from gateway.commands.report import Outcome, Report
 from gateway.errors import StopProcessing
-from gateway.pipeline import Context
+from gateway.pipeline.context import Context
 
 
 def _is_agent(ctx: Context) -> bool:

@@ -11,10 +11,10 @@ import hashlib
 
 from sqlalchemy import bindparam, or_, select
 
-from gateway import rows
 from gateway.errors import StopProcessing
-from gateway.model import Inbound
-from gateway.pipeline import Context
+from gateway.pipeline.context import Context
+from gateway.store import rows
+from gateway.store.model import Inbound
 
 # States of a spooled message whose content has been taken care of.
 _HANDLED = ("done", "ignored", "held")
@@ -61,7 +61,7 @@ def run(ctx: Context) -> None:
     row = ctx.inbound
     key = dedupe_key(ctx)
     ctx.dedupe_key = key  # written by the runner with the outcome
-    # On the connection (gateway.rows): a column query needs none of the ORM.
+    # On the connection (gateway.store.rows): a column query needs none of the ORM.
     earlier = rows.scalar(ctx.session, _EARLIER, {"key": key, "row_id": row.id})
     if earlier is not None:
         raise StopProcessing(f"duplicate of message #{earlier}", state="duplicate")

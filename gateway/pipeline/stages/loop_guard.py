@@ -8,10 +8,10 @@ and never changes a ticket's status.
 from __future__ import annotations
 
 from gateway.errors import StopProcessing
+from gateway.outgoing.compose import LOOP_HEADER
 from gateway.parse import ParsedMessage
-from gateway.pipeline import Context
+from gateway.pipeline.context import Context
 
-LOOP_HEADER = "X-Loop"
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
 
 

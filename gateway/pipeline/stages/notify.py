@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway import mailer, tickets
 from gateway.desk import notices, roles
-from gateway.handlers.store import REOPENED
-from gateway.mailer import Outgoing
-from gateway.model import Message, User
-from gateway.pipeline import Context
+from gateway.outgoing import mailer
+from gateway.outgoing.mailer import Outgoing
+from gateway.pipeline.context import Context
+from gateway.pipeline.stages.store import REOPENED
 from gateway.spam.learning import suspect_score
+from gateway.store import tickets
+from gateway.store.model import Message, User
 
 File = tuple[str, str, bytes]
 

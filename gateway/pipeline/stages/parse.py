@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.parse import parse_message
-from gateway.pipeline import Context
+from gateway.pipeline.context import Context
 
 
 def run(ctx: Context) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.errors import StopProcessing
-from gateway.pipeline import Context
+from gateway.pipeline.context import Context
 from gateway.spam.learning import MARKER, reasons, released_by
 from gateway.spam.rules import exemption
 from gateway.spam.store import feature_context

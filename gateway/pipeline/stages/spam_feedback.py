@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from gateway import tickets
-from gateway.pipeline import Context
+from gateway.pipeline.context import Context
 from gateway.spam.learning import MARKER, learn_answered
+from gateway.store import tickets
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from gateway import desk, tickets
-from gateway.config import AGENT_ROLES
+from gateway import desk
 from gateway.desk import attachments, catalog, classify, notices, replies, roles
 from gateway.errors import StopProcessing
-from gateway.model import Attachment, Message, MessageRef, Ticket, User, utcnow
-from gateway.pipeline import Context
+from gateway.pipeline.context import Context
+from gateway.settings.config import AGENT_ROLES
+from gateway.store import tickets
+from gateway.store.model import Attachment, Message, MessageRef, Ticket, User, utcnow
 
 # Trace lines that later stages (notify) read as decisions of this one.
 REOPENED = "store: reopened"

@@ -15,9 +15,9 @@ from email.policy import compat32
 
 from sqlalchemy import func, select
 
-from gateway.model import MessageRef, Participant, Ticket, User
-from gateway.pipeline import Context
-from gateway.tokens import parse_token
+from gateway.outgoing.tokens import parse_token
+from gateway.pipeline.context import Context
+from gateway.store.model import MessageRef, Participant, Ticket, User
 
 # `+detail` forms with a meaning of their own (support+my@: "list my tickets").
 RESERVED_DETAILS = frozenset({"my"})

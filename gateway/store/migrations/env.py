@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from gateway.db import make_engine
-from gateway.model import Base
+from gateway.store.db import make_engine
+from gateway.store.model import Base
 
 config = context.config
 target_metadata = Base.metadata

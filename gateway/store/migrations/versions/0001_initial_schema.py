@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import gateway.model
+import gateway.store.model
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
@@ -26,7 +26,7 @@ def upgrade() -> None:
         "auto_reply_log",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("address", sa.String(length=320), nullable=False),
-        sa.Column("at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("auto_reply_log", schema=None) as batch_op:
@@ -43,7 +43,7 @@ def upgrade() -> None:
         "kv",
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("value", sa.JSON(), nullable=False),
-        sa.Column("updated_at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_table(
@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("group", sa.String(length=100), nullable=False),
         sa.Column("locale", sa.String(length=10), nullable=False),
-        sa.Column("created_at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("created_at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("email"),
     )
@@ -70,8 +70,8 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=100), nullable=False),
         sa.Column("last_public_by", sa.String(length=20), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
-        sa.Column("created_at", gateway.model.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("created_at", gateway.store.model.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignee_id"],
             ["users.id"],
@@ -90,7 +90,7 @@ def upgrade() -> None:
         "events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.Column("actor", sa.String(length=320), nullable=False),
         sa.Column("kind", sa.String(length=50), nullable=False),
         sa.Column("old", sa.Text(), nullable=True),
@@ -107,7 +107,7 @@ def upgrade() -> None:
     op.create_table(
         "inbound",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("received_at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("received_at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("mail_from", sa.String(length=998), nullable=False),
         sa.Column("rcpt_to", sa.JSON(), nullable=False),
@@ -122,7 +122,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("trace", sa.JSON(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=True),
-        sa.Column("processed_at", gateway.model.UTCDateTime(), nullable=True),
+        sa.Column("processed_at", gateway.store.model.UTCDateTime(), nullable=True),
         sa.Column("origin", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
@@ -142,7 +142,7 @@ def upgrade() -> None:
         sa.Column("ticket_id", sa.Integer(), nullable=False),
         sa.Column("outgoing", sa.Boolean(), nullable=False),
         sa.Column("recipient_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("created_at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["recipient_id"],
             ["users.id"],
@@ -159,7 +159,7 @@ def upgrade() -> None:
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("created_at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("created_at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=True),
         sa.Column("kind", sa.String(length=50), nullable=False),
         sa.Column("mail_from", sa.String(length=320), nullable=False),
@@ -170,9 +170,9 @@ def upgrade() -> None:
         sa.Column("automatic", sa.Boolean(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("next_attempt_at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.Column("last_reply", sa.Text(), nullable=False),
-        sa.Column("sent_at", gateway.model.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", gateway.store.model.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.id"],
@@ -214,7 +214,7 @@ def upgrade() -> None:
         sa.Column("full_text", sa.Text(), nullable=False),
         sa.Column("html", sa.Text(), nullable=False),
         sa.Column("parse_problems", sa.JSON(), nullable=False),
-        sa.Column("created_at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("created_at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["users.id"],

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import gateway.model
+import gateway.store.model
 
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
@@ -25,7 +25,7 @@ def upgrade() -> None:
     op.create_table(
         "spam_learned",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("is_spam", sa.Boolean(), nullable=False),
         sa.Column("inbound_id", sa.Integer(), nullable=True),
@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("stamp", sa.String(length=32), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=True),
-        sa.Column("updated_at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.Column("updated_by", sa.String(length=320), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )

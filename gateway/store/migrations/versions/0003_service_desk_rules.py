@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import gateway.model
+import gateway.store.model
 
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("grade", sa.Integer(), nullable=False),
         sa.Column("label", sa.String(length=200), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("at", gateway.model.UTCDateTime(), nullable=False),
+        sa.Column("at", gateway.store.model.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.id"],
@@ -50,13 +50,17 @@ def upgrade() -> None:
             sa.Column("sla_level", sa.String(length=100), nullable=False, server_default="")
         )
         batch_op.add_column(
-            sa.Column("response_due_at", gateway.model.UTCDateTime(), nullable=True)
+            sa.Column("response_due_at", gateway.store.model.UTCDateTime(), nullable=True)
         )
-        batch_op.add_column(sa.Column("resolve_due_at", gateway.model.UTCDateTime(), nullable=True))
         batch_op.add_column(
-            sa.Column("first_response_at", gateway.model.UTCDateTime(), nullable=True)
+            sa.Column("resolve_due_at", gateway.store.model.UTCDateTime(), nullable=True)
         )
-        batch_op.add_column(sa.Column("resolved_at", gateway.model.UTCDateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("first_response_at", gateway.store.model.UTCDateTime(), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("resolved_at", gateway.store.model.UTCDateTime(), nullable=True)
+        )
         batch_op.add_column(sa.Column("linked_ticket_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
             "fk_tickets_linked_ticket_id", "tickets", ["linked_ticket_id"], ["id"]

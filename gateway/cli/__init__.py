@@ -1,0 +1,1 @@
+"""The `helpdesk` command line: one module per command group; listing helpers in `output`."""

@@ -1,0 +1,1 @@
+"""The daemon: the supervising process (SMTP intake), the processing process and its runner."""

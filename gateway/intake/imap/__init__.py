@@ -1,0 +1,1 @@
+"""IMAP intake: pollers, connections, folders, checkpoints, locks and status, one module each."""

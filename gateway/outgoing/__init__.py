@@ -1,0 +1,1 @@
+"""Outgoing mail: templates, MIME composition, reply tokens, the outbox and its transports."""

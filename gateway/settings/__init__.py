@@ -1,0 +1,1 @@
+"""Settings: the configuration file read into typed, validated dataclasses (desk part apart)."""

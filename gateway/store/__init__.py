@@ -1,0 +1,1 @@
+"""The store: database schema, engine and sessions, Core rows, ticket operations, migrations."""
