@@ -142,7 +142,7 @@ def outbox_group() -> None:
 
 
 @outbox_group.command("list")
-@click.option("--state", type=click.Choice(["queued", "sent", "failed"]))
+@click.option("--state", type=click.Choice(list(outbox.STATES)))
 @click.option("--limit", type=int, default=200, show_default=True)
 @format_option
 @click.pass_context

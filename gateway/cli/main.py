@@ -72,6 +72,9 @@ def check_config(ctx: click.Context) -> None:
     if problems:
         sys.exit(1)
     click.echo(f"{path}: OK")
+    # What SMTP accepts (each also in its `+detail` form): a routed address that is not
+    # listed here would be refused with 550.
+    click.echo("accepted addresses: " + ", ".join(cfg.intake_addresses))
 
 
 @main.group()

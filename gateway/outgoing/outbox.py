@@ -9,7 +9,8 @@ time, each in three short steps, so that no database transaction spans a network
 A crash between 1 and 3 leaves the row queued; it is sent again once the lease expires
 (the transports get the row id as their idempotence key: Maildir delivers exactly once).
 
-Row states: queued -> sent | failed. A temporary failure (4xx, no connection) is
+Row states: queued -> sent | failed | bounced; `suppressed` rows were never queued (a
+suppressed domain, a suspended address, the daily limit), the reason in `last_reply`. A temporary failure (4xx, no connection) is
 retried after min(initial * 2**attempts, max) seconds, for `retry_hours` after the row
 was created; then the row fails with the last reply. A 5xx fails it at once.
 `message_id` is stored without angle brackets, like every stored Message-ID.
@@ -35,7 +36,7 @@ from gateway.store.model import Outbox, utcnow
 
 log = logging.getLogger(__name__)
 
-STATES = ("queued", "sent", "failed")
+STATES = ("queued", "sent", "failed", "suppressed", "bounced")
 
 
 def enqueue(
@@ -65,10 +66,13 @@ def insert(
     message: Message,
     automatic: bool,
     subject: str | None = None,
+    state: str = "queued",
+    reason: str = "",
 ) -> None:
     """`enqueue` for a caller that does not need the row: a Core insert (gateway.store.rows),
     executed now, without the ORM's bookkeeping (the runner queues a few mails per message)."""
     values = _values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject)
+    values["state"], values["last_reply"] = state, reason
     rows.write(session, _INSERT, values)
 
 

@@ -83,6 +83,9 @@ class OutgoingSection:
     # First retry delay; each later one doubles, capped at `retry_max_seconds`.
     retry_initial_seconds: int = 60
     retry_max_seconds: int = 3600
+    # Domains never mailed: each such mail is kept as an outbox row in state `suppressed`.
+    # The default is the placeholder the store files unreadable senders under.
+    suppress_domains: list[str] = field(default_factory=lambda: ["invalid"])
 
 
 @dataclass
@@ -204,8 +207,12 @@ class Config:
 
     @property
     def intake_addresses(self) -> list[str]:
+        """Every address mail is accepted for: the desk's own, `intake_addresses`, and each
+        address the config routes by ([[imap]] `address`, categories', rules')."""
         addrs = [self.helpdesk.address, *self.helpdesk.intake_addresses]
         addrs += [m.address for m in self.imap if m.address]
+        addrs += [a for c in self.categories for a in c.addresses]
+        addrs += [a for r in self.rules for a in r.addresses]
         seen: list[str] = []
         for a in addrs:
             if a.lower() not in seen:

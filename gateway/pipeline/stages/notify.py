@@ -84,7 +84,7 @@ def _notify_staff(
 def _answer(ctx: Context, refs: list[str]) -> None:
     ticket, message, sender = ctx.ticket, ctx.message, ctx.sender
     assert ticket is not None and message is not None and sender is not None
-    mailer.queue(
+    done = mailer.queue_mail(
         ctx.session,
         ctx.services,
         ticket,
@@ -101,6 +101,12 @@ def _answer(ctx: Context, refs: list[str]) -> None:
             references=refs,
         ),
     )
+    if done.suppressed:
+        ctx.note("notify: the answer was not sent to " + ", ".join(done.suppressed))
+        subject = message.subject or ticket.subject
+        mailer.tell_author(
+            ctx.session, ctx.services, ticket, sender, subject, done.suppressed, bounced=False
+        )
 
 
 def run(ctx: Context) -> None:
@@ -134,7 +140,7 @@ def run(ctx: Context) -> None:
                 ),
             )
             if queued is None:
-                ctx.note("notify: no confirmation sent (undeliverable address or daily limit)")
+                ctx.note("notify: no confirmation sent (see the outbox's suppressed row)")
         _notify_staff(ctx, "new_ticket", "agent_new_ticket", refs)
     elif message.kind == "note":
         # A note is how agents talk about a ticket among themselves .

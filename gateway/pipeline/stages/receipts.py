@@ -15,7 +15,7 @@ def _closing(ctx: Context) -> None:
     message = ctx.message
     answer = message.body if message is not None and message.kind == "answer" else ""
     author = ctx.sender
-    mailer.queue(
+    done = mailer.queue_mail(
         ctx.session,
         ctx.services,
         ticket,
@@ -34,6 +34,13 @@ def _closing(ctx: Context) -> None:
             in_reply_to=ctx.mail.message_id or None,
         ),
     )
+    if done.suppressed:
+        ctx.note("receipts: the closing mail was not sent to " + ", ".join(done.suppressed))
+        if answer and author is not None and author.is_agent:
+            mailer.tell_author(
+                ctx.session, ctx.services, ticket, author, ticket.subject, done.suppressed,
+                bounced=False,
+            )
 
 
 def run(ctx: Context) -> None:
