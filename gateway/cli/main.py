@@ -15,8 +15,25 @@ from gateway.errors import ConfigError, HelpdeskError
 from gateway.settings import config as config_mod
 
 
+# Command groups imported only when named, so that `helpdesk --help` and the daemon's
+# start do not import them: name -> (module, attribute).
+LAZY_GROUPS = {"inbound": ("gateway.cli.inbound", "inbound_group")}
+
+
 class HelpdeskGroup(click.Group):
     """Turns the product's own errors into one line on stderr and a non-zero exit."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_GROUPS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_GROUPS and cmd_name not in self.commands:
+            import importlib
+
+            module, attribute = LAZY_GROUPS[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -71,7 +71,9 @@ class Queued:
     recipient_suppressed: bool = False
 
 
-def suppression(session: Session, services: Services, email: str) -> str | None:
+def suppression(
+    session: Session, services: Services, email: str, automatic: bool = True
+) -> str | None:
     """Why `email` is not mailed, or None. The helpdesk never guesses that an address is
     undeliverable (reserved test domains are real in many setups): only the admin's
     `[outgoing] suppress_domains` and addresses suspended after bounces are skipped."""
@@ -82,7 +84,7 @@ def suppression(session: Session, services: Services, email: str) -> str | None:
         listed = listed.lower().strip(".")
         if domain == listed or domain.endswith("." + listed):
             return f"the domain {listed} is listed in [outgoing] suppress_domains"
-    held = session.get(Suspension, email.lower())
+    held = session.get(Suspension, email.lower()) if automatic else None
     if held is not None and held.suspended:
         return f"the address is suspended after a bounce ({held.reason} {held.status})".strip()
     return None
@@ -130,7 +132,7 @@ def queue_mail(
     user = mail.recipient
     stopped: dict[str, str] = {}
     for person in [user, *mail.cc]:
-        reason = suppression(session, services, person.email)
+        reason = suppression(session, services, person.email, mail.automatic)
         if reason is not None:
             stopped[person.email] = reason
     limited = mail.automatic and not auto_reply_allowed(session, services, user)

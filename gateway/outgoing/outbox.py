@@ -36,6 +36,10 @@ from gateway.store.model import Outbox, utcnow
 
 log = logging.getLogger(__name__)
 
+# The runner puts the id of the message being processed in `session.info` under this key,
+# so that each mail it causes names it (`helpdesk inbound show`).
+INBOUND_KEY = "helpdesk.inbound_id"
+
 STATES = ("queued", "sent", "failed", "suppressed", "bounced")
 
 
@@ -73,6 +77,7 @@ def insert(
     executed now, without the ORM's bookkeeping (the runner queues a few mails per message)."""
     values = _values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject)
     values["state"], values["last_reply"] = state, reason
+    values["inbound_id"] = session.info.get(INBOUND_KEY)
     rows.write(session, _INSERT, values)
 
 

@@ -131,6 +131,13 @@ class LoopSection:
 
 
 @dataclass
+class BouncesSection:
+    # Soft bounces (a full mailbox, a deferral that expired) in a row to one address before
+    # automatic mail to it is suspended; a hard bounce suspends at once.
+    soft_limit: int = 3
+
+
+@dataclass
 class SecuritySection:
     # The authserv-id of the receiving server whose Authentication-Results header is
     # trusted; when set, an agent's commands also need DKIM or SPF pass for the From domain.
@@ -182,6 +189,7 @@ class Config:
     imap: list[ImapSection] = field(default_factory=list)
     agents: list[AgentEntry] = field(default_factory=list)
     loop: LoopSection = field(default_factory=LoopSection)
+    bounces: BouncesSection = field(default_factory=BouncesSection)
     security: SecuritySection = field(default_factory=SecuritySection)
     runner: RunnerSection = field(default_factory=RunnerSection)
     spam: SpamSection = field(default_factory=SpamSection)

@@ -307,7 +307,8 @@ class Event(Base):
 class Outbox(Base):
     """An outgoing mail, written in the transaction of the change that caused it.
 
-    state: queued -> sent | failed (5xx or retries exhausted).
+    state: queued -> sent | failed (5xx or retries exhausted) | bounced (a report came
+    back); `suppressed` rows were never sent (the reason in `last_reply`).
     """
 
     __tablename__ = "outbox"
@@ -327,9 +328,12 @@ class Outbox(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_reply: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The received message whose processing queued this mail (None for jobs and the CLI).
+    inbound_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_outbox_state_next", "state", "next_attempt_at"),
+        Index("ix_outbox_inbound", "inbound_id"),
         Index("ix_outbox_rcpt_created", "kind", "created_at"),
         # A bounce names our mail by its Message-ID (quoted, or in the VERP return path).
         Index("ix_outbox_message_id", "message_id"),

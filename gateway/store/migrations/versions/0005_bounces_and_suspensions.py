@@ -1,4 +1,4 @@
-"""bounces: what received bounces say, suspended addresses, outbox looked up by Message-ID
+"""bounces: what received bounces say, suspended addresses; outbox by Message-ID and inbound
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # A plain ADD COLUMN: no batch rebuild of outbox is needed on SQLite.
+    op.add_column("outbox", sa.Column("inbound_id", sa.Integer, nullable=True))
+    op.create_index("ix_outbox_inbound", "outbox", ["inbound_id"])
     op.create_index("ix_outbox_message_id", "outbox", ["message_id"])
     op.create_table(
         "bounces",
@@ -50,3 +53,6 @@ def downgrade() -> None:
     op.drop_index("ix_bounces_inbound", table_name="bounces")
     op.drop_table("bounces")
     op.drop_index("ix_outbox_message_id", table_name="outbox")
+    op.drop_index("ix_outbox_inbound", table_name="outbox")
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("inbound_id")
