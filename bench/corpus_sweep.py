@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import bounce_sweep  # bench/bounce_sweep.py, beside this script
+
 from gateway.parse import ParsedMessage, ReplyParts, parse_message, split_reply
 from gateway.parse.filenames import safe_filename
 from gateway.parse.html import html_to_text
@@ -507,6 +509,9 @@ def main() -> int:
     if args.deliver:
         crashes += deliver_sweep(args.corpora, args.verbose)
     reply_agreement(args.corpora, args.verbose)
+    bounce_sweep.direct(args.corpora / "sisimai_bounces", args.verbose)
+    if args.deliver:
+        bounce_sweep.delivered(args.corpora / "sisimai_bounces", args.verbose)
     print(f"total {time.perf_counter() - start:.1f} s, crashes {crashes}")
     return 1 if crashes else 0
 

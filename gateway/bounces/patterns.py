@@ -115,7 +115,8 @@ PATTERNS: dict[str, list[Fragment]] = {
         "vdeliver: invalid or unknown virtual user",
         "your envelope recipient is in my badrcptto list",
         "address rejected", "no mailbox here by that name", "recipient rejected",
-        "account that you tried to reach does not exist",
+        "account that you tried to reach does not exist", "address not found",
+        "address couldn't be found", "address could not be found",
         ("<", "> not found"), ("<", ">... blocked by "),
         ("account ", " does not exist at the organization"), ("bad", "recipient"),
         ("mailbox ", "does not exist"), ("mailbox ", "unavailable or access denied"),
@@ -356,6 +357,8 @@ PATTERNS: dict[str, list[Fragment]] = {
         "your message could not be delivered for more than", "could not be delivered for",
         "retry timeout exceeded", "message expired", "delivery has failed for", "too long in the queue",
         "has not been delivered for", "queue period", "timed out",
+        "this is a warning message only", "will continue to be attempted",
+        "delivery to the following recipients has been delayed", "still trying",
     ],
     "contenterror": [
         "message header size, or recipient list, exceeds policy limit",

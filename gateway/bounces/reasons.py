@@ -84,7 +84,7 @@ def classify(status: str, diagnostic: str, command: str = "") -> str:
         if not matches(reason, text):
             continue
         if reason == "userunknown":
-            reason = _unknown_user(by_code, command, bool(m))
+            reason = _unknown_user(by_code, command)
         if generic or _text_wins(by_code, reason) or (reason, command) == ("userunknown", "RCPT"):
             return reason
         break
@@ -92,19 +92,19 @@ def classify(status: str, diagnostic: str, command: str = "") -> str:
         return by_code
     if command == "MAIL" and text:
         return "rejected"
+    if command in ("CONN", "HELO", "EHLO") and text:
+        return "blocked"  # refused before any address was given: the sending host was
     return "undefined"
 
 
-def _unknown_user(by_code: str | None, command: str, coded: bool) -> str:
+def _unknown_user(by_code: str | None, command: str) -> str:
     """'user unknown' in the text: at RCPT or with a 5.1.x code the mailbox is missing;
     after DATA, or with a mailbox-status code (5.2.x), a filter refused the mail."""
     if by_code == "userunknown" or command == "RCPT":
         return "userunknown"
     if by_code == "filtered" or command == "DATA":
         return "filtered"
-    # A generic code (5.0.0) and no command named: sisimai calls it filtered, too; a text
-    # without any code is taken at its word.
-    return "filtered" if coded else "userunknown"
+    return "userunknown"
 
 
 def _text_wins(by_code: str | None, by_text: str) -> bool:

@@ -27,11 +27,15 @@ _HARMLESS = {"vacation", "delivered", "feedback"}
 
 
 def run(ctx: Context) -> None:
-    if ctx.automatic is None:
-        return  # a person's mail: loop_guard saw nothing automatic about it
     report = read_bounce(ctx.inbound.raw)
     if report is None:
         return
+    if ctx.automatic is None and report.kind not in ("dsn", "arf"):
+        # A free text that reads like a bounce, from what loop_guard took for a person:
+        # only a structured report outweighs that.
+        return
+    if ctx.automatic is None:
+        ctx.automatic = f"{report.kind} report"
     row = _our_mail(ctx, report)
     for failure in report.failures:
         ctx.session.add(
