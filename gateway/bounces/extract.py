@@ -98,7 +98,11 @@ def _read(msg: Message, raw: bytes) -> Report | None:
     sender = str(msg.get("from", "")) + " " + str(msg.get("return-path", ""))
     if _is_autoreply(msg, subject) and not _BOUNCE_SENDER.search(sender):
         return _autoreply(msg, ids)
-    if _BOUNCE_SENDER.search(sender) or _BOUNCE_SUBJECT.search(subject) or types[0] == "multipart/report":
+    if (
+        _BOUNCE_SENDER.search(sender)
+        or _BOUNCE_SUBJECT.search(subject)
+        or types[0] == "multipart/report"
+    ):
         return _text(msg, ids)
     return None
 
@@ -151,16 +155,17 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
     blocks = part.get_payload()
     if not isinstance(blocks, list):
         return None
-    per_message = _fields(blocks[0]) if blocks else {}
     human = _human_text(msg)
     report = Report("dsn", original_ids=ids)
     for block in blocks[1:]:
+        if not isinstance(block, Message):
+            continue
         f = _fields(block)
         recipient = _address(f.get("final-recipient") or f.get("original-recipient", ""))
         if not recipient:
             continue
         action = f.get("action", "").lower()
-        status = (_STATUS_RE.search(f.get("status", "")) or _STATUS_RE.search("")) 
+        status = _STATUS_RE.search(f.get("status", "")) or _STATUS_RE.search("")
         code = status.group(1) if status else ""
         diagnostic = f.get("diagnostic-code", "").partition(";")[2].strip() or f.get(
             "diagnostic-code", ""
@@ -189,7 +194,7 @@ def _human_text(msg: Message) -> str:
         if ctype.startswith("message/") or ctype == "text/rfc822-headers":
             return
         if part.is_multipart():
-            for child in part.get_payload():  # type: ignore[union-attr]
+            for child in part.get_payload():
                 if isinstance(child, Message):
                     visit(child)
         elif ctype in ("text/plain", "text/html") or not texts:
@@ -272,7 +277,9 @@ def _text(msg: Message, ids: list[str]) -> Report | None:
     found = sorted(a.decode("utf-8", "replace").lower() for a in scan_message(msg))
     if not found:
         found = list(dict.fromkeys(a.lower() for a in _ADDR_RE.findall(text)))
-        own = {a.lower() for a in _ADDR_RE.findall(str(msg.get("from", "")) + str(msg.get("to", "")))}
+        own = {
+            a.lower() for a in _ADDR_RE.findall(str(msg.get("from", "")) + str(msg.get("to", "")))
+        }
         found = [a for a in found if a not in own and not _BOUNCE_SENDER.search(a)][:1]
     if not found:
         return None

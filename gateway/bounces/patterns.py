@@ -7,6 +7,8 @@ reasons agree with its. A fragment matches as a substring; a pair (a, b) matches
 b follows a; a compiled pattern by search.
 """
 
+# ruff: noqa: E501
+# (The fragments are MTAs' texts, kept whole so that each can be searched for as written.)
 from __future__ import annotations
 
 import re

@@ -105,7 +105,8 @@ def _rows(
             .where(Outbox.inbound_id.in_(keys))
             .order_by(Outbox.id)
         ):
-            caused.setdefault(int(inbound_id), []).append(outbox_id)
+            if inbound_id is not None:
+                caused.setdefault(inbound_id, []).append(outbox_id)
         return [describe(r, bounces.get(r.id, []), caused.get(r.id, [])) for r in rows]
 
 
@@ -160,11 +161,11 @@ def inbound_show(ctx: click.Context, message_id: int, fmt: str) -> None:
     for key in ("id", "received_at", "source", "state", "ticket", "message_id", "from", "subject"):
         click.echo(f"{key:12s} {row[key] if row[key] is not None else ''}")
     b = row["bounce"]
-    click.echo(
-        f"{'bounce':12s} "
-        + (f"{b['reason']} {b['status']} {b['recipient']} ({'hard' if b['hard'] else 'soft'})"
-           if b else "none")  # fmt: skip
-    )
+    verdict = "none"
+    if b:
+        kind = "hard" if b["hard"] else "soft"
+        verdict = f"{b['reason']} {b['status']} {b['recipient']} ({kind})"
+    click.echo(f"{'bounce':12s} {verdict}")
     click.echo(f"{'outbox':12s} {', '.join(str(i) for i in row['outbox']) or 'none'}")
     click.echo("trace:")
     for line in row["trace"]:

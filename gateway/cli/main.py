@@ -14,7 +14,6 @@ from gateway.daemon.logs import setup_logging
 from gateway.errors import ConfigError, HelpdeskError
 from gateway.settings import config as config_mod
 
-
 # Command groups imported only when named, so that `helpdesk --help` and the daemon's
 # start do not import them: name -> (module, attribute).
 LAZY_GROUPS = {"inbound": ("gateway.cli.inbound", "inbound_group")}

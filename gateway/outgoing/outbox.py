@@ -10,7 +10,8 @@ A crash between 1 and 3 leaves the row queued; it is sent again once the lease e
 (the transports get the row id as their idempotence key: Maildir delivers exactly once).
 
 Row states: queued -> sent | failed | bounced; `suppressed` rows were never queued (a
-suppressed domain, a suspended address, the daily limit), the reason in `last_reply`. A temporary failure (4xx, no connection) is
+suppressed domain, a suspended address, the daily limit), the reason in `last_reply`.
+A temporary failure (4xx, no connection) is
 retried after min(initial * 2**attempts, max) seconds, for `retry_hours` after the row
 was created; then the row fails with the last reply. A 5xx fails it at once.
 `message_id` is stored without angle brackets, like every stored Message-ID.

@@ -48,7 +48,9 @@ def run(ctx: Context) -> None:
                 hard=failure.hard,
             )
         )
-    summary = ", ".join(f"{f.recipient or '?'}: {f.reason} {f.status}".strip() for f in report.failures)
+    summary = ", ".join(
+        f"{f.recipient or '?'}: {f.reason} {f.status}".strip() for f in report.failures
+    )
     ctx.note(f"bounce: {report.kind} report ({summary})")
     if report.kind == "autoreply":
         return
@@ -64,7 +66,7 @@ def _our_mail(ctx: Context, report: Report) -> Outbox | None:
     for rcpt in ctx.inbound.rcpt_to:
         _, detail, _ = split_address(rcpt)
         if detail.startswith("bounce-"):
-            ids.append(f"{detail[len('bounce-'):]}@{ctx.services.domain}")
+            ids.append(f"{detail[len('bounce-') :]}@{ctx.services.domain}")
     ids += report.original_ids
     for mid in ids:
         row = ctx.session.scalar(

@@ -38,7 +38,12 @@ def _closing(ctx: Context) -> None:
         ctx.note("receipts: the closing mail was not sent to " + ", ".join(done.suppressed))
         if answer and author is not None and author.is_agent:
             mailer.tell_author(
-                ctx.session, ctx.services, ticket, author, ticket.subject, done.suppressed,
+                ctx.session,
+                ctx.services,
+                ticket,
+                author,
+                ticket.subject,
+                done.suppressed,
                 bounced=False,
             )
 
