@@ -95,7 +95,10 @@ def test_bounce_of_our_confirmation_lands_on_its_ticket(desk: Desk) -> None:
         assert bounce is not None and bounce.kind == "auto" and bounce.hidden
         ticket = s.get(Ticket, bounce.ticket_id)
         assert ticket is not None and ticket.status == "new"
-    assert len(desk.outbox()) == sent_before  # no reply to a bounce, no notice
+    # No reply to a bounce, no notice; the confirmation it returns is marked.
+    assert len(desk.outbox()) == sent_before - 1
+    [bounced] = desk.outbox("confirmation", state="bounced")
+    assert bounced.id == confirmation.id and "userunknown 5.1.1" in bounced.last_reply
 
 
 def test_our_own_mail_coming_back_is_ignored(desk: Desk) -> None:

@@ -157,7 +157,7 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
         return None
     human = _human_text(msg)
     report = Report("dsn", original_ids=ids)
-    for block in blocks[1:]:
+    for block in blocks:  # the per-message block has no recipient; some MTAs omit it
         if not isinstance(block, Message):
             continue
         f = _fields(block)

@@ -3,7 +3,8 @@
 The report's verdict (recipient, status, reason, hard) is stored per recipient. When it
 is about our own mail — found by the Message-ID it returns, or by the VERP envelope
 sender `support+bounce-<id>@...` it was sent to — that outbox row becomes `bounced` with
-the reason, the ticket gets an event, and the agent whose answer bounced is told. A hard
+the reason, the ticket gets an event, and the agent whose answer bounced is told; the report is kept on the ticket as a hidden
+automatic message. A hard
 bounce suspends automatic mail to the address (`helpdesk users unsuspend`), soft ones do
 after `[bounces] soft_limit` in a row. A bounce never opens a ticket of its own.
 Automatic replies (RFC 3834) keep their usual way (stored on their ticket, unanswered);
@@ -57,7 +58,12 @@ def run(ctx: Context) -> None:
     if row is None:
         raise StopProcessing("bounce: not about mail of ours; no ticket opened", state="done")
     _mark(ctx, row, report.failures)
-    raise StopProcessing(f"bounce: outbox #{row.id} marked bounced", state="done")
+    if ctx.ticket is None:
+        raise StopProcessing(f"bounce: outbox #{row.id} marked bounced", state="done")
+    # Kept on the ticket as a hidden automatic message (the stages after this one answer
+    # no automatic mail), so that agents can read what came back.
+    ctx.threaded_by = "bounce"
+    ctx.note(f"bounce: outbox #{row.id} marked bounced; stored on ticket {ctx.ticket.id}")
 
 
 def _our_mail(ctx: Context, report: Report) -> Outbox | None:
