@@ -3,10 +3,10 @@
 The report's verdict (recipient, status, reason, hard) is stored per recipient. When it
 is about our own mail — found by the Message-ID it returns, or by the VERP envelope
 sender `support+bounce-<id>@...` it was sent to — that outbox row becomes `bounced` with
-the reason, the ticket gets an event, and the agent whose answer bounced is told; the report is kept on the ticket as a hidden
-automatic message. A hard
-bounce suspends automatic mail to the address (`helpdesk users unsuspend`), soft ones do
-after `[bounces] soft_limit` in a row. A bounce never opens a ticket of its own.
+the reason, the ticket gets an event, and the agent whose answer bounced is told; the
+report is kept on the ticket as a hidden automatic message. A hard bounce suspends
+automatic mail to the address (`helpdesk users unsuspend`), soft ones do after
+`[bounces] soft_limit` in a row. A bounce never opens a ticket of its own.
 Automatic replies (RFC 3834) keep their usual way (stored on their ticket, unanswered);
 their verdict is stored as well.
 """
