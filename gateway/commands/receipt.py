@@ -11,6 +11,8 @@ from gateway.pipeline.context import Context
 def send_receipt(ctx: Context) -> None:
     """One receipt to the sender of a mail with commands (about a ticket or a digest)."""
     report, sender, ticket = ctx.report, ctx.sender, ctx.ticket
+    if ctx.on_behalf is not None:
+        sender = ctx.on_behalf.agent  # the caller is the ticket's sender; the agent wrote
     if report is None or sender is None:
         return
     if report.applied and not desk.is_agent(ctx.session, ctx.services.cfg, sender.email):
