@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 import shlex
+from typing import NoReturn
 
 from gateway.commands.parse import CommandLine
+from gateway.commands.receipt import send_receipt
 from gateway.commands.registry import lookup
 from gateway.commands.report import Outcome, Report
 from gateway.directory.records import valid_email
+from gateway.errors import StopProcessing
 from gateway.parse import authres
 from gateway.pipeline.context import Context, OnBehalf
 
@@ -28,13 +31,19 @@ def requested(commands: list[CommandLine]) -> bool:
     return spec is not None and spec.name == "for"
 
 
-def _refuse(ctx: Context, commands: list[CommandLine], why: str, fix: str) -> None:
-    ctx.report = Report(outcomes=[Outcome(commands[0].line, False, why, fix)])
-    ctx.store_message, ctx.quiet = False, True
+def _refuse(ctx: Context, commands: list[CommandLine], why: str, fix: str) -> NoReturn:
+    """Tell the agent why, and stop: a refused `#for` opens no ticket at all."""
+    ctx.report = Report(outcomes=[Outcome(c.line, c is commands[0], "") for c in commands])
+    ctx.report.outcomes[0] = Outcome(commands[0].line, False, why, fix)
+    for outcome in ctx.report.outcomes[1:]:
+        outcome.ok, outcome.detail = False, "not applied"
+    send_receipt(ctx)
+    raise StopProcessing(f"#for refused: {why}", state="done")
 
 
-def open_for(ctx: Context, commands: list[CommandLine], rest: str) -> bool:
-    """Set the mail up as the caller's new ticket; False (with a receipt) when refused."""
+def open_for(ctx: Context, commands: list[CommandLine], rest: str) -> None:
+    """Set the mail up as the caller's new ticket; when refused, the agent gets a receipt
+    and the mail is done (StopProcessing)."""
     agent = ctx.sender
     assert agent is not None
     authserv = ctx.services.cfg.security.trusted_authserv_id
@@ -50,7 +59,6 @@ def open_for(ctx: Context, commands: list[CommandLine], rest: str) -> bool:
             f"{authserv} recorded no DKIM or SPF pass for {domain}",
             "send from your own mail server",
         )
-        return False
     match = _VIA.match(commands[0].arg.strip())
     email = match["email"].strip("<>").lower() if match else ""
     if not valid_email(email):
@@ -60,11 +68,9 @@ def open_for(ctx: Context, commands: list[CommandLine], rest: str) -> bool:
             f"not an email address: {commands[0].arg!r}",
             "write #for ivan@example.com (or #for ivan@example.com via walk-in)",
         )
-        return False
     via = (match["via"] or "phone").lower() if match else "phone"
     if via not in SOURCES:
         _refuse(ctx, commands, f"unknown way of calling {via!r}", "use via phone or via walk-in")
-        return False
     name = ""
     outcomes = []
     for cmd in commands[1:]:
@@ -76,7 +82,6 @@ def open_for(ctx: Context, commands: list[CommandLine], rest: str) -> bool:
                 f"{cmd.line!r} does not go with #for",
                 'only #name "Имя Фамилия" may follow #for',
             )
-            return False
         try:
             name = " ".join(shlex.split(cmd.arg))
         except ValueError:
@@ -89,7 +94,6 @@ def open_for(ctx: Context, commands: list[CommandLine], rest: str) -> bool:
             "the mail says nothing about the request",
             "write what the caller needs below the #for line",
         )
-        return False
     ctx.on_behalf = OnBehalf(agent=agent, email=email, name=name, source=SOURCES[via])
     ctx.body = rest.strip()
     ctx.sender = None  # the store stage registers the caller as the sender
@@ -97,4 +101,3 @@ def open_for(ctx: Context, commands: list[CommandLine], rest: str) -> bool:
     ctx.report = Report(outcomes=[Outcome(commands[0].line, True, detail), *outcomes])
     ctx.report.applied = True
     ctx.note(f"commands: {agent.email} opens a ticket for {email} ({SOURCES[via]})")
-    return True

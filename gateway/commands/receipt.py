@@ -33,6 +33,8 @@ def send_receipt(ctx: Context) -> None:
                 "refusal": ctx.report_refusal or "",
                 "unauthenticated": ctx.unauthenticated is not None,
                 "text": ctx.mail.body if not report.applied else "",
+                # A new mail with commands (`#for`): named by its subject.
+                "new_mail": (ctx.mail.subject or "(no subject)") if ticket is None else "",
             },
             in_reply_to=ctx.mail.message_id or None,
         ),

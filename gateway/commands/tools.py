@@ -4,7 +4,7 @@ answer held so as not to answer twice)."""
 
 from __future__ import annotations
 
-import shlex
+import re
 
 from gateway.commands.parse import CommandLine
 from gateway.commands.run import CommandFailed, Run
@@ -13,6 +13,15 @@ from gateway.directory import card as cards
 from gateway.faq import articles, search
 
 FAQ_MATCHES = 5
+_PAIR_START = re.compile(r"\s+(?=[\w-]+=)")
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'«":
+        return value[1:-1]
+    if value.startswith("«") and value.endswith("»"):
+        return value[1:-1]
+    return value
 
 
 def card(run: Run, cmd: CommandLine) -> str:
@@ -25,19 +34,15 @@ def card(run: Run, cmd: CommandLine) -> str:
         )
     if words[0].lower() not in ("set", "задать", "изменить"):
         raise CommandFailed(f"unknown #card {words[0]!r}", "write #card, or #card set phone=...")
-    try:
-        parts = shlex.split(words[1] if len(words) > 1 else "")
-    except ValueError as exc:
-        raise CommandFailed(
-            f"cannot read {cmd.arg!r}: {exc}", 'quote values: name="Иван Петров"'
-        ) from None
+    # `phone=+7 495 123-45-67 room=215`: a value runs up to the next `key=`.
+    parts = _PAIR_START.split(words[1].strip()) if len(words) > 1 else []
     pairs: dict[str, str] = {}
     for part in parts:
         key, eq, value = part.partition("=")
         key = key.strip().lower()
         if not eq or not key or not key.replace("_", "").replace("-", "").isalnum():
             raise CommandFailed(f"not key=value: {part!r}", "write #card set phone=+7 495 ...")
-        pairs[key] = value.strip()
+        pairs[key] = _unquote(value.strip())
     if not pairs:
         raise CommandFailed("#card set needs key=value", "write #card set phone=+7 495 ...")
     changed = cards.set_fields(session, email, pairs, run.actor.email)

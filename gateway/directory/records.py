@@ -62,6 +62,14 @@ def is_secret(name: str, declared: list[str]) -> bool:
     return name in declared or bool(_SECRET_NAME.search(name))
 
 
+_PAIR = re.compile(r"(?P<key>[\w-]+)=(?P<value>.*?)(?=\s+[\w-]+=|$)")
+
+
+def redact(line: str) -> str:
+    """`#card set pin=4321` as `#card set pin=***`: a command line quoted back in mail."""
+    return _PAIR.sub(lambda m: f"{m['key']}=***" if is_secret(m["key"].lower(), []) else m[0], line)
+
+
 def valid_email(value: str) -> bool:
     return bool(_EMAIL.fullmatch(value))
 

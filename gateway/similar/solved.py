@@ -43,11 +43,10 @@ def similar(
     hits = [h for h in index.query(text, k, exclude=exclude) if h.score >= min_score]
     if not hits:
         return []
-    subjects = dict(
-        session.execute(
-            select(Ticket.id, Ticket.subject).where(Ticket.id.in_([h.ticket_id for h in hits]))
-        ).tuples()
+    found = session.execute(
+        select(Ticket.id, Ticket.subject).where(Ticket.id.in_([h.ticket_id for h in hits]))
     )
+    subjects = {row.id: row.subject for row in found}
     return [
         {
             "tag": f"{prefix}-{h.ticket_id}",

@@ -39,8 +39,6 @@ def run(ctx: Context) -> None:
     if ticket is None or sender is None:
         if commands and _is_agent(ctx) and on_behalf.requested(commands):
             on_behalf.open_for(ctx, commands, rest)
-            if ctx.on_behalf is None:
-                return  # refused: the receipt says why; nothing else happens
         elif commands and _is_agent(ctx):
             digest.reply(ctx, commands)
         return  # otherwise a new ticket: commands only steer existing ones
