@@ -35,7 +35,7 @@ class Index:
         self.name = name
         self.last_id = 0
         self._keys: list[tuple[int, str, str]] = []  # ticket id, label, answer
-        self._rows: list[Any] = []  # sparse count rows, stacked on demand
+        self._counts: Any = None  # sparse count rows (CSR), one per key
         self._matrix: Any = None  # weighted, normalised; None: to rebuild
         self._idf: Any = None
         self._lock = threading.Lock()
@@ -69,25 +69,29 @@ class Index:
         """Add (ticket id, label, text, answer) rows; a ticket already present is replaced."""
         if not items:
             return
+        import scipy.sparse
+
         matrix = counts([text for _, _, text, _ in items])
         with self._lock:
             replaced = {tid for tid, _, _, _ in items}
-            if any(k[0] in replaced for k in self._keys):
+            if self._counts is not None and any(k[0] in replaced for k in self._keys):
                 keep = [i for i, k in enumerate(self._keys) if k[0] not in replaced]
                 self._keys = [self._keys[i] for i in keep]
-                self._rows = [self._rows[i] for i in keep]
-            for i, (tid, label, _, answer) in enumerate(items):
-                self._keys.append((tid, label, answer))
-                self._rows.append(matrix[i])
+                self._counts = self._counts[keep]
+            self._keys += [(tid, label, answer) for tid, label, _, answer in items]
+            self._counts = (
+                matrix
+                if self._counts is None
+                else scipy.sparse.vstack([self._counts, matrix], format="csr")
+            )
             self._matrix = None
 
     def _weighted(self) -> Any:
         import numpy
-        import scipy.sparse
         from sklearn.preprocessing import normalize
 
         if self._matrix is None:
-            stacked = scipy.sparse.vstack(self._rows, format="csr")
+            stacked = self._counts
             df = numpy.bincount(stacked.indices, minlength=stacked.shape[1])
             n = stacked.shape[0]
             self._idf = numpy.log((1.0 + n) / (1.0 + df)) + 1.0
@@ -106,7 +110,10 @@ class Index:
             q = normalize(counts([text]).multiply(self._idf).tocsr(), norm="l2")
             scores = numpy.asarray((matrix @ q.T).todense()).ravel()
             keys = list(self._keys)
-        order = numpy.argsort(-scores)
+        # Only the best few need sorting: argpartition is linear in the index size.
+        top = min(len(scores), k + 1)
+        best = numpy.argpartition(-scores, top - 1)[:top]
+        order = best[numpy.argsort(-scores[best])]
         hits = []
         for i in order:
             if scores[i] <= 0:
