@@ -25,10 +25,19 @@ DOMAINS = ("corp.example.ru", "branch.test", "мойдомен.рф", "firm.com"
 FIRST = ("Иван", "Ольга", "Пётр", "Анна", "John", "Mary", "Сергей", "Елена", "Ahmed", "Lena")
 LAST = ("Петров", "Смирнова", "Иванов", "Кузнецова", "Smith", "Brown", "Соколов", "Müller")
 DEPTS = ("Бухгалтерия", "Sales", "IT", "Склад", "Legal", "Отдел кадров")
-COLUMNS = (
-    "email,name,department,phone,location,organisation,equipment,licences,notes,"
-    "secret:vpn_password,room"
-).split(",")
+COLUMNS = [
+    "email",
+    "name",
+    "department",
+    "phone",
+    "location",
+    "organisation",
+    "equipment",
+    "licences",
+    "notes",
+    "secret:vpn_password",
+    "room",
+]
 
 
 def people(n: int, seed: int, changed: float = 0.0) -> list[list[str]]:

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.similar_fixture import TOPICS  # noqa: E402
-from gateway.similar.index import Index  # noqa: E402
+from bench.similar_fixture import TOPICS
+from gateway.similar.index import Index
 
 
 def build(grow: int = 0) -> tuple[Index, dict[int, str]]:
@@ -68,7 +68,7 @@ def main() -> None:
     built = time.perf_counter() - start
     grown.query("warm up", 3)
     start = time.perf_counter()
-    for topic, (_, held_out) in TOPICS.items():
+    for _, held_out in TOPICS.values():
         for query in held_out:
             grown.query(query, 3)
     per = (time.perf_counter() - start) / queries
