@@ -75,7 +75,7 @@ def test_files_by_suffix_charset_and_shape(tmp_path: Path) -> None:
     with pytest.raises(records.DirectoryFileError, match="unknown section"):
         records.read_file(toml)
     toml.write_text("[[people]\n", encoding="utf-8")
-    with pytest.raises(records.DirectoryFileError, match="d.toml"):
+    with pytest.raises(records.DirectoryFileError, match=r"d\.toml"):
         records.read_file(toml)
     with pytest.raises(records.DirectoryFileError, match="cannot read"):
         records.read_file(tmp_path / "missing.csv")
