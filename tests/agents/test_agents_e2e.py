@@ -247,6 +247,15 @@ def test_ticket_for_a_caller(daemon: Daemon) -> None:
     daemon.settle()
     assert len(daemon.tickets()) == count
     assert "not an email address" in text_of(last_to(daemon, "alice@example.com"))
+    for bad, why in (
+        ("#for a@b.example via fax\n\nЗвонок.", "unknown way of calling 'fax'"),
+        ("#for a@b.example\n", "says nothing about the request"),
+        ("#for a@b.example\n#close\n\nТекст.", "does not go with #for"),
+    ):
+        assert daemon.send(mail("Звонок", bad, sender="Alice <alice@example.com>"))[0] == 250
+        daemon.settle()
+        assert why in text_of(last_to(daemon, "alice@example.com"))
+    assert len(daemon.tickets()) == count
 
 
 def test_no_double_answers(daemon: Daemon) -> None:
@@ -269,6 +278,8 @@ def test_no_double_answers(daemon: Daemon) -> None:
     assert sum("Перезагрузите роутер" in t for t in texts) == 1
     with daemon.db.read() as s:
         assert s.get(Outbox, held_id).state == "sent"  # type: ignore[union-attr]
+    agent_says(daemon, held, "#send", agent="Carol <carol@example.com>")
+    assert "no held answer" in text_of(last_to(daemon, "carol@example.com"))
     # Alice answers from the old notice: Carol has answered since, so Alice's is held;
     # the admin releases it. A note is never held.
     agent_says(daemon, notices["alice@example.com"], "Роутер заменён.")
