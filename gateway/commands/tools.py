@@ -69,6 +69,8 @@ def faq(run: Run, cmd: CommandLine) -> str:
     for m in found:
         first = next((line for line in m.article.body.splitlines() if line.strip()), "")
         lines.append(f"  {m.article.name} — {m.article.title}: {first[:120]}")
+    if library.problems:
+        lines.append(f"  (left out, unreadable: {'; '.join(library.problems)})")
     return "\n".join(lines)
 
 

@@ -204,3 +204,12 @@ def test_directory_cli_with_progress_bar(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "not in the directory" in result.output
     result = runner.invoke(main, [*args, "list", "--format", "csv"])
     assert "a@x.example" in result.output
+
+
+def test_check_config_names_unreadable_faq_files(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq" / "Bad Name.md").write_text("# x", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config), "check-config"])
+    assert result.exit_code == 1
+    assert "[faq] folder: Bad Name.md: name it NAME.md" in result.output
