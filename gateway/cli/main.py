@@ -14,9 +14,12 @@ from gateway.daemon.logs import setup_logging
 from gateway.errors import ConfigError, HelpdeskError
 from gateway.settings import config as config_mod
 
-# Command groups imported only when named, so that `helpdesk --help` and the daemon's
-# start do not import them: name -> (module, attribute).
-LAZY_GROUPS = {"inbound": ("gateway.cli.inbound", "inbound_group")}
+# Command groups imported only when named (start-up time: `helpdesk tickets show` should
+# not pay for the directory's CSV reader or rich's progress bar).
+LAZY_GROUPS = {
+    "directory": "gateway.cli.directory:directory_group",
+    "inbound": "gateway.cli.inbound:inbound_group",
+}
 
 
 class HelpdeskGroup(click.Group):
@@ -29,8 +32,8 @@ class HelpdeskGroup(click.Group):
         if cmd_name in LAZY_GROUPS and cmd_name not in self.commands:
             import importlib
 
-            module, attribute = LAZY_GROUPS[cmd_name]
-            command: click.Command = getattr(importlib.import_module(module), attribute)
+            module, _, attr = LAZY_GROUPS[cmd_name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 

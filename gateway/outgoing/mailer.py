@@ -42,6 +42,8 @@ class Outgoing:
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
     # The ticket's Message-IDs, oldest first; looked up when not given.
     references: list[str] | None = None
+    # Queued as "held": not sent until released (an answer that would be a second one).
+    held: bool = False
 
 
 def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
@@ -191,7 +193,7 @@ def queue_mail(
         "subject": rendered.subject,
     }
     if sendable:
-        outbox.insert(session, rcpt_to=sendable, **common)
+        outbox.insert(session, rcpt_to=sendable, state="held" if mail.held else "queued", **common)
     if stopped:
         why = "; ".join(f"{r}: {reason}" for r, reason in stopped.items())
         outbox.insert(session, rcpt_to=list(stopped), state="suppressed", reason=why, **common)

@@ -9,11 +9,12 @@ time, each in three short steps, so that no database transaction spans a network
 A crash between 1 and 3 leaves the row queued; it is sent again once the lease expires
 (the transports get the row id as their idempotence key: Maildir delivers exactly once).
 
-Row states: queued -> sent | failed | bounced; `suppressed` rows were never queued (a
-suppressed domain, a suspended address, the daily limit), the reason in `last_reply`.
-A temporary failure (4xx, no connection) is
-retried after min(initial * 2**attempts, max) seconds, for `retry_hours` after the row
-was created; then the row fails with the last reply. A 5xx fails it at once.
+Row states: queued -> sent | failed | bounced; held -> queued (an answer held so that a
+ticket is not answered twice, released by `#send` or `helpdesk outbox release`);
+`suppressed` rows were never queued (a suppressed domain, a suspended address, the daily
+limit), the reason in `last_reply`. A temporary failure (4xx, no connection) is retried
+after min(initial * 2**attempts, max) seconds, for `retry_hours` after the row was
+created; then the row fails with the last reply. A 5xx fails it at once.
 `message_id` is stored without angle brackets, like every stored Message-ID.
 """
 
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 # so that each mail it causes names it (`helpdesk inbound show`).
 INBOUND_KEY = "helpdesk.inbound_id"
 
-STATES = ("queued", "sent", "failed", "suppressed", "bounced")
+STATES = ("queued", "held", "sent", "failed", "suppressed", "bounced")
 
 
 def enqueue(
@@ -250,6 +251,15 @@ def requeue(session: Session, row_id: int, now: dt.datetime | None = None) -> Ou
     if row is None:
         return None
     if row.state == "failed":
+        row.state = "queued"
+        row.next_attempt_at = now or utcnow()
+    return row
+
+
+def release(session: Session, row_id: int, now: dt.datetime | None = None) -> Outbox | None:
+    """Queue a held row for sending now; the row (any state), or None when there is none."""
+    row = session.get(Outbox, row_id)
+    if row is not None and row.state == "held":
         row.state = "queued"
         row.next_attempt_at = now or utcnow()
     return row

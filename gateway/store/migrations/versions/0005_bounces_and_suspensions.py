@@ -1,7 +1,7 @@
 """bounces: what received bounces say, suspended addresses; outbox by Message-ID and inbound
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-02 13:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from gateway.store.model import UTCDateTime
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
