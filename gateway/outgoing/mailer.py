@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.outgoing import compose, outbox
 from gateway.outgoing.tokens import make_token, reply_address
+from gateway.parse.headers import encodable
 from gateway.services import Services
 from gateway.store import rows, tickets
 from gateway.store.model import AutoReplyLog, MessageRef, Ticket, User, utcnow
@@ -65,8 +66,15 @@ def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
 
 
 def deliverable(email: str) -> bool:
+    """Whether mail can go to `email`: a real domain, and an address an ASCII header and
+    an SMTP command can carry (parse made it safe, or says it cannot be)."""
     domain = email.rpartition("@")[2]
-    return bool(domain) and "." in domain and not domain.endswith(_UNDELIVERABLE_SUFFIXES)
+    return (
+        bool(domain)
+        and "." in domain
+        and not domain.endswith(_UNDELIVERABLE_SUFFIXES)
+        and encodable(email)
+    )
 
 
 def auto_reply_allowed(session: Session, services: Services, user: User) -> bool:
