@@ -15,7 +15,15 @@ from gateway.outgoing.tokens import make_token, reply_address
 from gateway.parse.headers import encodable
 from gateway.services import Services
 from gateway.store import rows, tickets
-from gateway.store.model import AutoReplyLog, MessageRef, Ticket, User, utcnow
+from gateway.store.model import (
+    AutoReplyLog,
+    Inbound,
+    Message,
+    MessageRef,
+    Ticket,
+    User,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +94,56 @@ def auto_reply_allowed(session: Session, services: Services, user: User) -> bool
     return (sent or 0) < services.cfg.loop.max_auto_replies_per_day
 
 
-def references(session: Session, ticket: Ticket) -> list[str]:
-    """The Message-IDs of the ticket's mail, oldest first (for References)."""
-    return list(
-        session.scalars(
-            select(MessageRef.message_id)
-            .where(MessageRef.ticket_id == ticket.id)
-            .order_by(MessageRef.id)
+def references(session: Session, ticket: Ticket, public_only: bool = False) -> list[str]:
+    """The Message-IDs of the ticket's mail, oldest first (for References); with
+    `public_only`, only those its requester has seen (no hidden note, no agents' mail)."""
+    stmt = select(MessageRef.message_id).where(MessageRef.ticket_id == ticket.id)
+    if public_only:
+        stmt = stmt.where(MessageRef.private.is_(False))
+    return list(session.scalars(stmt.order_by(MessageRef.id)))
+
+
+def last_mail_of(session: Session, ticket: Ticket, user: User) -> str | None:
+    """The Message-ID of `user`'s latest mail on the ticket (what an answer replies to)."""
+    return session.scalar(
+        select(Inbound.message_id)
+        .join(Message, Message.inbound_id == Inbound.id)
+        .where(
+            Message.ticket_id == ticket.id,
+            Message.author_id == user.id,
+            Inbound.message_id.is_not(None),
         )
+        .order_by(Message.id.desc())
+        .limit(1)
     )
+
+
+def _threading(
+    session: Session, ticket: Ticket, user: User, mail: Outgoing
+) -> tuple[str | None, list[str]]:
+    """In-Reply-To and References for `mail` to `user`.
+
+    An agent may see every Message-ID of the ticket. A requester (and the participants in
+    Cc) sees only those of mail they have seen; an answer to them replies to their own
+    latest mail, so their client threads it under what they wrote.
+    """
+    given = mail.references
+    if user.is_agent:
+        return mail.in_reply_to, given if given is not None else references(session, ticket)
+    public = references(session, ticket, public_only=True)
+    allowed = set(public)
+    refs = [r for r in given if r in allowed] if given is not None else public
+    in_reply_to = mail.in_reply_to if mail.in_reply_to in allowed else None
+    if in_reply_to is None:
+        in_reply_to = last_mail_of(session, ticket, user)
+    return in_reply_to, refs
+
+
+def _auto_submitted(mail: Outgoing, user: User) -> str | None:
+    if not mail.automatic:
+        return None
+    # A notice to an agent answers nothing they wrote (RFC 3834 section 5).
+    return "auto-generated" if user.is_agent else "auto-replied"
 
 
 def queue(
@@ -131,9 +180,9 @@ def queue(
     if ticket is not None:
         token = make_token(services.secret, "r", ticket.id, user.id)
         reply_to = reply_address(cfg.helpdesk.address, token)
-        refs = mail.references if mail.references is not None else references(session, ticket)
+        in_reply_to, refs = _threading(session, ticket, user, mail)
     else:
-        reply_to, refs = cfg.helpdesk.address, []
+        reply_to, in_reply_to, refs = cfg.helpdesk.address, mail.in_reply_to, []
     message = compose.build(
         from_name=cfg.helpdesk.name,
         from_addr=cfg.helpdesk.address,
@@ -143,10 +192,12 @@ def queue(
         text=rendered.text,
         html=rendered.html,
         message_id=message_id,
-        in_reply_to=mail.in_reply_to,
+        in_reply_to=in_reply_to,
         references=refs,
         reply_to=reply_to,
-        auto_submitted="auto-replied" if mail.automatic else None,
+        auto_submitted=_auto_submitted(mail, user),
+        # Clients file "Precedence: bulk" as list mail: an agent's notices must stand out.
+        precedence=None if user.is_agent else "bulk",
         headers={compose.LOOP_HEADER: cfg.helpdesk.address},
         attachments=mail.attachments,
     )
@@ -170,6 +221,7 @@ def queue(
                 "ticket_id": ticket.id,
                 "outgoing": True,
                 "recipient_id": user.id,
+                "private": user.is_agent,
                 "created_at": utcnow(),
             },
         )
