@@ -142,12 +142,12 @@ def outbox_group() -> None:
 
 
 @outbox_group.command("list")
-@click.option("--state", type=click.Choice(["queued", "sent", "failed"]))
+@click.option("--state", type=click.Choice(["queued", "held", "sent", "failed"]))
 @click.option("--limit", type=int, default=200, show_default=True)
 @format_option
 @click.pass_context
 def outbox_list(ctx: click.Context, state: str | None, limit: int, fmt: str) -> None:
-    """Queued, sent and failed mail with the last SMTP reply."""
+    """Queued, held, sent and failed mail with the last SMTP reply (or why it is held)."""
     database = Database.from_config(get_config(ctx))
     with database.read() as session:
         rows = [
@@ -187,3 +187,16 @@ def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
                 raise HelpdeskError(f"outgoing mail #{row_id} has not failed")
             outbox.requeue(session, row_id)
     click.echo(f"queued {len(ids)} mail(s) again")
+
+
+@outbox_group.command("release")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.pass_context
+def outbox_release(ctx: click.Context, ids: tuple[int, ...]) -> None:
+    """Send held mail (an answer held because it would disclose a hidden note) as it is."""
+    database = Database.from_config(get_config(ctx))
+    with database.write() as session:
+        for row_id in ids:
+            if not outbox.release(session, row_id, by="helpdesk outbox release"):
+                raise HelpdeskError(f"outgoing mail #{row_id} is not held")
+    click.echo(f"released {len(ids)} mail(s)")

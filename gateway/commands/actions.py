@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from sqlalchemy import delete
 
-from gateway import desk
+from gateway import desk, disclosure
 from gateway.commands.canned import render_canned
 from gateway.commands.parse import CommandLine
 from gateway.commands.registry import Spec
@@ -171,6 +171,17 @@ def uncc(run: Run, cmd: CommandLine) -> str:
     return f"{email} no longer receives this ticket's answers"
 
 
+def send(run: Run, cmd: CommandLine) -> str:
+    """Release the ticket's answers held as disclosing a hidden note: the agent says so."""
+    count = disclosure.release_for_ticket(
+        run.ctx.session, run.ticket, by=f"{run.actor.email} (#send)"
+    )
+    if not count:
+        raise CommandFailed("no answer of this ticket is held", "nothing to send")
+    tickets.add_event(run.ctx.session, run.ticket, "held_released", actor=run.actor.email)
+    return f"{count} held answer(s) sent as they were"
+
+
 ACTIONS: dict[str, Action] = {
     "note": note,
     "spam": spam,
@@ -185,6 +196,7 @@ ACTIONS: dict[str, Action] = {
     "canned": canned,
     "cc": cc,
     "uncc": uncc,
+    "send": send,
 }
 
 

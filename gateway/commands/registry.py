@@ -36,6 +36,7 @@ SPECS = (
     Spec("canned", ("шаблон", "заготовка"), "value", usage="#canned NAME"),
     Spec("cc", ("копия",), "value", usage="#cc EMAIL"),
     Spec("uncc", ("убратькопию", "без-копии"), "value", usage="#uncc EMAIL"),
+    Spec("send", ("отправить",), "none", usage="#send"),
 )
 
 _BY_NAME = {alias: spec for spec in SPECS for alias in (spec.name, *spec.aliases)}

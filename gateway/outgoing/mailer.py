@@ -54,6 +54,8 @@ class Outgoing:
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
     # The ticket's Message-IDs, oldest first; looked up when not given.
     references: list[str] | None = None
+    # Why the mail must wait for a person's release (gateway.disclosure); "" sends it.
+    held: str = ""
 
 
 def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
@@ -210,6 +212,7 @@ def queue(
         message=message,
         automatic=mail.automatic,
         subject=rendered.subject,
+        held=mail.held,
     )
     # Core inserts: these rows are never read back in this transaction.
     if ticket is not None:

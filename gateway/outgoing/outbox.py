@@ -65,10 +65,16 @@ def insert(
     message: Message,
     automatic: bool,
     subject: str | None = None,
+    held: str = "",
 ) -> None:
     """`enqueue` for a caller that does not need the row: a Core insert (gateway.store.rows),
-    executed now, without the ORM's bookkeeping (the runner queues a few mails per message)."""
+    executed now, without the ORM's bookkeeping (the runner queues a few mails per message).
+
+    With `held` (the reason) the row is kept in state "held", never sent until released.
+    """
     values = _values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject)
+    if held:
+        values["state"], values["last_reply"] = "held", held
     rows.write(session, _INSERT, values)
 
 
@@ -228,6 +234,18 @@ def list_rows(session: Session, state: str | None = None, limit: int = 100) -> l
     if state is not None:
         stmt = stmt.where(Outbox.state == state)
     return list(session.scalars(stmt))
+
+
+def release(session: Session, row_id: int, by: str, now: dt.datetime | None = None) -> bool:
+    """Queue a held row for sending; False when there is no held row `row_id`."""
+    row = session.get(Outbox, row_id)
+    if row is None or row.state != "held":
+        return False
+    row.state = "queued"
+    row.next_attempt_at = now or utcnow()
+    row.last_reply = f"released by {by} (held: {row.last_reply})"
+    log.info("outbox %d: released by %s", row.id, by)
+    return True
 
 
 def requeue(session: Session, row_id: int, now: dt.datetime | None = None) -> Outbox | None:

@@ -315,7 +315,8 @@ class Event(Base):
 class Outbox(Base):
     """An outgoing mail, written in the transaction of the change that caused it.
 
-    state: queued -> sent | failed (5xx or retries exhausted).
+    state: queued -> sent | failed (5xx or retries exhausted); held (an answer that would
+    disclose a hidden note; `last_reply` says why) -> queued when released.
     """
 
     __tablename__ = "outbox"

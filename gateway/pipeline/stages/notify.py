@@ -6,7 +6,8 @@
   one that reopened a closed ticket says so; a thanks on a closed ticket is only stored;
 - an agent's hidden note: the assignee (or the admins) hear of it, never the requester;
 - an agent's reply: the answer, without the agent's quoted history, to the requester
-  with the participants in Cc;
+  with the participants in Cc; one that would disclose a hidden note is held and the
+  agent told (gateway.disclosure);
 - automatic mail: nothing automatic goes back to its sender; a new ticket made from it is
   still announced so that nothing goes unseen.
 Each kind can be switched off in `[notifications]` (gateway.desk.notices).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway import disclosure
 from gateway.desk import notices, roles
 from gateway.outgoing import mailer
 from gateway.outgoing.mailer import Outgoing
@@ -81,9 +83,33 @@ def _notify_staff(
         )
 
 
+def held_reason(ctx: Context, answer: str) -> str:
+    """Why the answer must not go out as it is (gateway.disclosure); "" when it may."""
+    assert ctx.ticket is not None
+    exclude = ctx.message.id if ctx.message is not None else None
+    reason = disclosure.find_leak(ctx.session, ctx.ticket, answer, ctx.mail.text, exclude)
+    if reason:
+        ctx.note(f"notify: answer held: {reason}")
+    return reason
+
+
+def tell_held(ctx: Context, reason: str, answer: str) -> None:
+    assert ctx.ticket is not None and ctx.sender is not None
+    disclosure.tell_agent(
+        ctx.session,
+        ctx.services,
+        ctx.ticket,
+        ctx.sender,
+        reason,
+        answer,
+        ctx.mail.message_id or None,
+    )
+
+
 def _answer(ctx: Context, refs: list[str]) -> None:
     ticket, message, sender = ctx.ticket, ctx.message, ctx.sender
     assert ticket is not None and message is not None and sender is not None
+    held = held_reason(ctx, message.body)
     mailer.queue(
         ctx.session,
         ctx.services,
@@ -99,8 +125,11 @@ def _answer(ctx: Context, refs: list[str]) -> None:
             automatic=False,
             attachments=_files(ctx, include_inline=False),
             references=refs,
+            held=held,
         ),
     )
+    if held:
+        tell_held(ctx, held, message.body)
 
 
 def run(ctx: Context) -> None:

@@ -7,6 +7,7 @@ from gateway.commands.receipt import send_receipt
 from gateway.outgoing import mailer
 from gateway.outgoing.mailer import Outgoing
 from gateway.pipeline.context import Context
+from gateway.pipeline.stages.notify import held_reason, tell_held
 
 
 def _closing(ctx: Context) -> None:
@@ -15,6 +16,7 @@ def _closing(ctx: Context) -> None:
     message = ctx.message
     answer = message.body if message is not None and message.kind == "answer" else ""
     author = ctx.sender
+    held = held_reason(ctx, answer) if answer else ""
     mailer.queue(
         ctx.session,
         ctx.services,
@@ -32,8 +34,11 @@ def _closing(ctx: Context) -> None:
                 "ratings": rating.links(ctx.services, ticket, ticket.requester),
             },
             in_reply_to=ctx.mail.message_id or None,
+            held=held,
         ),
     )
+    if held:
+        tell_held(ctx, held, answer)
 
 
 def run(ctx: Context) -> None:
