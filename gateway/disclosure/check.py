@@ -72,10 +72,10 @@ def find_leak(
     answer_runs: dict[int, set[tuple[str, ...]]] = {}
     mail_runs: dict[int, set[tuple[str, ...]]] = {}
     for note in hidden_notes(session, ticket, exclude):
-        words = _words(note.body)
-        if len(words) < 2 and len(note.body.strip()) < _MIN_NOTE_CHARS:
-            continue
-        if not words:
+        # An interleaved note keeps the quotes it answers; those are not the note's secret.
+        own = "\n".join(ln for ln in note.body.splitlines() if not ln.lstrip().startswith(">"))
+        words = _words(own)
+        if not words or (len(words) < 2 and len(own.strip()) < _MIN_NOTE_CHARS):
             continue
         when = note.created_at.strftime("%Y-%m-%d %H:%M")
         if _carries(words, answer_words, answer_runs):
