@@ -5,6 +5,7 @@ hidden Message-ID; a `#note` below the quote is a note; a held answer is told an
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from email.header import decode_header, make_header
@@ -184,3 +185,24 @@ def test_send_with_nothing_held_is_refused(daemon: Daemon) -> None:
     t.reply(t.notice, "Alice <alice@example.com>", "#send")
     receipt = t.to("alice@example.com")[-1]
     assert "no answer of this ticket is held" in text_of(receipt)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "IT Support <support+r@example.com> wrote:\n{quote}\n\nСпасибо, всё работает\n",
+        "23.11.2026 10:00, IT Support пишет:\n{quote}\n\nСпасибо, всё работает!\nИван\n",
+        "Thanks, it works now.\n\nOn Mon, Nov 23, 2026 at 10:00 AM IT Support wrote:\n{quote}\n",
+    ],
+)
+def test_bottom_posted_thanks_on_a_closed_ticket_stays_closed(daemon: Daemon, layout: str) -> None:
+    t = Ticket(daemon, f"thanks-{len(daemon.tickets())}@corp.example.org")
+    t.reply(t.notice, "Alice <alice@example.com>", "#close Заменили картридж.")
+    closing = t.to(t.requester)[-1]
+    body = layout.format(quote=quote(text_of(closing)))
+    t.reply(closing, t.requester, body)
+    result = daemon.cli("tickets", "show", t.tag.split("-")[1], "--history", "--format", "json")
+    data = json.loads(result.output)
+    assert data["closed"] is True, data
+    stored = data["messages"][-1]["body"]
+    assert stored.startswith(("Спасибо", "Thanks")) and "Заменили" not in stored
