@@ -11,11 +11,13 @@ from collections.abc import Callable
 
 from sqlalchemy import delete
 
-from gateway import desk, disclosure
+from gateway import desk
 from gateway.commands.canned import render_canned
 from gateway.commands.parse import CommandLine
 from gateway.commands.registry import Spec
 from gateway.commands.run import CommandFailed, Run
+from gateway.commands.tools import card, faq, new_ticket_only, send
+from gateway.similar import categories
 from gateway.store import tickets
 from gateway.store.model import Inbound, Participant, User
 
@@ -130,6 +132,9 @@ def category(run: Run, cmd: CommandLine) -> str:
         desk.set_category(run.ctx.session, run.services, run.ticket, cmd.arg, run.actor)
     except desk.InvalidValue as exc:
         raise _invalid(exc) from None
+    # Learnt at once: the next ticket like this one is proposed this category.
+    if run.ticket.category:
+        categories.learn(run.ctx.session, run.ticket, run.ticket.category)
     return f"category: {run.ticket.category}"
 
 
@@ -171,17 +176,6 @@ def uncc(run: Run, cmd: CommandLine) -> str:
     return f"{email} no longer receives this ticket's answers"
 
 
-def send(run: Run, cmd: CommandLine) -> str:
-    """Release the ticket's answers held as disclosing a hidden note: the agent says so."""
-    count = disclosure.release_for_ticket(
-        run.ctx.session, run.ticket, by=f"{run.actor.email} (#send)"
-    )
-    if not count:
-        raise CommandFailed("no answer of this ticket is held", "nothing to send")
-    tickets.add_event(run.ctx.session, run.ticket, "held_released", actor=run.actor.email)
-    return f"{count} held answer(s) sent as they were"
-
-
 ACTIONS: dict[str, Action] = {
     "note": note,
     "spam": spam,
@@ -196,7 +190,11 @@ ACTIONS: dict[str, Action] = {
     "canned": canned,
     "cc": cc,
     "uncc": uncc,
+    "card": card,
+    "faq": faq,
     "send": send,
+    "for": new_ticket_only,
+    "name": new_ticket_only,
 }
 
 

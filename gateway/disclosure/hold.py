@@ -1,14 +1,13 @@
-"""A held answer: the agent's receipt about it, and its release by the agent's `#send`."""
+"""A held answer's receipt to its agent (the hold and `#send` are gateway.desk.double's)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.outgoing import mailer, outbox
+from gateway.outgoing import mailer
 from gateway.outgoing.mailer import Outgoing
 from gateway.services import Services
-from gateway.store.model import Outbox, Ticket, User
+from gateway.store.model import Ticket, User
 
 
 def tell_agent(
@@ -32,11 +31,3 @@ def tell_agent(
             in_reply_to=in_reply_to,
         ),
     )
-
-
-def release_for_ticket(session: Session, ticket: Ticket, by: str) -> int:
-    """Queue every held mail of the ticket for sending; how many there were."""
-    ids = session.scalars(
-        select(Outbox.id).where(Outbox.ticket_id == ticket.id, Outbox.state == "held")
-    ).all()
-    return sum(1 for row_id in ids if outbox.release(session, row_id, by=by))

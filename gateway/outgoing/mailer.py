@@ -54,8 +54,10 @@ class Outgoing:
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
     # The ticket's Message-IDs, oldest first; looked up when not given.
     references: list[str] | None = None
-    # Why the mail must wait for a person's release (gateway.disclosure); "" sends it.
-    held: str = ""
+    # Queued as "held": not sent until released (an answer that would be a second one).
+    held: bool = False
+    # Why it is held, kept with the row (an answer that would disclose a hidden note).
+    held_reason: str = ""
 
 
 def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
@@ -212,7 +214,8 @@ def queue(
         message=message,
         automatic=mail.automatic,
         subject=rendered.subject,
-        held=mail.held,
+        state="held" if mail.held or mail.held_reason else "queued",
+        reason=mail.held_reason,
     )
     # Core inserts: these rows are never read back in this transaction.
     if ticket is not None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from gateway.commands import rating
 from gateway.commands.receipt import send_receipt
+from gateway.desk import double
 from gateway.outgoing import mailer
 from gateway.outgoing.mailer import Outgoing
 from gateway.pipeline.context import Context
 from gateway.pipeline.stages.notify import held_reason, tell_held
+from gateway.similar import solved
 
 
 def _closing(ctx: Context) -> None:
@@ -17,7 +19,10 @@ def _closing(ctx: Context) -> None:
     answer = message.body if message is not None and message.kind == "answer" else ""
     author = ctx.sender
     held = held_reason(ctx, answer) if answer else ""
-    mailer.queue(
+    if answer.strip():
+        # A solved ticket: proposed to agents when a new ticket looks like it.
+        solved.remember(ctx.session, ticket, answer)
+    queued = mailer.queue(
         ctx.session,
         ctx.services,
         ticket,
@@ -34,10 +39,11 @@ def _closing(ctx: Context) -> None:
                 "ratings": rating.links(ctx.services, ticket, ticket.requester),
             },
             in_reply_to=ctx.mail.message_id or None,
-            held=held,
+            held_reason=held,
         ),
     )
-    if held:
+    if held and queued is not None and author is not None:
+        double.record_hold(ctx.session, ticket, author, queued)
         tell_held(ctx, held, answer)
 
 

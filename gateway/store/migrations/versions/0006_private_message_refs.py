@@ -5,7 +5,7 @@ own mail or of notices to agents; `private` marks those. Existing rows stay publ
 they were threaded before. Every mail about a ticket reads the ticket's refs: indexed.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-02 13:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
