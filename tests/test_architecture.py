@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
         "the agents' context: client cards, the FAQ, similar tickets",
     ),
     ("gateway.desk", "the service-desk rules: statuses, roles, SLA, notices"),
+    ("gateway.disclosure", "hidden notes never reach a requester: answers held"),
     ("gateway.pipeline.context gateway.commands.report", "what one message carries"),
     ("gateway.spam gateway.commands", "the spam filter in the product; `#` commands"),
     ("gateway.pipeline", "the stages and their order"),

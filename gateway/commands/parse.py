@@ -2,12 +2,16 @@
 
 Only the new text counts (quoted history and signatures were split off before), and only
 the lines before the first line of other text: a `#` further down is part of the message.
+An interleaved reply keeps its quotes in the new text; when it opens with one, the commands
+are the first lines after it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from gateway.parse import leading_quote_end
 
 # "#assign bob@x", "#закрыть спасибо", "# note" is not a command (a markdown heading).
 _COMMAND = re.compile(r"^\\?#(?P<name>[^\W\d_][\w-]*)(?:[ \t]+(?P<arg>.*?))?\s*$", re.UNICODE)
@@ -23,9 +27,10 @@ class CommandLine:
 def split_commands(text: str) -> tuple[list[CommandLine], str]:
     """The leading command lines of `text` and the rest of it (the message)."""
     lines = text.replace("\r\n", "\n").split("\n")
+    lead = leading_quote_end(text)
     commands: list[CommandLine] = []
-    index = 0
-    for index, line in enumerate(lines):  # noqa: B007 - index is used after the loop
+    index = lead
+    for index, line in enumerate(lines[lead:], lead):  # noqa: B007 - used after the loop
         stripped = line.strip().replace("\u00a0", " ")
         if not stripped:
             continue

@@ -151,7 +151,7 @@ class SmtpIntake:
                 data_size_limit=smtp_cfg.max_message_size,
                 enable_SMTPUTF8=True,
                 decode_data=False,
-                hostname=socket.getfqdn(),
+                hostname=smtp_cfg.hostname or socket.getfqdn(),
                 ident="helpdesk ESMTP",
                 timeout=smtp_cfg.timeout_seconds,
                 loop=loop,

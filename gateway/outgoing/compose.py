@@ -158,6 +158,7 @@ def build(
     references: list[str] | None = None,
     reply_to: str | None = None,
     auto_submitted: str | None = None,
+    precedence: str | None = "bulk",
     headers: dict[str, str] | None = None,
     attachments: list[tuple[str, str, bytes]] | None = None,
     inline: list[tuple[str, str, bytes, str]] | None = None,
@@ -168,7 +169,8 @@ def build(
     `to`/`cc` are (display name, address) pairs; `attachments` are (filename,
     content type, data); `inline` are (filename, content type, data, content-id) parts
     the HTML refers to as `cid:content-id`. `auto_submitted` marks automatic mail
-    (RFC 3834): "auto-replied" for answers to a message, "auto-generated" otherwise.
+    (RFC 3834): "auto-replied" for answers to a message, "auto-generated" otherwise;
+    automatic mail also carries `Precedence: <precedence>` unless that is None.
     `in_reply_to` is also appended to References when missing there.
 
     Built on the compat32 MIME classes: the modern header registry costs about three
@@ -198,8 +200,9 @@ def build(
         msg["Auto-Submitted"] = auto_submitted
         # Exchange/Outlook honour only this for out-of-office and auto-replies.
         msg["X-Auto-Response-Suppress"] = "All"
-        # Older vacation programs and Gmail look only at Precedence (RFC 3834 section 5).
-        msg["Precedence"] = "bulk"
+        if precedence:
+            # Older vacation programs and Gmail look only at Precedence (RFC 3834 section 5).
+            msg["Precedence"] = precedence
     for name, value in (headers or {}).items():
         del msg[name]
         msg[name] = encode_unstructured(name, value)

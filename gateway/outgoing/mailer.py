@@ -12,9 +12,19 @@ from sqlalchemy.orm import Session
 
 from gateway.outgoing import compose, outbox
 from gateway.outgoing.tokens import make_token, reply_address
+from gateway.parse.headers import encodable
 from gateway.services import Services
 from gateway.store import rows, tickets
-from gateway.store.model import AutoReplyLog, MessageRef, Suspension, Ticket, User, utcnow
+from gateway.store.model import (
+    AutoReplyLog,
+    Inbound,
+    Message,
+    MessageRef,
+    Suspension,
+    Ticket,
+    User,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +54,8 @@ class Outgoing:
     references: list[str] | None = None
     # Queued as "held": not sent until released (an answer that would be a second one).
     held: bool = False
+    # Why it is held, kept with the row (an answer that would disclose a hidden note).
+    held_reason: str = ""
 
 
 def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
@@ -82,6 +94,8 @@ def suppression(
     domain = email.rpartition("@")[2].lower().rstrip(".")
     if not domain:
         return "the address has no domain"
+    if not encodable(email):
+        return "the address cannot be encoded (non-ASCII local part)"
     for listed in services.cfg.outgoing.suppress_domains:
         listed = listed.lower().strip(".")
         if domain == listed or domain.endswith("." + listed):
@@ -101,15 +115,56 @@ def auto_reply_allowed(session: Session, services: Services, user: User) -> bool
     return (sent or 0) < services.cfg.loop.max_auto_replies_per_day
 
 
-def references(session: Session, ticket: Ticket) -> list[str]:
-    """The Message-IDs of the ticket's mail, oldest first (for References)."""
-    return list(
-        session.scalars(
-            select(MessageRef.message_id)
-            .where(MessageRef.ticket_id == ticket.id)
-            .order_by(MessageRef.id)
+def references(session: Session, ticket: Ticket, public_only: bool = False) -> list[str]:
+    """The Message-IDs of the ticket's mail, oldest first (for References); with
+    `public_only`, only those its requester has seen (no hidden note, no agents' mail)."""
+    stmt = select(MessageRef.message_id).where(MessageRef.ticket_id == ticket.id)
+    if public_only:
+        stmt = stmt.where(MessageRef.private.is_(False))
+    return list(session.scalars(stmt.order_by(MessageRef.id)))
+
+
+def last_mail_of(session: Session, ticket: Ticket, user: User) -> str | None:
+    """The Message-ID of `user`'s latest mail on the ticket (what an answer replies to)."""
+    return session.scalar(
+        select(Inbound.message_id)
+        .join(Message, Message.inbound_id == Inbound.id)
+        .where(
+            Message.ticket_id == ticket.id,
+            Message.author_id == user.id,
+            Inbound.message_id.is_not(None),
         )
+        .order_by(Message.id.desc())
+        .limit(1)
     )
+
+
+def _threading(
+    session: Session, ticket: Ticket, user: User, mail: Outgoing
+) -> tuple[str | None, list[str]]:
+    """In-Reply-To and References for `mail` to `user`.
+
+    An agent may see every Message-ID of the ticket. A requester (and the participants in
+    Cc) sees only those of mail they have seen; an answer to them replies to their own
+    latest mail, so their client threads it under what they wrote.
+    """
+    given = mail.references
+    if user.is_agent:
+        return mail.in_reply_to, given if given is not None else references(session, ticket)
+    public = references(session, ticket, public_only=True)
+    allowed = set(public)
+    refs = [r for r in given if r in allowed] if given is not None else public
+    in_reply_to = mail.in_reply_to if mail.in_reply_to in allowed else None
+    if in_reply_to is None:
+        in_reply_to = last_mail_of(session, ticket, user)
+    return in_reply_to, refs
+
+
+def _auto_submitted(mail: Outgoing, user: User) -> str | None:
+    if not mail.automatic:
+        return None
+    # A notice to an agent answers nothing they wrote (RFC 3834 section 5).
+    return "auto-generated" if user.is_agent else "auto-replied"
 
 
 def queue(
@@ -163,9 +218,9 @@ def queue_mail(
     if ticket is not None:
         token = make_token(services.secret, "r", ticket.id, user.id)
         reply_to = reply_address(cfg.helpdesk.address, token)
-        refs = mail.references if mail.references is not None else references(session, ticket)
+        in_reply_to, refs = _threading(session, ticket, user, mail)
     else:
-        reply_to, refs = cfg.helpdesk.address, []
+        reply_to, in_reply_to, refs = cfg.helpdesk.address, mail.in_reply_to, []
     message = compose.build(
         from_name=cfg.helpdesk.name,
         from_addr=cfg.helpdesk.address,
@@ -175,10 +230,12 @@ def queue_mail(
         text=rendered.text,
         html=rendered.html,
         message_id=message_id,
-        in_reply_to=mail.in_reply_to,
+        in_reply_to=in_reply_to,
         references=refs,
         reply_to=reply_to,
-        auto_submitted="auto-replied" if mail.automatic else None,
+        auto_submitted=_auto_submitted(mail, user),
+        # Clients file "Precedence: bulk" as list mail: an agent's notices must stand out.
+        precedence=None if user.is_agent else "bulk",
         headers={compose.LOOP_HEADER: cfg.helpdesk.address},
         attachments=mail.attachments,
     )
@@ -193,7 +250,13 @@ def queue_mail(
         "subject": rendered.subject,
     }
     if sendable:
-        outbox.insert(session, rcpt_to=sendable, state="held" if mail.held else "queued", **common)
+        outbox.insert(
+            session,
+            rcpt_to=sendable,
+            state="held" if mail.held or mail.held_reason else "queued",
+            reason=mail.held_reason,
+            **common,
+        )
     if stopped:
         why = "; ".join(f"{r}: {reason}" for r, reason in stopped.items())
         outbox.insert(session, rcpt_to=list(stopped), state="suppressed", reason=why, **common)
@@ -210,6 +273,7 @@ def queue_mail(
                 "ticket_id": ticket.id,
                 "outgoing": True,
                 "recipient_id": user.id,
+                "private": user.is_agent,
                 "created_at": utcnow(),
             },
         )

@@ -76,7 +76,10 @@ def insert(
     reason: str = "",
 ) -> None:
     """`enqueue` for a caller that does not need the row: a Core insert (gateway.store.rows),
-    executed now, without the ORM's bookkeeping (the runner queues a few mails per message)."""
+    executed now, without the ORM's bookkeeping (the runner queues a few mails per message).
+
+    With `held` (the reason) the row is kept in state "held", never sent until released.
+    """
     values = _values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject)
     values["state"], values["last_reply"] = state, reason
     values["inbound_id"] = session.info.get(INBOUND_KEY)

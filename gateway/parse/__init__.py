@@ -2,7 +2,7 @@
 
 from gateway.parse.message import parse_message
 from gateway.parse.model import Address, ParsedAttachment, ParsedMessage, ReplyParts
-from gateway.parse.reply import split_reply
+from gateway.parse.reply import leading_quote_end, split_reply
 from gateway.parse.subject import strip_subject_prefixes
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "ParsedAttachment",
     "ParsedMessage",
     "ReplyParts",
+    "leading_quote_end",
     "parse_message",
     "split_reply",
     "strip_subject_prefixes",

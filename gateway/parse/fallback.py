@@ -9,7 +9,7 @@ from typing import Any
 import mailparser
 
 from gateway.parse.filenames import safe_filename
-from gateway.parse.headers import parse_msgids
+from gateway.parse.headers import parse_msgids, safe_address
 from gateway.parse.html import html_to_text, sanitize_html
 from gateway.parse.model import Address, ParsedAttachment, ParsedMessage
 from gateway.parse.reply import split_reply
@@ -19,7 +19,7 @@ def _addresses(value: Any) -> list[Address]:
     out: list[Address] = []
     for item in value or []:
         if isinstance(item, (tuple, list)) and len(item) == 2:
-            out.append(Address(str(item[0] or ""), str(item[1] or "").lower()))
+            out.append(Address(str(item[0] or ""), safe_address(str(item[1] or ""))))
     return out
 
 

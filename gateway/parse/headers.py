@@ -159,13 +159,49 @@ def _mailbox(item: str, hint: str | None) -> Address:
     if len(name) >= 2 and name[0] == name[-1] == '"':
         name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
     dname = decode_header_value(name, hint)[0] if name else ""
-    daddr = decode_header_value(addr, hint)[0] if addr else ""
-    daddr = daddr.strip().strip("<>")
-    if daddr.startswith("@") and ":" in daddr:
+    route = addr.strip().strip("<>")
+    if route.startswith("@") and ":" in route:
         # An RFC 5322 obs-route ("<@relay.example:john@corp.example>"): the mailbox is
         # what follows the route.
-        daddr = daddr.rpartition(":")[2]
-    return Address(" ".join(dname.split()).strip('"'), daddr.lower())
+        addr = route.rpartition(":")[2]
+    return Address(" ".join(dname.split()).strip('"'), safe_address(addr))
+
+
+def safe_address(raw: str) -> str:
+    """The address as mail can be sent to it, lowercased.
+
+    RFC 2047 forbids encoded words in an address (section 5), so "=?utf-8?b?...?=@x" is
+    kept as written: it is plain ASCII, a valid local part, and where a reply must go. A
+    domain in Unicode is written as IDNA ("xn--"). Control characters and spaces, which no
+    header can carry inside an address, are dropped. What is left may still hold 8-bit
+    bytes in the local part (SMTPUTF8 mail); `encodable` tells the caller so.
+    """
+    data = to_bytes(raw)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    text = "".join(ch for ch in text if ch.isprintable() and not ch.isspace())
+    text = text.strip("<>\"'").lower()
+    local, at, domain = text.rpartition("@")
+    if at and domain and not domain.isascii():
+        domain = _idna(domain)
+    return f"{local}@{domain}" if at else text
+
+
+def _idna(domain: str) -> str:
+    labels = []
+    for label in domain.rstrip(".").split("."):
+        try:
+            labels.append(label.encode("idna").decode("ascii") if not label.isascii() else label)
+        except UnicodeError:
+            return domain  # not a valid IDN: left as written, and not encodable
+    return ".".join(labels)
+
+
+def encodable(email: str) -> bool:
+    """Whether `email` can be written in an ASCII header and an SMTP command."""
+    return email.isascii() and email.count("@") == 1 and '"' not in email
 
 
 def parse_addresses(value: str | None, hint: str | None = None) -> list[Address]:

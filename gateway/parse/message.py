@@ -13,6 +13,7 @@ from gateway.parse.fallback import parse_with_mailparser
 from gateway.parse.filenames import safe_filename
 from gateway.parse.headers import (
     decode_header_value,
+    encodable,
     parse_addresses,
     parse_date,
     parse_msgids,
@@ -152,6 +153,9 @@ def _fill_headers(result: ParsedMessage, msg: Message, hint: str | None) -> None
             froms.append(raw)
     result.subject = " ".join(decode_header_value(first.get("subject", ""), hint)[0].split())
     result.sender = _sender(froms, first, hint)
+    if result.sender.email and not encodable(result.sender.email):
+        # Kept as the sender's identity; the outgoing side will not write to it.
+        result.problems.append(f"From: address {result.sender.email!r} cannot be encoded")
     result.to = parse_addresses(first.get("to"), hint)
     result.cc = parse_addresses(first.get("cc"), hint)
     result.reply_to = parse_addresses(first.get("reply-to"), hint)

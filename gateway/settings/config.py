@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -70,6 +71,8 @@ class SmtpSection:
     line_length_limit: int = 1_000_000
     # Idle client connections are dropped after this many seconds.
     timeout_seconds: int = 300
+    # The name in the 220 banner and the EHLO reply; "" is this host's FQDN.
+    hostname: str = ""
 
 
 @dataclass
@@ -83,6 +86,9 @@ class OutgoingSection:
     username: str = ""
     password: str = ""
     timeout_seconds: int = 60
+    # The name the smtp transport gives in EHLO; "" is this host's FQDN. A relay that
+    # checks HELO names wants the host's public name, not "localhost.localdomain".
+    ehlo_hostname: str = ""
     # 4xx replies and connection failures are retried with exponential backoff for this long.
     retry_hours: float = 48.0
     # First retry delay; each later one doubles, capped at `retry_max_seconds`.
@@ -308,6 +314,7 @@ def validate(cfg: Config) -> list[str]:
         if box.poll_seconds <= 0:
             problems.append(f"{where} poll_seconds: must be positive")
     problems += _validate_spam(cfg.spam)
+    problems += _validate_hostnames(cfg)
     problems += validate_desk(cfg, ROLES)
     problems += validate_agents_context(cfg.faq, cfg.suggestions)
     if cfg.spam.trusted_domains and not cfg.security.trusted_authserv_id:
@@ -315,6 +322,24 @@ def validate(cfg: Config) -> list[str]:
             "[spam] trusted_domains: needs [security] trusted_authserv_id (the server whose "
             "Authentication-Results are believed)"
         )
+    return problems
+
+
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+
+
+def _validate_hostnames(cfg: Config) -> list[str]:
+    """The banner and EHLO names go into SMTP lines as they are: a host name or nothing."""
+    problems = []
+    for key, value in (
+        ("[smtp] hostname", cfg.smtp.hostname),
+        ("[outgoing] ehlo_hostname", cfg.outgoing.ehlo_hostname),
+    ):
+        if value and not _HOSTNAME.match(value):
+            problems.append(f"{key}: not a host name (ASCII, IDNA for others): {value!r}")
     return problems
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -273,7 +274,9 @@ class Attachment(Base):
 class MessageRef(Base):
     """A Message-ID seen or sent on a ticket: the key of In-Reply-To/References threading.
 
-    `recipient_id` is set for mail the helpdesk sent, naming whom it went to.
+    `recipient_id` is set for mail the helpdesk sent, naming whom it went to. `private`
+    marks a Message-ID a requester never saw (an agent's mail, a hidden note, a notice to
+    agents): mail to requesters never names it in References or In-Reply-To.
     """
 
     __tablename__ = "message_refs"
@@ -283,9 +286,14 @@ class MessageRef(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     outgoing: Mapped[bool] = mapped_column(Boolean, default=False)
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_message_refs_mid", "message_id"),)
+    __table_args__ = (
+        Index("ix_message_refs_mid", "message_id"),
+        # A ticket's References are read for every mail about it.
+        Index("ix_message_refs_ticket", "ticket_id", "id"),
+    )
 
 
 class Event(Base):
@@ -308,7 +316,9 @@ class Outbox(Base):
     """An outgoing mail, written in the transaction of the change that caused it.
 
     state: queued -> sent | failed (5xx or retries exhausted) | bounced (a report came
-    back); `suppressed` rows were never sent (the reason in `last_reply`).
+    back); held (an answer that would disclose a hidden note, or a second agent's answer;
+    `last_reply` says why) -> queued when released; `suppressed` rows were never sent (the
+    reason in `last_reply`).
     """
 
     __tablename__ = "outbox"

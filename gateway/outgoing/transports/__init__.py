@@ -20,6 +20,7 @@ def make_transport(cfg: Config) -> Transport:
             username=out.username,
             password=out.password,
             timeout=out.timeout_seconds,
+            local_hostname=out.ehlo_hostname or None,
         )
     return MaildirTransport(cfg.path(out.maildir))
 

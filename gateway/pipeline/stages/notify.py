@@ -6,7 +6,8 @@
   one that reopened a closed ticket says so; a thanks on a closed ticket is only stored;
 - an agent's hidden note: the assignee (or the admins) hear of it, never the requester;
 - an agent's reply: the answer, without the agent's quoted history, to the requester
-  with the participants in Cc;
+  with the participants in Cc; one that would disclose a hidden note is held and the
+  agent told (gateway.disclosure);
 - automatic mail: nothing automatic goes back to its sender; a new ticket made from it is
   still announced so that nothing goes unseen.
 Each kind can be switched off in `[notifications]` (gateway.desk.notices).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway import disclosure
 from gateway.desk import double, notices, roles
 from gateway.outgoing import mailer
 from gateway.outgoing.mailer import Outgoing
@@ -86,9 +88,33 @@ def _notify_staff(
         )
 
 
+def held_reason(ctx: Context, answer: str) -> str:
+    """Why the answer must not go out as it is (gateway.disclosure); "" when it may."""
+    assert ctx.ticket is not None
+    exclude = ctx.message.id if ctx.message is not None else None
+    reason = disclosure.find_leak(ctx.session, ctx.ticket, answer, ctx.mail.text, exclude)
+    if reason:
+        ctx.note(f"notify: answer held: {reason}")
+    return reason
+
+
+def tell_held(ctx: Context, reason: str, answer: str) -> None:
+    assert ctx.ticket is not None and ctx.sender is not None
+    disclosure.tell_agent(
+        ctx.session,
+        ctx.services,
+        ctx.ticket,
+        ctx.sender,
+        reason,
+        answer,
+        ctx.mail.message_id or None,
+    )
+
+
 def _answer(ctx: Context, refs: list[str]) -> None:
     ticket, message, sender = ctx.ticket, ctx.message, ctx.sender
     assert ticket is not None and message is not None and sender is not None
+    held = held_reason(ctx, message.body)
     other = double.other_answer(
         ctx.session, ticket, sender, [*ctx.mail.in_reply_to, *ctx.mail.references], message
     )
@@ -108,10 +134,14 @@ def _answer(ctx: Context, refs: list[str]) -> None:
             attachments=_files(ctx, include_inline=False),
             references=refs,
             held=other is not None,
+            held_reason=held,
         ),
     )
     queued = None if done.recipient_suppressed else done.message_id
-    if other is not None and queued is not None:
+    if held and queued is not None:
+        double.record_hold(ctx.session, ticket, sender, queued)
+        tell_held(ctx, held, message.body)
+    elif other is not None and queued is not None:
         _held(ctx, other, queued)
     if done.suppressed:
         ctx.note("notify: the answer was not sent to " + ", ".join(done.suppressed))

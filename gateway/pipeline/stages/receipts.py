@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from gateway.commands import rating
 from gateway.commands.receipt import send_receipt
+from gateway.desk import double
 from gateway.outgoing import mailer
 from gateway.outgoing.mailer import Outgoing
 from gateway.pipeline.context import Context
+from gateway.pipeline.stages.notify import held_reason, tell_held
 from gateway.similar import solved
 
 
@@ -16,6 +18,7 @@ def _closing(ctx: Context) -> None:
     message = ctx.message
     answer = message.body if message is not None and message.kind == "answer" else ""
     author = ctx.sender
+    held = held_reason(ctx, answer) if answer else ""
     if answer.strip():
         # A solved ticket: proposed to agents when a new ticket looks like it.
         solved.remember(ctx.session, ticket, answer)
@@ -36,6 +39,7 @@ def _closing(ctx: Context) -> None:
                 "ratings": rating.links(ctx.services, ticket, ticket.requester),
             },
             in_reply_to=ctx.mail.message_id or None,
+            held_reason=held,
         ),
     )
     if done.suppressed:
@@ -50,6 +54,10 @@ def _closing(ctx: Context) -> None:
                 done.suppressed,
                 bounced=False,
             )
+    queued = None if done.recipient_suppressed else done.message_id
+    if held and queued is not None and author is not None:
+        double.record_hold(ctx.session, ticket, author, queued)
+        tell_held(ctx, held, answer)
 
 
 def run(ctx: Context) -> None:

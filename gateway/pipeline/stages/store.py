@@ -242,7 +242,11 @@ def run(ctx: Context) -> None:
     ctx.message = message
     _attachments(ctx, message, sender, role)
     if mail.message_id:
-        ctx.session.add(MessageRef(message_id=mail.message_id[:998], ticket_id=ticket.id))
+        # A requester never saw an agent's own mail or a hidden note: never name it to them.
+        private = hidden or role in AGENT_ROLES
+        ctx.session.add(
+            MessageRef(message_id=mail.message_id[:998], ticket_id=ticket.id, private=private)
+        )
     if not ctx.new_ticket:
         tickets.add_event(ctx.session, ticket, "message", actor=sender.email, new=kind)
     _after_message(ctx, ticket, sender, kind)
