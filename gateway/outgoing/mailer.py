@@ -89,6 +89,29 @@ def references(session: Session, ticket: Ticket) -> list[str]:
     )
 
 
+def _own_references(session: Session, ticket: Ticket, user: User, refs: list[str]) -> list[str]:
+    """`refs` without the ids of the desk's mail to anyone but `user`.
+
+    The id of a mail sent to an agent proves, when answered, that the agent wrote the
+    answer (gateway.commands.auth); shown to a requester in References, it would let the
+    requester act as that agent.
+    """
+    bare = [compose.bare_id(r) for r in refs if r]
+    if not bare:
+        return []
+    foreign = set(
+        session.scalars(
+            select(MessageRef.message_id).where(
+                MessageRef.ticket_id == ticket.id,
+                MessageRef.message_id.in_(bare[-200:]),
+                MessageRef.outgoing.is_(True),
+                MessageRef.recipient_id != user.id,
+            )
+        )
+    )
+    return [r for r in refs if r and compose.bare_id(r) not in foreign]
+
+
 def queue(
     session: Session, services: Services, ticket: Ticket | None, mail: Outgoing
 ) -> str | None:
@@ -124,6 +147,7 @@ def queue(
         token = make_token(services.secret, "r", ticket.id, user.id)
         reply_to = reply_address(cfg.helpdesk.address, token)
         refs = mail.references if mail.references is not None else references(session, ticket)
+        refs = _own_references(session, ticket, user, refs)
     else:
         reply_to, refs = cfg.helpdesk.address, []
     message = compose.build(
