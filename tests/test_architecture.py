@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("classifier", "the learning spam filter; stands alone"),
     ("gateway gateway.errors", "the package; exceptions named by condition"),
     ("gateway.settings", "the configuration, read and validated"),
+    ("gateway.guard", "bounds against hostile mail: auto-reply signs, HTML work, header values"),
     ("gateway.addresses gateway.parse", "our own addresses; raw mail to parsed parts"),
     ("gateway.store", "schema, engine, migrations, rows, ticket operations, views"),
     ("gateway.spool", "raw mail committed before any acknowledgement; intake pressure"),

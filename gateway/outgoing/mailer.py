@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from gateway.outgoing import compose, outbox
+from gateway.outgoing import compose, outbox, relay
 from gateway.outgoing.tokens import make_token, reply_address
 from gateway.services import Services
 from gateway.store import rows, tickets
@@ -45,6 +45,8 @@ class Outgoing:
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
     # The ticket's Message-IDs, oldest first; looked up when not given.
     references: list[str] | None = None
+    # Exempt from the relay limit (gateway.outgoing.relay): the notice that it was reached.
+    never_held: bool = False
 
 
 def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
@@ -166,6 +168,14 @@ def queue(
         headers={compose.LOOP_HEADER: cfg.helpdesk.address},
         attachments=mail.attachments,
     )
+    held: str | None = None
+    tell_staff = False
+    if ticket is not None and not mail.never_held:
+        held = relay.hold_reason(session, services, ticket)
+        if held is not None:
+            tell_staff = relay.first_hold(session, ticket)
+            tickets.add_event(session, ticket, "relay_held", new=f"{mail.event} to {user.email}")
+            log.warning("ticket %s: %s to %s %s", ticket.id, mail.event, user.email, held)
     outbox.insert(
         session,
         kind=mail.event,
@@ -175,7 +185,27 @@ def queue(
         message=message,
         automatic=mail.automatic,
         subject=rendered.subject,
+        held=held,
     )
+    if tell_staff and ticket is not None:
+        for person in relay.staff_to_tell(session, ticket):
+            queue(
+                session,
+                services,
+                ticket,
+                Outgoing(
+                    event=relay.HELD_EVENT,
+                    recipient=person,
+                    context={
+                        "held": {
+                            "event": mail.event,
+                            "to": user.email,
+                            "limit": cfg.loop.max_relayed_per_ticket_hour,
+                        }
+                    },
+                    never_held=True,
+                ),
+            )
     # Core inserts: these rows are never read back in this transaction.
     if ticket is not None:
         rows.write(

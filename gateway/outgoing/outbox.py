@@ -9,7 +9,7 @@ time, each in three short steps, so that no database transaction spans a network
 A crash between 1 and 3 leaves the row queued; it is sent again once the lease expires
 (the transports get the row id as their idempotence key: Maildir delivers exactly once).
 
-Row states: queued -> sent | failed. A temporary failure (4xx, no connection) is
+Row states: queued -> sent | failed; held -> queued (gateway.outgoing.relay). A temporary failure (4xx, no connection) is
 retried after min(initial * 2**attempts, max) seconds, for `retry_hours` after the row
 was created; then the row fails with the last reply. A 5xx fails it at once.
 `message_id` is stored without angle brackets, like every stored Message-ID.
@@ -35,7 +35,7 @@ from gateway.store.model import Outbox, utcnow
 
 log = logging.getLogger(__name__)
 
-STATES = ("queued", "sent", "failed")
+STATES = ("queued", "sent", "failed", "held")
 
 
 def enqueue(
@@ -65,10 +65,14 @@ def insert(
     message: Message,
     automatic: bool,
     subject: str | None = None,
+    held: str | None = None,
 ) -> None:
     """`enqueue` for a caller that does not need the row: a Core insert (gateway.store.rows),
     executed now, without the ORM's bookkeeping (the runner queues a few mails per message)."""
     values = _values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject)
+    if held is not None:
+        # Kept, not sent: `outbox list --state held` shows it, `outbox retry` sends it.
+        values.update(state="held", last_reply=held)
     rows.write(session, _INSERT, values)
 
 
@@ -242,4 +246,8 @@ def requeue(session: Session, row_id: int, now: dt.datetime | None = None) -> Ou
     if row.state == "failed":
         row.state = "queued"
         row.next_attempt_at = now or utcnow()
+    elif row.state == "held":
+        # Released by an agent: its retry window starts now, not when it was held.
+        row.state = "queued"
+        row.created_at = row.next_attempt_at = now or utcnow()
     return row

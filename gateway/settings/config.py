@@ -125,6 +125,12 @@ class AgentEntry:
 class LoopSection:
     # At most this many automatic mails a day to one non-agent address.
     max_auto_replies_per_day: int = 20
+    # At most this many mails about one ticket an hour; further ones are held in the
+    # outbox until an agent releases them (gateway.outgoing.relay); 0: no limit.
+    max_relayed_per_ticket_hour: int = 10
+    # A sender's mail on a ticket that repeats one of their last ones (near-identical
+    # text) within this many minutes counts as automatic (a naive auto-responder).
+    repeat_minutes: int = 30
 
 
 @dataclass

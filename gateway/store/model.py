@@ -307,7 +307,8 @@ class Event(Base):
 class Outbox(Base):
     """An outgoing mail, written in the transaction of the change that caused it.
 
-    state: queued -> sent | failed (5xx or retries exhausted).
+    state: queued -> sent | failed (5xx or retries exhausted); held (the relay limit of
+    its ticket was reached) -> queued when an agent releases it (`outbox retry`).
     """
 
     __tablename__ = "outbox"
@@ -331,6 +332,8 @@ class Outbox(Base):
     __table_args__ = (
         Index("ix_outbox_state_next", "state", "next_attempt_at"),
         Index("ix_outbox_rcpt_created", "kind", "created_at"),
+        # The relay limit counts a ticket's mail of the last hour (gateway.outgoing.relay).
+        Index("ix_outbox_ticket_created", "ticket_id", "created_at"),
     )
 
 
