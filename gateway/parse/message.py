@@ -17,6 +17,7 @@ from gateway.parse.headers import (
     parse_date,
     parse_msgids,
 )
+from gateway.guard import html as html_guard
 from gateway.parse.html import html_to_text, sanitize_html
 from gateway.parse.mime import RawAttachment, first_charset, walk_message
 from gateway.parse.model import Address, ParsedAttachment, ParsedMessage
@@ -62,14 +63,23 @@ def _parse_stdlib(data: bytes) -> ParsedMessage:
     html_parts: list[str] = []
     uu_files: list[tuple[str, bytes]] = []
     for segment in walk.segments:
+        markup = segment.html
+        if markup is not None:
+            verdict = html_guard.assess(markup)
+            if verdict.problem:
+                # Never parsed: the parsers' work grows with the square of the depth.
+                result.problems.append(f"{verdict.problem}: kept as text only, not parsed")
+                if segment.plain is None or not segment.plain.strip():
+                    plain_parts.append(html_guard.stripped_text(markup))
+                markup = None
         if segment.plain is not None and segment.plain.strip():
             plain, files = extract_uuencoded(segment.plain)
             uu_files += files
             plain_parts.append(plain.strip("\n"))
-        elif segment.html is not None:
-            plain_parts.append(html_to_text(segment.html))
-        if segment.html is not None:
-            html_parts.append(segment.html)
+        elif markup is not None:
+            plain_parts.append(html_to_text(markup))
+        if markup is not None:
+            html_parts.append(markup)
     result.text = "\n\n".join(p for p in plain_parts if p.strip())
     result.html = sanitize_html("\n".join(html_parts)) if html_parts else ""
     result.attachments = _attachments(walk.attachments, uu_files, result.html)
