@@ -60,7 +60,7 @@ def assess(markup: str) -> Verdict:
 
 def stripped_text(markup: str) -> str:
     """The text of HTML without parsing it: tags removed, entities decoded (linear)."""
-    markup = _SCRIPTS.sub(" ", markup[: MAX_HTML_CHARS * 4])
+    markup = _SCRIPTS.sub(" ", markup)
     text = html.unescape(_ANY_TAG.sub(" ", markup))
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)[:MAX_FALLBACK_TEXT]
