@@ -20,14 +20,15 @@ MAX_DEPTH = 200
 # Text taken from HTML that is not parsed; more is not read by anybody.
 MAX_FALLBACK_TEXT = 200_000
 
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+# No pattern here scans past another "<" or further than 2,000 characters: a tag that
+# never ends must not make every later "<" read the rest of the document again.
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]{0,30})[^<>]{0,2000}?(/?)>")
 _VOID = frozenset(
     "area base br col embed hr img input link meta param source track wbr".split()
 )
 # Elements whose end tag browsers (and parsers) imply: they do not nest in practice.
 _IMPLIED = frozenset("p li dt dd option tr td th thead tbody tfoot".split())
-_ANY_TAG = re.compile(r"<[^>]{0,2000}>")
-_SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_ANY_TAG = re.compile(r"<[^<>]{0,2000}>")
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,10 @@ def assess(markup: str) -> Verdict:
 
 
 def stripped_text(markup: str) -> str:
-    """The text of HTML without parsing it: tags removed, entities decoded (linear)."""
-    markup = _SCRIPTS.sub(" ", markup)
+    """The text of HTML without parsing it: tags removed, entities decoded (linear).
+
+    Script and style text stays, as text: finding where they end is a parser's work.
+    """
     text = html.unescape(_ANY_TAG.sub(" ", markup))
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)[:MAX_FALLBACK_TEXT]
