@@ -9,6 +9,8 @@ import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from gateway.guard.headers import normalise_address
+
 from gateway.parse.charsets import codec_for, decode_text
 from gateway.parse.model import Address
 
@@ -160,7 +162,8 @@ def _mailbox(item: str, hint: str | None) -> Address:
         name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
     dname = decode_header_value(name, hint)[0] if name else ""
     daddr = decode_header_value(addr, hint)[0] if addr else ""
-    return Address(" ".join(dname.split()).strip('"'), daddr.strip().strip("<>").lower())
+    email = normalise_address(daddr.strip().strip("<>")) if daddr.strip() else ""
+    return Address(" ".join(dname.split()).strip('"'), email)
 
 
 def parse_addresses(value: str | None, hint: str | None = None) -> list[Address]:
