@@ -140,6 +140,10 @@ class SecuritySection:
     trusted_authserv_id: str = ""
     # Reply tokens older than this many days are refused; 0 means they never expire.
     token_days: int = 0
+    # At most this many participants are taken from a first mail's To/Cc, and only
+    # colleague-looking ones (the requester's domain, known users); the rest are listed
+    # for the agent (gateway.desk.participants).
+    max_participants: int = 10
 
 
 @dataclass

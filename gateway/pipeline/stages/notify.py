@@ -62,6 +62,8 @@ def _notify_staff(
     context = _message_context(ctx, ctx.message, ctx.sender)
     context["automatic_reason"] = ctx.automatic or ""
     context["spam_suspect"] = suspect_score(ctx.inbound)
+    context["proposed_cc"] = ctx.proposed_cc[:20]
+    context["proposed_more"] = max(0, len(ctx.proposed_cc) - 20)
     files = _files(ctx)
     if every_agent:
         people = [u for u in roles.staff(ctx.session, ctx.services.cfg) if u.id != ctx.sender.id]
