@@ -88,3 +88,32 @@ def test_8bit_message_id_in_legacy_mail_never_crashes(daemon: Daemon) -> None:
     assert row.state == "done", row.error
     confirmation = [r for r in outbox_for(daemon, "confirmation") if r.rcpt_to == ["petr@corp.example.org"]]
     assert len(confirmation) == 1 and confirmation[0].raw.split(b"\r\n\r\n")[0].isascii()
+
+
+def test_bidi_in_file_names_and_nul_in_subject_go_nowhere(daemon: Daemon) -> None:
+    import base64
+
+    from gateway.store.model import Attachment
+
+    nul_subject = "=?utf-8?b?" + base64.b64encode("Счёт\x00 оплачен\x1b[2J".encode()).decode() + "?="
+    raw = (
+        "From: olga@corp.example.org\r\nTo: support@example.com\r\n"
+        f"Subject: {nul_subject}\r\nMessage-ID: <bidi.1@corp.example.org>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+        "--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nСм. вложение\r\n"
+        "--B\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Disposition: attachment; filename*=utf-8''%E2%80%AEgnp.exe\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\nTVo=\r\n--B--\r\n"
+    ).encode()
+    assert daemon.send(raw, mail_from="olga@corp.example.org")[0] == 250
+    daemon.settle()
+    with daemon.db.read() as s:
+        names = [a.filename for a in s.scalars(select(Attachment))]
+    assert "gnp.exe" in names and not any("\u202e" in n for n in names)
+    [confirmation] = [r for r in outbox_for(daemon, "confirmation") if "olga@" in r.rcpt_to[0]]
+    head = confirmation.raw.split(b"\r\n\r\n", 1)[0]
+    import email.header
+
+    subject_line = [h for h in head.split(b"\r\n") if h.startswith(b"Subject:")]
+    decoded = str(email.header.make_header(email.header.decode_header(subject_line[0][9:].decode())))
+    assert "\x00" not in decoded and "\x1b" not in decoded and "Счёт" in decoded
