@@ -65,6 +65,9 @@ class SmtpSection:
     line_length_limit: int = 1_000_000
     # Idle client connections are dropped after this many seconds.
     timeout_seconds: int = 300
+    # Open connections at most; more get 421 (0: a quarter of the descriptor limit,
+    # at most 1,000).
+    max_connections: int = 0
 
 
 @dataclass
