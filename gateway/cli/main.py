@@ -126,9 +126,8 @@ def deliver(ctx: click.Context, recipients: tuple[str, ...], sender: str) -> Non
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """The daemon: SMTP intake, IMAP pollers, scheduler, outbox sender."""
-    from gateway.daemon.supervisor import run_daemon
-
     from gateway.cli.checks import secret_file_problems
+    from gateway.daemon.supervisor import run_daemon
 
     cfg = get_config(ctx)
     setup_logging(cfg.logging.level)

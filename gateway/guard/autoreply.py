@@ -85,6 +85,8 @@ def near_identical(a: str, b: str, ratio: float = 0.9) -> bool:
         return True
     matcher = difflib.SequenceMatcher(None, na, nb, autojunk=False)
     # The cheap upper bounds first: most pairs of different texts stop here.
-    return matcher.real_quick_ratio() >= ratio and matcher.quick_ratio() >= ratio and (
-        matcher.ratio() >= ratio
+    return (
+        matcher.real_quick_ratio() >= ratio
+        and matcher.quick_ratio() >= ratio
+        and (matcher.ratio() >= ratio)
     )

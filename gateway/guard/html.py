@@ -24,10 +24,25 @@ MAX_FALLBACK_TEXT = 200_000
 # never ends must not make every later "<" read the rest of the document again.
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]{0,30})[^<>]{0,2000}?(/?)>")
 _VOID = frozenset(
-    "area base br col embed hr img input link meta param source track wbr".split()
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
 )
 # Elements whose end tag browsers (and parsers) imply: they do not nest in practice.
-_IMPLIED = frozenset("p li dt dd option tr td th thead tbody tfoot".split())
+_IMPLIED = frozenset(["p", "li", "dt", "dd", "option", "tr", "td", "th", "thead", "tbody", "tfoot"])
 _ANY_TAG = re.compile(r"<[^<>]{0,2000}>")
 
 

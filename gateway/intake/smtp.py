@@ -47,8 +47,7 @@ class IntakeHandler:
         now = time.monotonic()
         if now - self._refused_logged >= 60.0:
             log.warning(
-                "SMTP: %d connection(s) refused: %d open, the limit ([smtp] "
-                "max_connections)",
+                "SMTP: %d connection(s) refused: %d open, the limit ([smtp] max_connections)",
                 self._refused,
                 self.sessions,
             )

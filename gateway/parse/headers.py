@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from gateway.guard.headers import normalise_address
-
 from gateway.parse.charsets import codec_for, decode_text
 from gateway.parse.model import Address
 

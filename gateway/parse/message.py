@@ -8,6 +8,7 @@ from email.errors import MessageDefect
 from email.message import Message
 from email.parser import BytesParser
 
+from gateway.guard import html as html_guard
 from gateway.parse.charsets import decode_text, guess_message_charset
 from gateway.parse.fallback import parse_with_mailparser
 from gateway.parse.filenames import safe_filename
@@ -17,7 +18,6 @@ from gateway.parse.headers import (
     parse_date,
     parse_msgids,
 )
-from gateway.guard import html as html_guard
 from gateway.parse.html import html_to_text, sanitize_html
 from gateway.parse.mime import RawAttachment, first_charset, walk_message
 from gateway.parse.model import Address, ParsedAttachment, ParsedMessage

@@ -46,7 +46,9 @@ def others_meanwhile(daemon: Daemon, stop: threading.Event, waits: list[float]) 
     while not stop.is_set():
         i += 1
         start = time.monotonic()
-        code, _ = daemon.send(mail(f"Обычный вопрос {i}", "Текст.", sender=f"u{i}@corp.example.com"))
+        code, _ = daemon.send(
+            mail(f"Обычный вопрос {i}", "Текст.", sender=f"u{i}@corp.example.com")
+        )
         waits.append(time.monotonic() - start if code == 250 else float("inf"))
         time.sleep(0.05)
 

@@ -16,7 +16,18 @@ from tests.harness import Daemon, mail
 
 REQUESTER = "traveller@corp.example.org"
 AGENT = "alice@example.com"
-WORDS = "printer network mail vpn laptop screen access password folder backup".split()
+WORDS = [
+    "printer",
+    "network",
+    "mail",
+    "vpn",
+    "laptop",
+    "screen",
+    "access",
+    "password",
+    "folder",
+    "backup",
+]
 
 
 @pytest.fixture

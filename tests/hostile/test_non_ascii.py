@@ -37,7 +37,7 @@ def utf8_mail(sender: str, subject: str, message_id: str) -> bytes:
         "Date: Wed, 02 Dec 2026 10:00:00 +0300\r\nMIME-Version: 1.0\r\n"
         "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
         "Не печатает принтер на третьем этаже.\r\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def outbox_for(daemon: Daemon, kind: str) -> list[Outbox]:
@@ -86,7 +86,9 @@ def test_8bit_message_id_in_legacy_mail_never_crashes(daemon: Daemon) -> None:
     with daemon.db.read() as s:
         row = s.scalars(select(Inbound).where(Inbound.mail_from == "petr@corp.example.org")).one()
     assert row.state == "done", row.error
-    confirmation = [r for r in outbox_for(daemon, "confirmation") if r.rcpt_to == ["petr@corp.example.org"]]
+    confirmation = [
+        r for r in outbox_for(daemon, "confirmation") if r.rcpt_to == ["petr@corp.example.org"]
+    ]
     assert len(confirmation) == 1 and confirmation[0].raw.split(b"\r\n\r\n")[0].isascii()
 
 
@@ -95,7 +97,9 @@ def test_bidi_in_file_names_and_nul_in_subject_go_nowhere(daemon: Daemon) -> Non
 
     from gateway.store.model import Attachment
 
-    nul_subject = "=?utf-8?b?" + base64.b64encode("Счёт\x00 оплачен\x1b[2J".encode()).decode() + "?="
+    nul_subject = (
+        "=?utf-8?b?" + base64.b64encode("Счёт\x00 оплачен\x1b[2J".encode()).decode() + "?="
+    )
     raw = (
         "From: olga@corp.example.org\r\nTo: support@example.com\r\n"
         f"Subject: {nul_subject}\r\nMessage-ID: <bidi.1@corp.example.org>\r\n"
@@ -115,5 +119,7 @@ def test_bidi_in_file_names_and_nul_in_subject_go_nowhere(daemon: Daemon) -> Non
     import email.header
 
     subject_line = [h for h in head.split(b"\r\n") if h.startswith(b"Subject:")]
-    decoded = str(email.header.make_header(email.header.decode_header(subject_line[0][9:].decode())))
+    decoded = str(
+        email.header.make_header(email.header.decode_header(subject_line[0][9:].decode()))
+    )
     assert "\x00" not in decoded and "\x1b" not in decoded and "Счёт" in decoded

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_commands import Desk, text_of
-from tests.harness import Daemon, mail
+from tests.e2e.test_commands import Desk
+from tests.harness import Daemon, mail, text_of
 
 
 @pytest.fixture(scope="module")

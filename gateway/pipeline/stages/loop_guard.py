@@ -1,8 +1,9 @@
 """Loop guard: ignore our own mail; mark automatic mail so that nothing answers it.
 
 Automatic mail (RFC 3834 Auto-Submitted, Precedence bulk/junk/list, vendor auto-reply
-headers, bounces, a stock auto-reply subject in any of many languages) is still stored on its ticket, but it never triggers an automatic reply
-and never changes a ticket's status.
+headers, bounces, a stock auto-reply subject in any of many languages) is still stored
+on its ticket, but it never triggers an automatic reply and never changes a ticket's
+status.
 """
 
 from __future__ import annotations
