@@ -11,13 +11,13 @@ Usage: python bench/hostile.py [--mutants 1000] [--seed 1] [--keep DIR]
 from __future__ import annotations
 
 import argparse
-from functools import partial
 import random
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select

@@ -12,7 +12,8 @@ A crash between 1 and 3 leaves the row queued; it is sent again once the lease e
 Row states: queued -> sent | failed; held -> queued (gateway.outgoing.relay: kept
 unsent by a ticket's relay limit until an agent releases it). A temporary failure (4xx,
 no connection) is retried after min(initial * 2**attempts, max) seconds, for
-`retry_hours` after the row was created; then the row fails with the last reply. A 5xx fails it at once.
+`retry_hours` after the row was created; then the row fails with the last reply. A 5xx
+fails it at once.
 `message_id` is stored without angle brackets, like every stored Message-ID.
 """
 
