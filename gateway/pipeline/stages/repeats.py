@@ -33,6 +33,9 @@ def run(ctx: Context) -> None:
             Message.ticket_id == ticket.id,
             Message.author_id == sender.id,
             Message.created_at >= since,
+            # Only what was relayed can loop: an agent sending a refused command again
+            # (its first try kept as a hidden note) is no auto-responder.
+            Message.hidden.is_(False),
         )
         .order_by(Message.id.desc())
         .limit(_LAST_MESSAGES)
