@@ -188,6 +188,6 @@ def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
         for row_id in ids:
             row = session.get(Outbox, row_id)
             if row is None or row.state not in ("failed", "held"):
-                raise HelpdeskError(f"outgoing mail #{row_id} has neither failed nor been held")
+                raise HelpdeskError(f"outgoing mail #{row_id} has not failed (nor is it held)")
             outbox.requeue(session, row_id)
     click.echo(f"queued {len(ids)} mail(s) again")
