@@ -41,6 +41,7 @@ def deep_checks(cfg: Config) -> list[str]:
                     problems.append(f"[helpdesk] templates_dir: missing template {path}")
     problems += _assignee_checks(cfg)
     problems += secret_file_problems(cfg)
+    problems += _faq_checks(cfg)
     if cfg.outgoing.transport == "maildir":
         parent = cfg.path(cfg.outgoing.maildir)
         while not parent.exists() and parent != parent.parent:
@@ -114,3 +115,15 @@ def warnings(cfg: Config) -> list[str]:
             "require DKIM or SPF pass)"
         )
     return found
+
+
+def _faq_checks(cfg: Config) -> list[str]:
+    """FAQ files that cannot be read are left out of every search: say which."""
+    from gateway.faq.articles import load
+
+    folder = cfg.path(cfg.faq.folder)
+    if not folder.exists():
+        return []  # no FAQ yet: nothing is suggested, nothing is wrong
+    if not folder.is_dir():
+        return [f"[faq] folder: not a directory: {folder}"]
+    return [f"[faq] folder: {problem}" for problem in load(folder).problems]

@@ -47,6 +47,8 @@ class Outgoing:
     references: list[str] | None = None
     # Exempt from the relay limit (gateway.outgoing.relay): the notice that it was reached.
     never_held: bool = False
+    # Queued as "held": not sent until released (an answer that would be a second one).
+    held: bool = False
 
 
 def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
@@ -185,6 +187,7 @@ def queue(
         message=message,
         automatic=mail.automatic,
         subject=rendered.subject,
+        state="held" if mail.held else "queued",
         held=held,
     )
     if tell_staff and ticket is not None:

@@ -4,7 +4,7 @@ Each mail about a ticket counts that ticket's mail of the last hour (gateway.out
 without the index the count reads the whole outbox.
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-02 13:00:00
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
