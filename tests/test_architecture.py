@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("classifier", "the learning spam filter; stands alone"),
     ("gateway gateway.errors", "the package; exceptions named by condition"),
     ("gateway.settings", "the configuration, read and validated"),
+    ("gateway.guard", "bounds against hostile mail: auto-reply signs, HTML work, header values"),
     (
         "gateway.addresses gateway.parse gateway.bounces",
         "our own addresses; raw mail to parsed parts; bounce reports read",

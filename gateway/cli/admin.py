@@ -192,13 +192,17 @@ def outbox_list(ctx: click.Context, state: str | None, limit: int, fmt: str) -> 
 @click.argument("ids", nargs=-1, type=int, required=True)
 @click.pass_context
 def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
-    """Queue failed mail again (after fixing the relay, say); the daemon sends it at once."""
+    """Queue failed or held mail again; the daemon sends it at once.
+
+    Held mail is what a ticket's relay limit stopped (a suspected loop): releasing it is
+    the agents' confirmation.
+    """
     database = Database.from_config(get_config(ctx))
     with database.write() as session:
         for row_id in ids:
             row = session.get(Outbox, row_id)
-            if row is None or row.state != "failed":
-                raise HelpdeskError(f"outgoing mail #{row_id} has not failed")
+            if row is None or row.state not in ("failed", "held"):
+                raise HelpdeskError(f"outgoing mail #{row_id} has not failed (nor is it held)")
             outbox.requeue(session, row_id)
     click.echo(f"queued {len(ids)} mail(s) again")
 

@@ -7,6 +7,8 @@ import os
 from gateway.outgoing.render import default_templates_dir
 from gateway.settings.config import AGENT_ROLES, Config
 
+MIN_SECRET_BYTES = 16
+
 REQUIRED_TEMPLATES = (
     "confirmation",
     "agent_new_ticket",
@@ -39,6 +41,7 @@ def deep_checks(cfg: Config) -> list[str]:
                 if not path.is_file():
                     problems.append(f"[helpdesk] templates_dir: missing template {path}")
     problems += _assignee_checks(cfg)
+    problems += secret_file_problems(cfg)
     problems += _faq_checks(cfg)
     if cfg.outgoing.transport == "maildir":
         parent = cfg.path(cfg.outgoing.maildir)
@@ -74,6 +77,45 @@ def _assignee_checks(cfg: Config) -> list[str]:
         for where, email in named
         if email and not known(email)
     ]
+
+
+def secret_file_problems(cfg: Config) -> list[str]:
+    """A secret file that exists must be a readable file of at least 16 bytes.
+
+    A missing one is created on first run; anything else would make every reply token
+    fail to sign while intake still answers 250.
+    """
+    path = cfg.path(cfg.helpdesk.secret_file)
+    key = "[helpdesk] secret_file"
+    if not path.exists():
+        parent = path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not os.access(parent, os.W_OK):
+            return [f"{key}: {path} does not exist and cannot be created"]
+        return []
+    if not path.is_file():
+        return [f"{key}: {path} is not a regular file"]
+    try:
+        size = len(path.read_bytes())
+    except OSError as exc:
+        return [f"{key}: {path} cannot be read ({exc.strerror})"]
+    if size < MIN_SECRET_BYTES:
+        return [f"{key}: {path} holds {size} bytes, fewer than {MIN_SECRET_BYTES}"]
+    return []
+
+
+def warnings(cfg: Config) -> list[str]:
+    """What is allowed but weakens a promise (printed, not failed)."""
+    found: list[str] = []
+    if not cfg.security.trusted_authserv_id:
+        found.append(
+            "[security] trusted_authserv_id is not set: an agent's commands are "
+            "authenticated by reply address or Message-ID only, and the From header is "
+            "the weak link (set it to the authserv-id of your receiving server to also "
+            "require DKIM or SPF pass)"
+        )
+    return found
 
 
 def _faq_checks(cfg: Config) -> list[str]:

@@ -83,8 +83,10 @@ def check_config(ctx: click.Context) -> None:
         for problem in exc.problems:
             click.echo(f"{path}: {problem}", err=True)
         sys.exit(1)
-    from gateway.cli.checks import deep_checks
+    from gateway.cli.checks import deep_checks, warnings
 
+    for warning in warnings(cfg):
+        click.echo(f"{path}: warning: {warning}")
     problems = deep_checks(cfg)
     for problem in problems:
         click.echo(f"{path}: {problem}", err=True)
@@ -146,10 +148,18 @@ def deliver(ctx: click.Context, recipients: tuple[str, ...], sender: str) -> Non
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """The daemon: SMTP intake, IMAP pollers, scheduler, outbox sender."""
+    from gateway.cli.checks import secret_file_problems
     from gateway.daemon.supervisor import run_daemon
 
     cfg = get_config(ctx)
     setup_logging(cfg.logging.level)
+    # The processing child signs every reply address: without a usable key it would
+    # crash-loop while intake keeps answering 250, so the daemon does not start at all.
+    problems = secret_file_problems(cfg)
+    if problems:
+        for problem in problems:
+            click.echo(f"helpdesk run: {problem}", err=True)
+        sys.exit(1)
     sys.exit(run_daemon(cfg))
 
 

@@ -33,6 +33,7 @@ from gateway.outgoing import outbox
 from gateway.outgoing.transports import Transport, make_transport
 from gateway.services import Services
 from gateway.settings.config import Config
+from gateway.spam import store as spam_store
 from gateway.spam.jobs import schedule_confirm, schedule_digest
 from gateway.spool.pressure import IntakePressure, PressureShare
 from gateway.store.db import Database
@@ -113,6 +114,9 @@ def serve(cfg: Config, pressure: IntakePressure, stored: Connection, stop: threa
         with db.write() as session:
             release_outbox_leases(session)
     services = Services.from_config(cfg)
+    if cfg.spam.enabled:
+        # Before the runner's first transaction, not inside it (gateway.spam.store).
+        spam_store.prepare()
     transport: Transport = make_transport(cfg)
     sender = OutboxSender(db, transport, cfg, pressure)
     runner = Runner(db, services, on_committed=sender.wake.set, pressure=pressure)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import StopProcessing
 from gateway.outgoing.outbox import INBOUND_KEY
+from gateway.parse import ParsedMessage, parse_message
 from gateway.pipeline import Context, Stage, build_pipeline
 from gateway.services import Services
 from gateway.spool.pressure import IntakePressure
@@ -55,6 +56,8 @@ class Runner:
         self._pressure = pressure
         self._services = services
         self._pipeline = tuple(pipeline) if pipeline is not None else build_pipeline()
+        # Parse before the transaction only for a pipeline that starts with parsing.
+        self._parse_first = bool(self._pipeline) and self._pipeline[0].name == "parse"
         self._on_committed = on_committed
         self.wake = threading.Event()
 
@@ -145,7 +148,24 @@ class Runner:
             )
             return ids, bool(interrupted)
 
+    def _parse_outside(self, ids: list[int]) -> dict[int, ParsedMessage]:
+        """The batch's messages parsed with no write transaction open.
+
+        Parsing (HTML above all) takes most of a message's time; done under the write
+        lock it would keep SQLite's intake waiting for it.
+        """
+        with self._db.read() as session:
+            raws = list(
+                session.execute(
+                    select(Inbound.id, Inbound.raw).where(
+                        Inbound.id.in_(ids), Inbound.state == "new"
+                    )
+                )
+            )
+        return {row.id: parse_message(row.raw) for row in raws}
+
     def _process_batch(self, ids: list[int]) -> None:
+        parsed = self._parse_outside(ids) if self._parse_first else {}
         with self._db.write() as session:
             query = select(Inbound).where(Inbound.id.in_(ids), Inbound.state == "new")
             if not self._db.sqlite:
@@ -157,10 +177,12 @@ class Runner:
                         row, "runner", f"processing was interrupted {MAX_ATTEMPTS} times", []
                     )
                     continue
-                self._process_one(session, row)
+                self._process_one(session, row, parsed.get(row.id))
 
-    def _process_one(self, session: Session, row: Inbound) -> None:
-        ctx = Context(session=session, services=self._services, inbound=row)
+    def _process_one(
+        self, session: Session, row: Inbound, parsed: ParsedMessage | None = None
+    ) -> None:
+        ctx = Context(session=session, services=self._services, inbound=row, parsed=parsed)
         stage_name = "start"
         session.info[INBOUND_KEY] = row.id
         try:

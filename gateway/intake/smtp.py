@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import socket
+import time
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -34,6 +36,22 @@ class IntakeHandler:
         self._writer = writer
         self.accepting = True
         self.sessions = 0  # open SMTP connections, kept by _IntakeSMTP
+        self.max_sessions = default_max_sessions()
+        # Connections refused at the limit since the last log line, and when that was.
+        self._refused = 0
+        self._refused_logged = 0.0
+
+    def refused_connection(self) -> None:
+        """Count a connection refused at the limit; log at most once a minute."""
+        self._refused += 1
+        now = time.monotonic()
+        if now - self._refused_logged >= 60.0:
+            log.warning(
+                "SMTP: %d connection(s) refused: %d open, the limit ([smtp] max_connections)",
+                self._refused,
+                self.sessions,
+            )
+            self._refused, self._refused_logged = 0, now
 
     async def handle_RCPT(
         self,
@@ -118,17 +136,38 @@ class _IntakeSMTP(SMTP):
         await super().smtp_RSET(arg)
 
     def connection_made(self, transport: Any) -> None:
+        handler = self.event_handler
+        if isinstance(handler, IntakeHandler) and handler.sessions >= handler.max_sessions:
+            # Past the limit a connection gets a 421 and is closed before it costs a
+            # session; each idle one would otherwise hold a descriptor until accept()
+            # itself fails (and logs a traceback per attempt).
+            transport.write(b"421 4.7.0 Too many connections, try again later\r\n")
+            self._refused_here = True
+            transport.close()
+            handler.refused_connection()
+            return
         super().connection_made(transport)
         if isinstance(self.event_handler, IntakeHandler) and not self._counted:
             self._counted = True
             self.event_handler.sessions += 1
 
     def connection_lost(self, error: Exception | None) -> None:
+        if getattr(self, "_refused_here", False):
+            return  # refused at the limit: no session was ever set up
         self.end_transaction()
         if isinstance(self.event_handler, IntakeHandler) and self._counted:
             self._counted = False
             self.event_handler.sessions -= 1
         super().connection_lost(error)
+
+
+def default_max_sessions() -> int:
+    """A quarter of the descriptors the process may open, at most 1,000: the database,
+    the spool and the processing process need the rest."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1000
+    return max(10, min(1000, soft // 4))
 
 
 class SmtpIntake:
@@ -137,6 +176,8 @@ class SmtpIntake:
     def __init__(self, cfg: Config, handler: IntakeHandler) -> None:
         self._cfg = cfg
         self.handler = handler
+        if cfg.smtp.max_connections:
+            handler.max_sessions = cfg.smtp.max_connections
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:

@@ -5,7 +5,10 @@ Conventions:
   header form; functions here accept them with or without brackets. Storage may strip
   them (see `bare_id`) as long as it does so everywhere.
 - Serialised messages (`to_bytes`) use CRLF line endings and are 7-bit clean: headers
-  are RFC 2047/2231 encoded, bodies quoted-printable or base64. The same bytes go to
+  are RFC 2047/2231 encoded, bodies quoted-printable or base64 — except an address
+  with a non-ASCII local part, written as UTF-8 (RFC 6532; sent over SMTPUTF8 only).
+  Control characters never reach a header; foreign non-ASCII Message-IDs are dropped
+  from In-Reply-To and References. The same bytes go to
   the SMTP relay (which requires CRLF) and into Maildir files (readers accept CRLF).
 """
 
@@ -22,6 +25,7 @@ from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.utils import format_datetime, formataddr
 
+from gateway.guard.headers import repeatable_id, strip_controls
 from gateway.outgoing.mime_bytes import to_bytes as to_bytes
 
 _MID_RE = re.compile(r"^<?hd\.(\d+)\.\d{8}T\d{6}\.[0-9a-f]+@[^>\s]+>?$", re.IGNORECASE)
@@ -71,8 +75,11 @@ def trim_references(references: list[str]) -> list[str]:
     seen: set[str] = set()
     ids: list[str] = []
     for ref in references:
-        mid = bracketed(ref)
-        if mid != "<>" and mid not in seen:
+        safe = repeatable_id(ref)
+        if safe is None:
+            continue  # a foreign 8-bit or malformed id: dropped, never copied raw
+        mid = bracketed(safe)
+        if mid not in seen:
             seen.add(mid)
             ids.append(mid)
     if len(ids) > _REFERENCES_TAIL + 1:
@@ -87,7 +94,7 @@ def encode_unstructured(name: str, value: str) -> str:
     non-ASCII word on, every space travels inside an encoded word, where no decoder
     drops it (the stdlib's own folding of such headers loses those spaces).
     """
-    value = " ".join(value.split())
+    value = " ".join(strip_controls(value).split())
     if value.isascii():
         return value
     words = value.split(" ")
@@ -130,8 +137,12 @@ def _b_word(data: bytes) -> str:
 
 
 def format_address(name: str, addr: str) -> str:
-    """`Name <addr>` with the display name quoted or RFC 2047-encoded as needed."""
-    name = " ".join(name.split())
+    """`Name <addr>` with the display name quoted or RFC 2047-encoded as needed.
+
+    A non-ASCII local part stays UTF-8 (RFC 6532): such mail needs an SMTPUTF8 relay.
+    """
+    name = " ".join(strip_controls(name).split())
+    addr = strip_controls(addr).strip()
     if not name:
         return addr
     if name.isascii():
@@ -190,7 +201,7 @@ def build(
     msg["Date"] = format_datetime((date or dt.datetime.now(dt.UTC)).astimezone())
     msg["Message-ID"] = bracketed(message_id)
     refs = list(references or [])
-    if in_reply_to:
+    if in_reply_to and repeatable_id(in_reply_to) is not None:
         msg["In-Reply-To"] = bracketed(in_reply_to)
         refs.append(in_reply_to)
     trimmed = trim_references(refs)

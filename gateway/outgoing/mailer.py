@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from gateway.outgoing import compose, outbox
+from gateway.outgoing import compose, outbox, relay
 from gateway.outgoing.tokens import make_token, reply_address
-from gateway.parse.headers import encodable
 from gateway.services import Services
 from gateway.store import rows, tickets
 from gateway.store.model import (
@@ -52,6 +51,8 @@ class Outgoing:
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
     # The ticket's Message-IDs, oldest first; looked up when not given.
     references: list[str] | None = None
+    # Exempt from the relay limit (gateway.outgoing.relay): the notice that it was reached.
+    never_held: bool = False
     # Queued as "held": not sent until released (an answer that would be a second one).
     held: bool = False
     # Why it is held, kept with the row (an answer that would disclose a hidden note).
@@ -94,8 +95,6 @@ def suppression(
     domain = email.rpartition("@")[2].lower().rstrip(".")
     if not domain:
         return "the address has no domain"
-    if not encodable(email):
-        return "the address cannot be encoded (non-ASCII local part)"
     for listed in services.cfg.outgoing.suppress_domains:
         listed = listed.lower().strip(".")
         if domain == listed or domain.endswith("." + listed):
@@ -167,6 +166,29 @@ def _auto_submitted(mail: Outgoing, user: User) -> str | None:
     return "auto-generated" if user.is_agent else "auto-replied"
 
 
+def _own_references(session: Session, ticket: Ticket, user: User, refs: list[str]) -> list[str]:
+    """`refs` without the ids of the desk's mail to anyone but `user`.
+
+    The id of a mail sent to an agent proves, when answered, that the agent wrote the
+    answer (gateway.commands.auth); shown to a requester in References, it would let the
+    requester act as that agent.
+    """
+    bare = [compose.bare_id(r) for r in refs if r]
+    if not bare:
+        return []
+    foreign = set(
+        session.scalars(
+            select(MessageRef.message_id).where(
+                MessageRef.ticket_id == ticket.id,
+                MessageRef.message_id.in_(bare[-200:]),
+                MessageRef.outgoing.is_(True),
+                MessageRef.recipient_id != user.id,
+            )
+        )
+    )
+    return [r for r in refs if r and compose.bare_id(r) not in foreign]
+
+
 def queue(
     session: Session, services: Services, ticket: Ticket | None, mail: Outgoing
 ) -> str | None:
@@ -219,6 +241,7 @@ def queue_mail(
         token = make_token(services.secret, "r", ticket.id, user.id)
         reply_to = reply_address(cfg.helpdesk.address, token)
         in_reply_to, refs = _threading(session, ticket, user, mail)
+        refs = _own_references(session, ticket, user, refs)
     else:
         reply_to, in_reply_to, refs = cfg.helpdesk.address, mail.in_reply_to, []
     message = compose.build(
@@ -239,6 +262,14 @@ def queue_mail(
         headers={compose.LOOP_HEADER: cfg.helpdesk.address},
         attachments=mail.attachments,
     )
+    held: str | None = None
+    tell_staff = False
+    if ticket is not None and not mail.never_held:
+        held = relay.hold_reason(session, services, ticket)
+        if held is not None:
+            tell_staff = relay.first_hold(session, ticket)
+            tickets.add_event(session, ticket, "relay_held", new=f"{mail.event} to {user.email}")
+            log.warning("ticket %s: %s to %s %s", ticket.id, mail.event, user.email, held)
     everyone = [user.email, *(u.email for u in mail.cc)]
     sendable = [r for r in everyone if r not in stopped]
     common: dict[str, Any] = {
@@ -253,8 +284,8 @@ def queue_mail(
         outbox.insert(
             session,
             rcpt_to=sendable,
-            state="held" if mail.held or mail.held_reason else "queued",
-            reason=mail.held_reason,
+            state="held" if mail.held or mail.held_reason or held else "queued",
+            reason=mail.held_reason or held or "",
             **common,
         )
     if stopped:
@@ -263,6 +294,25 @@ def queue_mail(
         log.warning("%s not sent to %s", mail.event, why)
         if ticket is not None:
             tickets.add_event(session, ticket, "mail_suppressed", new=why[:200])
+    if tell_staff and ticket is not None:
+        for person in relay.staff_to_tell(session, ticket):
+            queue(
+                session,
+                services,
+                ticket,
+                Outgoing(
+                    event=relay.HELD_EVENT,
+                    recipient=person,
+                    context={
+                        "held": {
+                            "event": mail.event,
+                            "to": user.email,
+                            "limit": cfg.loop.max_relayed_per_ticket_hour,
+                        }
+                    },
+                    never_held=True,
+                ),
+            )
     # Core inserts: these rows are never read back in this transaction.
     if ticket is not None:
         rows.write(

@@ -46,7 +46,9 @@ class _Generator(BytesGenerator):
         out: BinaryIO = self._fp  # type: ignore[attr-defined]
         lines: list[str] = []
         _header_lines(msg, lines)
-        out.write("".join(lines).encode("ascii", "surrogateescape"))
+        # UTF-8 only for an address with a non-ASCII local part (RFC 6532); the rest of
+        # a header block is ASCII, which UTF-8 leaves as it is.
+        out.write("".join(lines).encode("utf-8", "surrogateescape"))
 
 
 def _direct(msg: Message, out: list[str]) -> bool:
@@ -84,7 +86,7 @@ def to_bytes(msg: Message) -> bytes:
     """The message as 7-bit bytes with CRLF line endings (SMTP DATA and Maildir alike)."""
     out: list[str] = []
     if _direct(msg, out):
-        return "".join(out).encode("ascii", "surrogateescape")
+        return "".join(out).encode("utf-8", "surrogateescape")
     buf = io.BytesIO()
     _Generator(buf, policy=POLICY).flatten(msg)
     return buf.getvalue()

@@ -74,6 +74,7 @@ def insert(
     subject: str | None = None,
     state: str = "queued",
     reason: str = "",
+    held: str | None = None,
 ) -> None:
     """`enqueue` for a caller that does not need the row: a Core insert (gateway.store.rows),
     executed now, without the ORM's bookkeeping (the runner queues a few mails per message).
@@ -83,6 +84,9 @@ def insert(
     values = _values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject)
     values["state"], values["last_reply"] = state, reason
     values["inbound_id"] = session.info.get(INBOUND_KEY)
+    if held is not None:
+        # Kept, not sent: `outbox list --state held` shows it, `outbox retry` sends it.
+        values.update(state="held", last_reply=held)
     rows.write(session, _INSERT, values)
 
 
@@ -256,6 +260,10 @@ def requeue(session: Session, row_id: int, now: dt.datetime | None = None) -> Ou
     if row.state == "failed":
         row.state = "queued"
         row.next_attempt_at = now or utcnow()
+    elif row.state == "held":
+        # Released by an agent: its retry window starts now, not when it was held.
+        row.state = "queued"
+        row.created_at = row.next_attempt_at = now or utcnow()
     return row
 
 

@@ -62,7 +62,18 @@ def load_or_create_secret(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        data = _create_secret(path)
+        try:
+            data = _create_secret(path)
+        except OSError as exc:
+            raise ConfigError(
+                [f"[helpdesk] secret_file: {path} cannot be created ({exc.strerror})"]
+            ) from exc
+    except IsADirectoryError as exc:
+        raise ConfigError([f"[helpdesk] secret_file: {path} is a directory"]) from exc
+    except OSError as exc:
+        raise ConfigError(
+            [f"[helpdesk] secret_file: {path} cannot be read ({exc.strerror})"]
+        ) from exc
     if len(data) < _MIN_SECRET_BYTES:
         raise ConfigError([f"[helpdesk] secret_file: {path} holds fewer than 16 bytes"])
     return data

@@ -130,11 +130,15 @@ def _decode_2231_bytes(data: bytes, hint: str | None) -> str:
 
 
 def safe_filename(name: str, content_type: str, index: int) -> str:
-    """Make ``name`` safe (no paths, controls, leading dots; <= 255 UTF-8 bytes).
+    """Make ``name`` safe (no paths, controls, bidi or other format characters, leading
+    dots; <= 255 UTF-8 bytes).
 
     An empty result becomes "attachment-<index><ext>" with the extension of the type.
     """
     name = unicodedata.normalize("NFC", name)
+    # Bidi controls (U+202E makes "\u202egnp.exe" show as "exe.png") and other format
+    # characters (zero-width joiners, BOMs) only ever disguise a name: removed.
+    name = "".join(c for c in name if unicodedata.category(c) != "Cf")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE.sub("_", name)
     name = " ".join(name.split())  # newlines and tabs from folding, runs of spaces

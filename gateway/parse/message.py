@@ -8,6 +8,7 @@ from email.errors import MessageDefect
 from email.message import Message
 from email.parser import BytesParser
 
+from gateway.guard import html as html_guard
 from gateway.parse.charsets import decode_text, guess_message_charset
 from gateway.parse.fallback import parse_with_mailparser
 from gateway.parse.filenames import safe_filename
@@ -69,14 +70,23 @@ def _parse_stdlib(data: bytes) -> ParsedMessage:
     html_parts: list[str] = []
     uu_files: list[tuple[str, bytes]] = []
     for segment in walk.segments:
+        markup = segment.html
+        if markup is not None:
+            verdict = html_guard.assess(markup)
+            if verdict.problem:
+                # Never parsed: the parsers' work grows with the square of the depth.
+                result.problems.append(f"{verdict.problem}: kept as text only, not parsed")
+                if segment.plain is None or not segment.plain.strip():
+                    plain_parts.append(html_guard.stripped_text(markup))
+                markup = None
         if segment.plain is not None and segment.plain.strip():
             plain, files = extract_uuencoded(segment.plain)
             uu_files += files
             plain_parts.append(plain.strip("\n"))
-        elif segment.html is not None:
-            plain_parts.append(html_to_text(segment.html))
-        if segment.html is not None:
-            html_parts.append(segment.html)
+        elif markup is not None:
+            plain_parts.append(html_to_text(markup))
+        if markup is not None:
+            html_parts.append(markup)
     result.text = "\n\n".join(p for p in plain_parts if p.strip())
     result.html = sanitize_html("\n".join(html_parts)) if html_parts else ""
     result.attachments = _attachments(walk.attachments, uu_files, result.html)
@@ -154,8 +164,8 @@ def _fill_headers(result: ParsedMessage, msg: Message, hint: str | None) -> None
     result.subject = " ".join(decode_header_value(first.get("subject", ""), hint)[0].split())
     result.sender = _sender(froms, first, hint)
     if result.sender.email and not encodable(result.sender.email):
-        # Kept as the sender's identity; the outgoing side will not write to it.
-        result.problems.append(f"From: address {result.sender.email!r} cannot be encoded")
+        # Kept as the sender's identity; mail to it goes out only over SMTPUTF8.
+        result.problems.append(f"From: address {result.sender.email!r} needs SMTPUTF8")
     result.to = parse_addresses(first.get("to"), hint)
     result.cc = parse_addresses(first.get("cc"), hint)
     result.reply_to = parse_addresses(first.get("reply-to"), hint)

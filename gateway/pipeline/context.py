@@ -59,6 +59,8 @@ class Context:
     report_refusal: str | None = None
     # The commands closed the ticket: the requester gets the closing mail with ratings.
     closing: bool = False
+    # Addresses of a new ticket's To/Cc not taken as participants: listed for the agent.
+    proposed_cc: list[str] = field(default_factory=list)
     # Set by `#for`: the ticket opens for this caller, the agent its first responder.
     on_behalf: OnBehalf | None = None
     # The attachments stored with the message (what notices and answers carry on).

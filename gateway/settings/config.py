@@ -73,6 +73,9 @@ class SmtpSection:
     timeout_seconds: int = 300
     # The name in the 220 banner and the EHLO reply; "" is this host's FQDN.
     hostname: str = ""
+    # Open connections at most; more get 421 (0: a quarter of the descriptor limit,
+    # at most 1,000).
+    max_connections: int = 0
 
 
 @dataclass
@@ -139,6 +142,12 @@ class AgentEntry:
 class LoopSection:
     # At most this many automatic mails a day to one non-agent address.
     max_auto_replies_per_day: int = 20
+    # At most this many mails about one ticket an hour; further ones are held in the
+    # outbox until an agent releases them (gateway.outgoing.relay); 0: no limit.
+    max_relayed_per_ticket_hour: int = 10
+    # A sender's mail on a ticket that repeats one of their last ones (near-identical
+    # text) within this many minutes counts as automatic (a naive auto-responder).
+    repeat_minutes: int = 30
 
 
 @dataclass
@@ -155,6 +164,10 @@ class SecuritySection:
     trusted_authserv_id: str = ""
     # Reply tokens older than this many days are refused; 0 means they never expire.
     token_days: int = 0
+    # At most this many participants are taken from a first mail's To/Cc, and only
+    # colleague-looking ones (the requester's domain, known users); the rest are listed
+    # for the agent (gateway.desk.participants).
+    max_participants: int = 10
 
 
 @dataclass

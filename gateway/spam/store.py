@@ -133,3 +133,20 @@ class ModelCache:
 
 def _counts(model: SpamModel) -> str:
     return f"{model.counts['ham']} ham, {model.counts['spam']} spam learned"
+
+
+def prepare() -> None:
+    """Import the learning code before any transaction needs it.
+
+    The first lesson or score of a process imports scikit-learn, NumPy and SciPy (seconds
+    on a busy machine); inside the processing transaction that time would be spent
+    holding SQLite's write lock, with SMTP intake waiting for it.
+    """
+    import importlib
+
+    from classifier import SpamModel
+
+    # What classifier.features and classifier.model import inside their functions.
+    for name in ("numpy", "scipy.sparse", "sklearn.utils", "sklearn.linear_model"):
+        importlib.import_module(name)
+    SpamModel.new()

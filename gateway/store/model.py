@@ -347,6 +347,8 @@ class Outbox(Base):
         Index("ix_outbox_rcpt_created", "kind", "created_at"),
         # A bounce names our mail by its Message-ID (quoted, or in the VERP return path).
         Index("ix_outbox_message_id", "message_id"),
+        # The relay limit counts a ticket's mail of the last hour (gateway.outgoing.relay).
+        Index("ix_outbox_ticket_created", "ticket_id", "created_at"),
     )
 
 

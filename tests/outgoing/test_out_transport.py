@@ -141,3 +141,29 @@ def test_make_transport(tmp_path: Path) -> None:
     cfg.outgoing = OutgoingSection(transport="smtp", host="relay", port=587, starttls=True)
     smtp = make_transport(cfg)
     assert isinstance(smtp, SmtpTransport) and (smtp.host, smtp.port) == ("relay", 587)
+
+
+UTF8_RAW = "From: support@example.com\r\nTo: иван@xn--80a1acny.xn--p1ai\r\nSubject: hi\r\n\r\nb\r\n"
+
+
+def test_smtp_utf8_local_part_over_smtputf8(smtp_server: Callable[..., Server]) -> None:
+    server = smtp_server(enable_SMTPUTF8=True)
+    result = SmtpTransport(server.host, server.port, timeout=5).send(
+        "support@example.com", ["иван@xn--80a1acny.xn--p1ai"], UTF8_RAW.encode(), "1"
+    )
+    assert result.outcome == "sent", result.reply
+    (env,) = server.sink.received
+    assert env.rcpt_tos == ["иван@xn--80a1acny.xn--p1ai"]
+    assert "SMTPUTF8" in env.mail_options
+
+
+def test_smtp_utf8_local_part_without_smtputf8_is_undeliverable(
+    smtp_server: Callable[..., Server],
+) -> None:
+    server = smtp_server(enable_SMTPUTF8=False)
+    result = SmtpTransport(server.host, server.port, timeout=5).send(
+        "support@example.com", ["иван@xn--80a1acny.xn--p1ai"], UTF8_RAW.encode(), "1"
+    )
+    assert result.outcome == "permanent"
+    assert "SMTPUTF8" in result.reply and "иван@" in result.reply
+    assert server.sink.received == []

@@ -16,6 +16,7 @@ from gateway.commands.parse import split_commands
 from gateway.commands.report import Outcome, Report
 from gateway.errors import StopProcessing
 from gateway.pipeline.context import Context
+from gateway.store.model import User
 
 
 def _is_agent(ctx: Context) -> bool:
@@ -23,6 +24,14 @@ def _is_agent(ctx: Context) -> bool:
     if sender is None:
         return False
     return desk.role_of(ctx.session, ctx.services.cfg, sender.email) in ("agent", "admin")
+
+
+def _someone_elses_agent_token(ctx: Context, sender_id: int) -> bool:
+    token = ctx.token
+    if token is None or token.kind != "r" or token.user_id == sender_id:
+        return False
+    owner = ctx.session.get(User, token.user_id)
+    return owner is not None and owner.is_agent
 
 
 def run(ctx: Context) -> None:
@@ -43,6 +52,17 @@ def run(ctx: Context) -> None:
             digest.reply(ctx, commands)
         return  # otherwise a new ticket: commands only steer existing ones
     is_agent = _is_agent(ctx)
+    if _someone_elses_agent_token(ctx, sender.id):
+        # An agent's reply address used by another sender (forwarded, harvested): the
+        # mail is no answer of the agent's and no public request either.
+        ctx.note(f"commands: {sender.email} wrote through an agent's reply address")
+        ctx.unauthenticated = "the mail came through a reply address signed for an agent"
+        ctx.hidden_note = True
+        ctx.quiet = True
+        if commands:
+            ctx.report = Report(outcomes=[Outcome(c.line, False, "not executed") for c in commands])
+            ctx.report_refusal = ctx.unauthenticated
+        return
     if not is_agent and not commands:
         return  # a requester's plain reply needs no proof of who wrote it
     auth = authenticate(ctx, sender, ticket)

@@ -1,13 +1,15 @@
 """Loop guard: ignore our own mail; mark automatic mail so that nothing answers it.
 
 Automatic mail (RFC 3834 Auto-Submitted, Precedence bulk/junk/list, vendor auto-reply
-headers, bounces) is still stored on its ticket, but it never triggers an automatic reply
-and never changes a ticket's status.
+headers, bounces, a stock auto-reply subject in any of many languages) is still stored
+on its ticket, but it never triggers an automatic reply and never changes a ticket's
+status.
 """
 
 from __future__ import annotations
 
 from gateway.errors import StopProcessing
+from gateway.guard.autoreply import auto_reply_subject
 from gateway.outgoing.compose import LOOP_HEADER
 from gateway.parse import ParsedMessage
 from gateway.pipeline.context import Context
@@ -48,6 +50,9 @@ def automatic_reason(mail: ParsedMessage, envelope_from: str | None) -> str | No
     content_type = (mail.header("Content-Type") or "").lower()
     if "multipart/report" in content_type:
         return "delivery or disposition report"
+    phrase = auto_reply_subject(mail.subject)
+    if phrase is not None:
+        return f"auto-reply subject ({phrase!r})"
     return None
 
 

@@ -65,6 +65,8 @@ def _notify_staff(
     context = _message_context(ctx, ctx.message, ctx.sender)
     context["automatic_reason"] = ctx.automatic or ""
     context["spam_suspect"] = suspect_score(ctx.inbound)
+    context["proposed_cc"] = ctx.proposed_cc[:20]
+    context["proposed_more"] = max(0, len(ctx.proposed_cc) - 20)
     if kind in ("new_ticket", "requester_reply", "reopened"):
         context["card"] = agents.card_context(ctx)
     if kind == "new_ticket":

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 
 from gateway import desk
-from gateway.desk import attachments, catalog, classify, notices, replies, roles
+from gateway.desk import attachments, catalog, classify, notices, participants, replies, roles
 from gateway.errors import StopProcessing
 from gateway.pipeline.context import Context
 from gateway.settings.config import AGENT_ROLES
@@ -88,7 +88,19 @@ def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
                 continue
             seen.add(addr.email)
             wanted.append((addr.email, addr.name))
-        users = tickets.get_or_create_users(ctx.session, wanted)
+        choice = participants.choose(ctx.session, cfg, sender.email, wanted)
+        if choice.proposed:
+            ctx.proposed_cc = choice.proposed
+            shown = ", ".join(choice.proposed[:50])
+            more = len(choice.proposed) - 50
+            history.add(
+                ticket,
+                "cc_proposed",
+                actor="rules",
+                new=shown + (f" and {more} more" if more > 0 else ""),
+            )
+            ctx.note(f"store: {len(choice.proposed)} address(es) of To/Cc left for #cc")
+        users = tickets.get_or_create_users(ctx.session, choice.taken)
         # Agents hear of the ticket anyway; the rest get the answers in Cc.
         cc = [u for u in users if roles.role_for(cfg, u.email, u) not in AGENT_ROLES]
         tickets.add_new_ticket_participants(ctx.session, ticket, cc, sender.email, history)
