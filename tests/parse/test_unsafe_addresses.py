@@ -111,5 +111,9 @@ def test_quarantined_mail_with_a_bad_from_is_released_and_processed(
     with db.read() as s:
         sent = s.get(Outbox, confirmation.id)
         assert sent is not None and sent.state == "sent", sent and sent.last_reply
+    if "вася" in sender:
+        # A non-ASCII local part travels only as SMTPUTF8 mail: the header is UTF-8.
+        assert "вася@corp.example.com".encode() in sent.raw
+        return
     message = email.message_from_bytes(sent.raw)
     assert str(message["To"]).isascii()
