@@ -49,7 +49,8 @@ class HelpdeskGroup(click.Group):
 def main(ctx: click.Context, config_path: Path | None) -> None:
     """helpdesk: an email-driven IT service desk."""
     ctx.meta["helpdesk.config_path"] = config_path or config_mod.default_config_path()
-    if ctx.invoked_subcommand not in (None, "check-config"):
+    # `deliver` loads it itself: its config errors must exit 75, not 1.
+    if ctx.invoked_subcommand not in (None, "check-config", "deliver"):
         ctx.obj = get_config(ctx)
 
 
@@ -91,36 +92,6 @@ def db_upgrade(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--recipient", "recipients", multiple=True, help="Envelope recipient (repeatable).")
-@click.option("--sender", default="", help="Envelope sender (the MTA's return path).")
-@click.pass_context
-def deliver(ctx: click.Context, recipients: tuple[str, ...], sender: str) -> None:
-    """Read ONE raw message on stdin (MTA pipe transport) and store it durably.
-
-    Exit 0 = stored; 75 = try again later; 65 or 67 = rejected (reason on stderr).
-    """
-    from gateway.intake.pipe import EX_TEMPFAIL, read_limited
-    from gateway.intake.pipe import deliver as do_deliver
-    from gateway.store.db import Database
-
-    cfg = get_config(ctx)
-    setup_logging("WARNING")
-    raw = read_limited(sys.stdin.buffer, cfg.smtp.max_message_size)
-    try:
-        database = Database.from_config(cfg)
-    except Exception as exc:
-        click.echo(f"deliver: database unavailable: {exc}", err=True)
-        sys.exit(EX_TEMPFAIL)
-    try:
-        result = do_deliver(cfg, database, raw, list(recipients), sender)
-    finally:
-        database.dispose()
-    if result.code != 0:
-        click.echo(f"deliver: {result.message}", err=True)
-    sys.exit(result.code)
-
-
-@main.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """The daemon: SMTP intake, IMAP pollers, scheduler, outbox sender."""
@@ -132,6 +103,7 @@ def run(ctx: click.Context) -> None:
 
 
 def _register() -> None:
+    from gateway.cli import deliver
     from gateway.cli.admin import outbox_group, quarantine_group, users_group
     from gateway.cli.imap import imap
     from gateway.cli.spam import spam_group
@@ -139,6 +111,7 @@ def _register() -> None:
 
     for group in (tickets_group, users_group, quarantine_group, outbox_group, imap, spam_group):
         main.add_command(group)
+    deliver.register(main)
 
 
 _register()

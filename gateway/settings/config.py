@@ -234,6 +234,14 @@ def load(path: Path | None = None) -> Config:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError([f"config file not found: {path}"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"config file is a directory: {path}"]) from None
+    except PermissionError:
+        raise ConfigError([f"config file not readable (permission denied): {path}"]) from None
+    except OSError as exc:
+        raise ConfigError([f"config file not readable: {path}: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
     cfg = from_dict(data)
