@@ -16,6 +16,7 @@ import sys
 from typing import Any, NoReturn
 
 import click
+
 from gateway.errors import ConfigError
 from gateway.intake.pipe import EX_TEMPFAIL, read_limited, safe_reason
 from gateway.intake.pipe import deliver as do_deliver

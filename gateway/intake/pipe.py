@@ -91,5 +91,7 @@ def deliver(
     except Exception as exc:  # database down, locked past the timeout, disk full, read-only
         reason = safe_reason(exc)
         log.error("deliver: could not store the message: %s", reason)
-        return DeliveryResult(EX_TEMPFAIL, f"could not store the message, try again later: {reason}")
+        return DeliveryResult(
+            EX_TEMPFAIL, f"could not store the message, try again later: {reason}"
+        )
     return DeliveryResult(EX_OK, f"stored as #{row_id}", row_id)
