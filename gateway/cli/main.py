@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ class HelpdeskGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None) -> None:
     """helpdesk: an email-driven IT service desk."""
+    # Mail is private: whatever the product creates (database, WAL, secret, outbox,
+    # backups) is its owner's only, whatever umask the caller (an MTA, cron) left.
+    os.umask(0o077)
     ctx.meta["helpdesk.config_path"] = config_path or config_mod.default_config_path()
     # `deliver` loads it itself: its config errors must exit 75, not 1.
     if ctx.invoked_subcommand not in (None, "check-config", "deliver"):
@@ -95,10 +99,16 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """The daemon: SMTP intake, IMAP pollers, scheduler, outbox sender."""
+    from gateway.cli.checks import startup_checks
     from gateway.daemon.supervisor import run_daemon
 
     cfg = get_config(ctx)
     setup_logging(cfg.logging.level)
+    problems = startup_checks(cfg)
+    for problem in problems:
+        click.echo(f"cannot start: {problem}", err=True)
+    if problems:
+        sys.exit(1)
     sys.exit(run_daemon(cfg))
 
 

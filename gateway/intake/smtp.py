@@ -10,7 +10,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from gateway.addresses import AddressBook
-from gateway.errors import StoreUnavailable
+from gateway.errors import HelpdeskError, StoreUnavailable
 from gateway.intake.group_commit import GroupCommitWriter
 from gateway.settings.config import Config
 
@@ -157,9 +157,14 @@ class SmtpIntake:
                 loop=loop,
             )
 
-        self._server = await loop.create_server(
-            factory, host=host.strip("[]"), port=int(port), reuse_address=True
-        )
+        try:
+            self._server = await loop.create_server(
+                factory, host=host.strip("[]"), port=int(port), reuse_address=True
+            )
+        except OSError as exc:  # in use, not an address of this host, a privileged port
+            raise HelpdeskError(
+                f"[smtp] listen: cannot listen on {self._cfg.smtp.listen}: {exc.strerror or exc}"
+            ) from None
         log.info("SMTP intake listening on %s", self._cfg.smtp.listen)
 
     @property
