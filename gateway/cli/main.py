@@ -11,7 +11,6 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from gateway.cli.context import get_config
-from gateway.daemon.logs import setup_logging
 from gateway.errors import ConfigError, HelpdeskError
 from gateway.settings import config as config_mod
 
@@ -100,10 +99,11 @@ def db_upgrade(ctx: click.Context) -> None:
 def run(ctx: click.Context) -> None:
     """The daemon: SMTP intake, IMAP pollers, scheduler, outbox sender."""
     from gateway.cli.checks import startup_checks
+    from gateway.daemon.logs import configure_from
     from gateway.daemon.supervisor import run_daemon
 
     cfg = get_config(ctx)
-    setup_logging(cfg.logging.level)
+    configure_from(cfg)
     problems = startup_checks(cfg)
     for problem in problems:
         click.echo(f"cannot start: {problem}", err=True)

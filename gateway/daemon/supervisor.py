@@ -6,6 +6,12 @@ the outbox sender, the IMAP pollers and the scheduler; this one starts it, wakes
 mail is stored, restarts it if it dies (accepted mail waits safely in the spool meanwhile),
 and stops it last. SIGTERM or SIGINT stops intake first, lets open SMTP sessions finish,
 then lets processing finish its current transactions.
+
+SIGHUP (`systemctl reload`) reads the config file again and applies what can change
+live: all of `[logging]` (the log file is reopened, for logrotate) and the templates
+(their compiled copies are dropped, so edited files are read again at once); it is passed
+on to the processing process, which does the same. A config that no longer loads is
+logged and the running one kept. Everything else needs a restart.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.addresses import AddressBook
+from gateway.daemon.reload import reload_config
 from gateway.errors import HelpdeskError
 from gateway.intake.group_commit import GroupCommitWriter
 from gateway.intake.smtp import IntakeHandler, SmtpIntake
@@ -66,6 +73,8 @@ def _sync_agents(db: Database, cfg: Config) -> None:
 def _processing_main(*args: Any) -> None:
     """The processing process's entry; imported there, so this process stays lean (the
     runner's parser, classifier and templates are never loaded here)."""
+    # A SIGHUP passed on while this process starts must not kill it (the default).
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     from gateway.daemon import processing
 
     processing.main(*args)
@@ -135,6 +144,13 @@ class ProcessingSupervisor:
                 started = loop.time()
                 delay = min(delay * 2, 60.0)
 
+    def hangup(self) -> None:
+        """Pass SIGHUP on to the processing process (it reloads its own parts)."""
+        process = self._process
+        if process is not None and process.is_alive() and process.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGHUP)
+
     def stop(self) -> None:
         self._stopping = True
         process = self._process
@@ -166,6 +182,12 @@ async def _serve(
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+
+    def hangup() -> None:
+        reload_config(cfg)
+        supervisor.hangup()
+
+    loop.add_signal_handler(signal.SIGHUP, hangup)
     writer = GroupCommitWriter(db, on_stored=supervisor.wake, pressure=pressure)
     writer.start()
     smtp: SmtpIntake | None = None

@@ -33,7 +33,12 @@ class IntakeHandler:
         self._addresses = addresses
         self._writer = writer
         self.accepting = True
-        self.sessions = 0  # open SMTP connections, kept by _IntakeSMTP
+        # The open SMTP connections, kept by _IntakeSMTP (the daemon drains them at stop).
+        self.connections: set[_IntakeSMTP] = set()
+
+    @property
+    def sessions(self) -> int:
+        return len(self.connections)
 
     async def handle_RCPT(
         self,
@@ -58,8 +63,8 @@ class IntakeHandler:
             server.end_transaction()  # its message is here now
         if not envelope.rcpt_tos:
             return NO_RECIPIENTS
-        if not self.accepting:
-            return SHUTTING_DOWN
+        # A transaction under way when the daemon began to stop is drained, not refused:
+        # new ones are refused at MAIL (see _IntakeSMTP.smtp_MAIL).
         raw = envelope.original_content
         assert isinstance(raw, bytes)
         try:
@@ -90,6 +95,7 @@ class _IntakeSMTP(SMTP):
         super().__init__(handler, **kwargs)
         self._counted = False
         self._in_transaction = False
+        self._in_data = False
 
     def _intake(self) -> IntakeHandler | None:
         handler = self.event_handler
@@ -107,8 +113,33 @@ class _IntakeSMTP(SMTP):
             self._in_transaction = False
             intake.writer.arriving -= 1
 
+    @property
+    def in_transaction(self) -> bool:
+        """From MAIL until the reply to the message's DATA has been sent."""
+        return self._in_transaction or self._in_data
+
+    async def smtp_DATA(self, arg: str) -> None:
+        self._in_data = True
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self._in_data = False
+
+    def say_goodbye(self) -> None:
+        """The daemon stops: 421 to a client between transactions, and hang up."""
+        transport = self.transport
+        if isinstance(transport, asyncio.Transport) and not transport.is_closing():
+            transport.write(SHUTTING_DOWN.encode() + b"\r\n")
+            transport.close()
+
     async def smtp_MAIL(self, arg: str | None) -> None:
         self.end_transaction()  # a transaction that never reached DATA
+        intake = self._intake()
+        if intake is not None and not intake.accepting:
+            await self.push(SHUTTING_DOWN)
+            if self.transport is not None:
+                self.transport.close()
+            return
         await super().smtp_MAIL(arg)
         if self.envelope is not None and self.envelope.mail_from is not None:
             self.begin_transaction()
@@ -121,13 +152,13 @@ class _IntakeSMTP(SMTP):
         super().connection_made(transport)
         if isinstance(self.event_handler, IntakeHandler) and not self._counted:
             self._counted = True
-            self.event_handler.sessions += 1
+            self.event_handler.connections.add(self)
 
     def connection_lost(self, error: Exception | None) -> None:
         self.end_transaction()
         if isinstance(self.event_handler, IntakeHandler) and self._counted:
             self._counted = False
-            self.event_handler.sessions -= 1
+            self.event_handler.connections.discard(self)
         super().connection_lost(error)
 
 
@@ -174,13 +205,31 @@ class SmtpIntake:
         return int(sockname[1])
 
     async def stop(self, grace_seconds: float = 30.0) -> None:
-        """Stop listening, let sessions in DATA finish, then close."""
+        """Stop listening, let transactions under way (in DATA) finish, then close.
+
+        Python 3.11's Server.wait_closed() returns without waiting for the connections,
+        so they are tracked here: a client between transactions gets 421 at once, one in
+        a transaction may finish it (its next MAIL gets 421), for `grace_seconds` at most.
+        """
         if self._server is None:
             return
         self.handler.accepting = False
         self._server.close()
-        try:
-            await asyncio.wait_for(self._server.wait_closed(), grace_seconds)
-        except TimeoutError:
-            log.warning("SMTP sessions still open after %.0f s; closing them", grace_seconds)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_seconds
+        draining = sum(1 for c in self.handler.connections if c.in_transaction)
+        if draining:
+            log.info("stopping: waiting for %d SMTP transaction(s) under way", draining)
+        while self.handler.connections:
+            for connection in list(self.handler.connections):
+                if not connection.in_transaction:
+                    connection.say_goodbye()
+            if loop.time() >= deadline:
+                log.warning("SMTP sessions still open after %.0f s; closing them", grace_seconds)
+                for connection in list(self.handler.connections):
+                    if isinstance(connection.transport, asyncio.Transport):
+                        connection.transport.abort()
+                break
+            await asyncio.sleep(0.05)
+        await self._server.wait_closed()
         self._server = None

@@ -173,6 +173,12 @@ class RunnerSection:
 @dataclass
 class LoggingSection:
     level: str = "INFO"
+    # A log file (reopened on SIGHUP, for logrotate); empty: standard error (journald).
+    file: str = ""
+    # "text" or "json" (one JSON object a line).
+    format: str = "text"
+    # Also to syslog (facility mail): a socket path such as "/dev/log", or HOST:PORT (UDP).
+    syslog: str = ""
 
 
 @dataclass
@@ -202,6 +208,8 @@ class Config:
     # The directory relative paths are resolved against: [helpdesk] state_dir, else the
     # config file's.
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
+    # The file this config was read from (SIGHUP reads it again); None when built in code.
+    source: Path | None = field(default=None, metadata={"internal": True})
 
     def path(self, value: str) -> Path:
         """Resolve a configured path relative to the state directory (see `base_dir`)."""
@@ -254,6 +262,7 @@ def load(path: Path | None = None) -> Config:
     here = path.resolve().parent
     state = Path(cfg.helpdesk.state_dir).expanduser() if cfg.helpdesk.state_dir else None
     cfg.base_dir = here / state if state is not None else here
+    cfg.source = path.resolve()
     return cfg
 
 
@@ -290,6 +299,8 @@ def validate(cfg: Config) -> list[str]:
         problems.append(
             f"[logging] level: must be one of {', '.join(LOG_LEVELS)}, not {cfg.logging.level!r}"
         )
+    if cfg.logging.format not in ("text", "json"):
+        problems.append(f"[logging] format: must be 'text' or 'json', not {cfg.logging.format!r}")
     if cfg.security.token_days < 0:
         problems.append("[security] token_days: must not be negative (0: tokens never expire)")
     if not cfg.helpdesk.secret_file:
