@@ -193,11 +193,23 @@ class Runner:
             row.dedupe_key = ctx.dedupe_key
         if ctx.ticket is not None:
             row.ticket_id = ctx.ticket.id
+        tag = ctx.services.tag(ctx.ticket.id) if ctx.ticket is not None else ""
+        sender = ctx.parsed.sender.email if ctx.parsed is not None else row.mail_from
+        # The one line per message an admin greps for; JSON logs carry the fields apart.
         log.info(
-            "message #%d: %s%s",
+            "message #%d %s: Message-ID %s from %s%s",
             row.id,
             state,
-            f" (ticket {ctx.ticket.id})" if ctx.ticket is not None else "",
+            row.message_id or "-",
+            sender or "<>",
+            f" ticket {tag}" if tag else "",
+            extra={
+                "inbound": row.id,
+                "outcome": state,
+                "message_id": row.message_id or "",
+                "sender": sender or "",
+                "ticket": tag,
+            },
         )
 
     @staticmethod
@@ -208,8 +220,17 @@ class Runner:
         row.trace = [*trace, f"{stage}: quarantined"]
         row.processed_at = utcnow()
         log.error(
-            "message #%d quarantined at stage %s: %s",
+            "message #%d quarantined at stage %s: Message-ID %s from %s: %s",
             row.id,
             stage,
+            row.message_id or "-",
+            row.mail_from or "<>",
             error.strip().splitlines()[-1] if error.strip() else "",
+            extra={
+                "inbound": row.id,
+                "outcome": "quarantined",
+                "message_id": row.message_id or "",
+                "sender": row.mail_from or "",
+                "stage": stage,
+            },
         )
