@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.addresses import AddressBook
+from gateway.daemon.notify import notify, watchdog
 from gateway.daemon.reload import reload_config
 from gateway.errors import HelpdeskError
 from gateway.intake.group_commit import GroupCommitWriter
@@ -184,8 +185,10 @@ async def _serve(
         loop.add_signal_handler(sig, stopping.set)
 
     def hangup() -> None:
+        notify("RELOADING=1")
         reload_config(cfg)
         supervisor.hangup()
+        notify("READY=1")
 
     loop.add_signal_handler(signal.SIGHUP, hangup)
     writer = GroupCommitWriter(db, on_stored=supervisor.wake, pressure=pressure)
@@ -195,10 +198,14 @@ async def _serve(
         smtp = SmtpIntake(cfg, IntakeHandler(AddressBook(cfg), writer))
         await smtp.start()
     watch = loop.create_task(supervisor.watch(), name="processing-watch")
+    pings = loop.create_task(watchdog(), name="watchdog")
     log.info("helpdesk running")
+    notify(f"READY=1\nSTATUS=accepting mail on {cfg.smtp.listen if smtp else 'no SMTP'}")
     await stopping.wait()
+    notify("STOPPING=1")
     log.info("stopping: no new mail is accepted; finishing what is under way")
     watch.cancel()  # no restarts from here on
+    pings.cancel()
     if smtp is not None:
         await smtp.stop()
     await writer.stop()
