@@ -117,11 +117,13 @@ def _register() -> None:
     from gateway.cli.admin import outbox_group, quarantine_group, users_group
     from gateway.cli.imap import imap
     from gateway.cli.spam import spam_group
+    from gateway.cli.status import status
     from gateway.cli.tickets import tickets_group
 
     for group in (tickets_group, users_group, quarantine_group, outbox_group, imap, spam_group):
         main.add_command(group)
     deliver.register(main)
+    main.add_command(status)
 
 
 _register()
