@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 from sqlalchemy import event, update
@@ -122,15 +123,16 @@ def test_every_query_uses_an_index(tmp_path: Path) -> None:
     spooled(db, "done", NOW, 50)
     with db.write() as session:
         session.execute(update(Inbound).values(state="done"))
-    sent: list[tuple[str, object]] = []
+    sent: list[tuple[str, Any]] = []
 
-    def capture(_c: object, _cur: object, statement: str, params: object, *_: object) -> None:
+    def capture(_c: object, _cur: object, statement: str, params: Any, *_: object) -> None:
         sent.append((statement, params))
 
     event.listen(db.engine, "before_cursor_execute", capture)
     with db.read() as session:
         measure(session, NOW)
     event.remove(db.engine, "before_cursor_execute", capture)
+    assert len(sent) >= 6
     with db.engine.connect() as conn:
         for statement, params in sent:
             if "inbound" not in statement and "outbox" not in statement:
