@@ -193,6 +193,7 @@ class Runner:
             row.dedupe_key = ctx.dedupe_key
         if ctx.ticket is not None:
             row.ticket_id = ctx.ticket.id
+        _count(state, row)
         tag = ctx.services.tag(ctx.ticket.id) if ctx.ticket is not None else ""
         sender = ctx.parsed.sender.email if ctx.parsed is not None else row.mail_from
         # The one line per message an admin greps for; JSON logs carry the fields apart.
@@ -214,6 +215,7 @@ class Runner:
 
     @staticmethod
     def _quarantine(row: Inbound, stage: str, error: str, trace: list[str]) -> None:
+        _count("quarantined", row)
         row.state = "quarantined"
         row.stage = stage
         row.error = error
@@ -234,3 +236,11 @@ class Runner:
                 "stage": stage,
             },
         )
+
+
+def _count(outcome: str, row: Inbound) -> None:
+    # Imported on first use, so that the daemon can choose prometheus-client's
+    # multiprocess mode before this process loads it (gateway.monitor.metrics).
+    from gateway.monitor import metrics
+
+    metrics.processed(outcome, row.received_at, utcnow())

@@ -21,8 +21,10 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -195,7 +197,9 @@ async def _serve(
     writer.start()
     smtp: SmtpIntake | None = None
     if cfg.smtp.enabled:
-        smtp = SmtpIntake(cfg, IntakeHandler(AddressBook(cfg), writer))
+        from gateway.monitor.metrics import smtp_event
+
+        smtp = SmtpIntake(cfg, IntakeHandler(AddressBook(cfg), writer, on_event=smtp_event))
         await smtp.start()
     watch = loop.create_task(supervisor.watch(), name="processing-watch")
     pings = loop.create_task(watchdog(), name="watchdog")
@@ -217,6 +221,13 @@ def run_daemon(cfg: Config) -> int:
     sys.setswitchinterval(0.0005)
     db = prepare_database(cfg)
     _log_backlog(db)
+    metrics_dir = _metrics_dir(cfg)
+    try:
+        endpoint = _metrics_endpoint(cfg, db, metrics_dir)
+    except HelpdeskError:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+        raise
     pressure = IntakePressure()
     supervisor = ProcessingSupervisor(cfg, pressure)
     supervisor.start()
@@ -224,6 +235,35 @@ def run_daemon(cfg: Config) -> int:
         asyncio.run(_serve(cfg, db, supervisor, pressure))
     finally:
         supervisor.stop()
+        if endpoint is not None:
+            endpoint.shutdown()
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
         db.dispose()
         log.info("stopped")
     return 0
+
+
+def _metrics_dir(cfg: Config) -> str | None:
+    """With an endpoint: a private folder for prometheus-client's multiprocess files,
+    named in the environment before this process or its child loads the client."""
+    if not cfg.metrics.listen:
+        return None
+    path = tempfile.mkdtemp(prefix="helpdesk-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
+
+
+def _metrics_endpoint(cfg: Config, db: Database, metrics_dir: str | None) -> Any:
+    if not cfg.metrics.listen:
+        return None
+    from gateway.monitor.metrics import serve
+
+    try:
+        server = serve(db, cfg.metrics.listen, metrics_dir)
+    except OSError as exc:
+        raise HelpdeskError(
+            f"[metrics] listen: cannot listen on {cfg.metrics.listen}: {exc.strerror or exc}"
+        ) from None
+    log.info("metrics on http://%s/metrics", cfg.metrics.listen)
+    return server

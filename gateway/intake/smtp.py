@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -29,9 +30,16 @@ SHUTTING_DOWN = "421 4.3.2 Service shutting down; try again later"
 class IntakeHandler:
     """aiosmtpd handler: RCPT checks against the intake addresses, DATA spools durably."""
 
-    def __init__(self, addresses: AddressBook, writer: GroupCommitWriter) -> None:
+    def __init__(
+        self,
+        addresses: AddressBook,
+        writer: GroupCommitWriter,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
         self._addresses = addresses
         self._writer = writer
+        # Told "accepted", "refused" (a recipient) or "deferred" (4xx): the daemon's metrics.
+        self._on_event = on_event or (lambda _event: None)
         self.accepting = True
         # The open SMTP connections, kept by _IntakeSMTP (the daemon drains them at stop).
         self.connections: set[_IntakeSMTP] = set()
@@ -50,6 +58,7 @@ class IntakeHandler:
     ) -> str:
         if not self._addresses.is_intake(address):
             log.info("refused RCPT %s from %s", address, session.peer)
+            self._on_event("refused")
             return NO_SUCH_USER.format(address=address)
         envelope.rcpt_tos.append(address)
         return RCPT_OK
@@ -76,7 +85,9 @@ class IntakeHandler:
                 alone=self.sessions <= 1,
             )
         except StoreUnavailable:
+            self._on_event("deferred")
             return STORE_FAILED
+        self._on_event("accepted")
         log.debug("spooled %d bytes as #%d from %s", len(raw), row_id, session.peer)
         return OK.format(id=row_id)
 

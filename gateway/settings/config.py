@@ -182,6 +182,12 @@ class LoggingSection:
 
 
 @dataclass
+class MetricsSection:
+    # HOST:PORT of the Prometheus endpoint (/metrics); empty: none.
+    listen: str = ""
+
+
+@dataclass
 class Config:
     helpdesk: HelpdeskSection = field(default_factory=HelpdeskSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
@@ -194,6 +200,7 @@ class Config:
     runner: RunnerSection = field(default_factory=RunnerSection)
     spam: SpamSection = field(default_factory=SpamSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
+    metrics: MetricsSection = field(default_factory=MetricsSection)
     # The service-desk rules (gateway.settings.desk, gateway.desk).
     tickets: TicketsSection = field(default_factory=TicketsSection)
     statuses: list[StatusEntry] = field(default_factory=list)
@@ -293,6 +300,10 @@ def validate(cfg: Config) -> list[str]:
         problems.append(f"[smtp] listen: expected HOST:PORT, not {cfg.smtp.listen!r}")
     elif not 0 < int(port) < 65536:
         problems.append(f"[smtp] listen: port must be 1 to 65535, not {port}")
+    if cfg.metrics.listen:
+        m_host, _, m_port = cfg.metrics.listen.rpartition(":")
+        if not m_host or not m_port.isdigit() or not 0 < int(m_port) < 65536:
+            problems.append(f"[metrics] listen: expected HOST:PORT, not {cfg.metrics.listen!r}")
     if not 0 < cfg.outgoing.port < 65536:
         problems.append(f"[outgoing] port: must be 1 to 65535, not {cfg.outgoing.port}")
     if cfg.logging.level.upper() not in LOG_LEVELS:
