@@ -113,7 +113,7 @@ def run(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from gateway.cli import deliver
+    from gateway.cli import deliver, maintenance, ticket_actions  # noqa: F401 - it registers
     from gateway.cli.admin import outbox_group, quarantine_group, users_group
     from gateway.cli.imap import imap
     from gateway.cli.spam import spam_group
@@ -123,6 +123,8 @@ def _register() -> None:
     for group in (tickets_group, users_group, quarantine_group, outbox_group, imap, spam_group):
         main.add_command(group)
     deliver.register(main)
+    quarantine_group.add_command(maintenance.quarantine_discard)
+    db.add_command(maintenance.db_backup)
     main.add_command(status)
 
 
