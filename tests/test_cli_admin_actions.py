@@ -92,3 +92,35 @@ def test_online_backup(tmp_path: Path) -> None:
     again = cli(path, "db", "backup", str(target))
     assert again.exit_code == 1 and "never overwrites" in again.output
     db.dispose()
+
+
+def test_purge_drops_old_raw_mail_and_keeps_tickets(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from gateway.store.model import Message, Outbox
+
+    path, db = prepared(tmp_path)
+    with db.write() as session:
+        fresh = spool.store(session, b"Subject: new\r\n\r\nx", source="smtp")
+        held = spool.store(session, b"Subject: held\r\n\r\nx", source="smtp")
+        held.state = "held"
+        fresh_id, held_id = fresh.id, held.id
+        old = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+        session.execute(update(Inbound).values(received_at=old))
+        session.execute(update(Outbox).values(created_at=old, state="sent"))
+    bad = cli(path, "purge", "--raw-older-than", "a year")
+    assert bad.exit_code == 2 and "expected days such as 365d" in bad.output
+    dry = cli(path, "purge", "--raw-older-than", "365d", "--dry-run")
+    assert dry.exit_code == 0 and "would drop the raw mail of 1 received" in dry.output
+    done = cli(path, "purge", "--raw-older-than", "365d")
+    assert done.exit_code == 0, done.output
+    with db.read() as session:
+        rows = {r.id: r for r in session.scalars(select(Inbound))}
+        assert rows[1].raw == b"" and rows[1].message_id
+        assert rows[fresh_id].raw and rows[held_id].raw  # not processed: kept
+        assert session.scalar(select(Ticket.id)) == 1
+        assert session.scalars(select(Message)).first() is not None
+        assert all(o.raw == b"" for o in session.scalars(select(Outbox)))
+    db.dispose()

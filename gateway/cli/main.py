@@ -125,6 +125,7 @@ def _register() -> None:
     deliver.register(main)
     quarantine_group.add_command(maintenance.quarantine_discard)
     db.add_command(maintenance.db_backup)
+    main.add_command(maintenance.purge)
     main.add_command(status)
 
 

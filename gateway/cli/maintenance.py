@@ -7,6 +7,7 @@ tool, `pg_dump` (see the README), which this command names instead of half-doing
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -75,3 +76,59 @@ def db_backup(ctx: click.Context, target: Path) -> None:
     finally:
         partial.unlink(missing_ok=True)
     click.echo(f"backed up {source} to {target}")
+
+
+PURGEABLE = ("done", "ignored", "duplicate", "discarded")
+PURGE_BATCH = 1000
+
+
+def _days(value: str) -> int:
+    text = value.strip().lower().removesuffix("d")
+    if not text.isdigit() or int(text) < 1:
+        raise click.BadParameter(f"expected days such as 365d, not {value!r}")
+    return int(text)
+
+
+@click.command("purge")
+@click.option("--raw-older-than", "older", required=True, help="Age such as 365d.")
+@click.option("--dry-run", is_flag=True, help="Count only.")
+@click.pass_context
+def purge(ctx: click.Context, older: str, dry_run: bool) -> None:
+    """Drop the raw bytes of processed mail older than the age given (in and out).
+
+    Tickets, their messages, attachments and events stay; so do the rows of the spool and
+    of the outbox with their Message-IDs, traces and checksums (duplicates are still
+    recognised). Mail still new, quarantined, held or queued is never touched. Works in
+    batches of 1000 rows, so the daemon's writers wait for moments, not minutes.
+    """
+    from sqlalchemy import func, select, update
+
+    from gateway.store.model import Outbox
+
+    days = _days(older)
+    cutoff = utcnow() - dt.timedelta(days=days)
+    database = Database.from_config(get_config(ctx))
+    spools = (Inbound.state.in_(PURGEABLE), Inbound.received_at < cutoff, Inbound.raw != b"")
+    sent = (Outbox.state.in_(("sent", "failed")), Outbox.created_at < cutoff, Outbox.raw != b"")
+    counts = {}
+    try:
+        for name, model, where in (("received", Inbound, spools), ("sent", Outbox, sent)):
+            total = 0
+            while True:
+                with database.write() as session:
+                    if dry_run:
+                        total = int(session.scalar(select(func.count()).where(*where)) or 0)
+                        break
+                    ids = list(session.scalars(select(model.id).where(*where).limit(PURGE_BATCH)))
+                    if not ids:
+                        break
+                    session.execute(update(model).where(model.id.in_(ids)).values(raw=b""))
+                    total += len(ids)
+            counts[name] = total
+    finally:
+        database.dispose()
+    verb = "would drop" if dry_run else "dropped"
+    click.echo(
+        f"{verb} the raw mail of {counts['received']} received and {counts['sent']} sent "
+        f"message(s) older than {days} days"
+    )
