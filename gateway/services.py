@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from gateway.addresses import AddressBook
 from gateway.outgoing.render import Renderer, default_templates_dir
@@ -23,15 +22,11 @@ class Services:
 
     @classmethod
     def from_config(cls, cfg: Config) -> Services:
-        templates = (
-            cfg.path(cfg.helpdesk.templates_dir)
-            if cfg.helpdesk.templates_dir
-            else default_templates_dir()
-        )
+        override = cfg.path(cfg.helpdesk.templates_dir) if cfg.helpdesk.templates_dir else None
         return cls(
             cfg=cfg,
             addresses=AddressBook(cfg),
-            renderer=Renderer(Path(templates), cfg.helpdesk.locale),
+            renderer=Renderer(default_templates_dir(), cfg.helpdesk.locale, override_dir=override),
             secret=load_or_create_secret(cfg.path(cfg.helpdesk.secret_file)),
         )
 

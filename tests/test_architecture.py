@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("gateway.pipeline.context gateway.commands.report", "what one message carries"),
     ("gateway.spam gateway.commands", "the spam filter in the product; `#` commands"),
     ("gateway.pipeline", "the stages and their order"),
+    ("gateway.monitor", "health figures: status, metrics"),
     ("gateway.daemon", "the processes: supervisor, processing, runner"),
     ("gateway.cli gateway.__main__", "the `helpdesk` command line"),
 )

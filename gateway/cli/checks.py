@@ -1,11 +1,22 @@
-"""Checks of a loaded config that need the file system: templates, writable paths."""
+"""Checks of a loaded config that need the system: templates, secret, database, paths.
+
+`check-config` prints them; `run` refuses to start while any is found, so the daemon
+never accepts mail it could not process (a 250 followed by quarantine for everyone).
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.errors import HelpdeskError
+from gateway.intake.pipe import safe_reason
 from gateway.outgoing.render import default_templates_dir
+from gateway.outgoing.tokens import load_or_create_secret
 from gateway.settings.config import AGENT_ROLES, Config
+from gateway.store.db import Database, schema_state
 
 MIN_SECRET_BYTES = 16
 
@@ -25,21 +36,12 @@ REQUIRED_TEMPLATES = (
 PARTS = ("subject", "txt", "html")
 
 
-def deep_checks(cfg: Config) -> list[str]:
-    problems: list[str] = []
-    templates = (
-        cfg.path(cfg.helpdesk.templates_dir)
-        if cfg.helpdesk.templates_dir
-        else default_templates_dir()
-    )
-    if not templates.is_dir():
-        problems.append(f"[helpdesk] templates_dir: not a directory: {templates}")
-    else:
-        for event in REQUIRED_TEMPLATES:
-            for part in PARTS:
-                path = templates / cfg.helpdesk.locale / f"{event}.{part}.j2"
-                if not path.is_file():
-                    problems.append(f"[helpdesk] templates_dir: missing template {path}")
+def deep_checks(cfg: Config, database: bool = True) -> list[str]:
+    """Every problem found; `database`: also connect to the database and look at its schema."""
+    problems = _template_checks(cfg)
+    problems += _secret_checks(cfg)
+    if database:
+        problems += database_checks(cfg)
     problems += _assignee_checks(cfg)
     problems += secret_file_problems(cfg)
     problems += _faq_checks(cfg)
@@ -50,6 +52,66 @@ def deep_checks(cfg: Config) -> list[str]:
         if not os.access(parent, os.W_OK):
             problems.append(f"[outgoing] maildir: not writable: {cfg.path(cfg.outgoing.maildir)}")
     return problems
+
+
+def startup_checks(cfg: Config) -> list[str]:
+    """What `run` needs before it may accept mail: templates, the secret, the database."""
+    return _template_checks(cfg) + _secret_checks(cfg) + database_checks(cfg)
+
+
+def _template_checks(cfg: Config) -> list[str]:
+    roots = [default_templates_dir()]
+    if cfg.helpdesk.templates_dir:
+        override = cfg.path(cfg.helpdesk.templates_dir)
+        if not override.is_dir():
+            return [f"[helpdesk] templates_dir: not a directory: {override}"]
+        roots.insert(0, override)
+    problems = []
+    for event in REQUIRED_TEMPLATES:
+        for part in PARTS:
+            name = f"{event}.{part}.j2"
+            if not any((root / cfg.helpdesk.locale / name).is_file() for root in roots):
+                where = " or ".join(str(root / cfg.helpdesk.locale) for root in roots)
+                problems.append(f"[helpdesk] templates_dir: missing template {name} in {where}")
+    return problems
+
+
+def _secret_checks(cfg: Config) -> list[str]:
+    """The reply-token key can be read, or created (mode 0600) where it is configured."""
+    path = cfg.path(cfg.helpdesk.secret_file)
+    try:
+        load_or_create_secret(path)
+    except HelpdeskError as exc:
+        return [str(exc)]
+    except OSError as exc:
+        return [f"[helpdesk] secret_file: cannot read or create {path}: {exc.strerror}"]
+    return []
+
+
+def database_checks(cfg: Config) -> list[str]:
+    """The database answers, and its schema is empty (to be created) or current."""
+    url = cfg.database_url
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            # Not created by a check: the daemon makes it, in a folder that must allow it.
+            parent = path.parent
+            while not parent.exists() and parent != parent.parent:
+                parent = parent.parent
+            if not os.access(parent, os.W_OK):
+                return [f"[database] url: cannot create {path}: {parent} is not writable"]
+            return []
+    try:
+        db = Database.from_config(cfg)
+        try:
+            state = schema_state(db)
+        finally:
+            db.dispose()
+    except (SQLAlchemyError, OSError) as exc:
+        return [f"[database] url: cannot use the database: {safe_reason(exc)}"]
+    if state == "outdated":
+        return ["[database] url: the schema is outdated: run `helpdesk db upgrade`"]
+    return []
 
 
 def _assignee_checks(cfg: Config) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,6 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from gateway.cli.context import get_config
-from gateway.daemon.logs import setup_logging
 from gateway.errors import ConfigError, HelpdeskError
 from gateway.settings import config as config_mod
 
@@ -67,8 +67,12 @@ class HelpdeskGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None) -> None:
     """helpdesk: an email-driven IT service desk."""
+    # Mail is private: whatever the product creates (database, WAL, secret, outbox,
+    # backups) is its owner's only, whatever umask the caller (an MTA, cron) left.
+    os.umask(0o077)
     ctx.meta["helpdesk.config_path"] = config_path or config_mod.default_config_path()
-    if ctx.invoked_subcommand not in (None, "check-config"):
+    # `deliver` loads it itself: its config errors must exit 75, not 1.
+    if ctx.invoked_subcommand not in (None, "check-config", "deliver"):
         ctx.obj = get_config(ctx)
 
 
@@ -115,62 +119,41 @@ def db_upgrade(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--recipient", "recipients", multiple=True, help="Envelope recipient (repeatable).")
-@click.option("--sender", default="", help="Envelope sender (the MTA's return path).")
-@click.pass_context
-def deliver(ctx: click.Context, recipients: tuple[str, ...], sender: str) -> None:
-    """Read ONE raw message on stdin (MTA pipe transport) and store it durably.
-
-    Exit 0 = stored; 75 = try again later; 65 or 67 = rejected (reason on stderr).
-    """
-    from gateway.intake.pipe import EX_TEMPFAIL, read_limited
-    from gateway.intake.pipe import deliver as do_deliver
-    from gateway.store.db import Database
-
-    cfg = get_config(ctx)
-    setup_logging("WARNING")
-    raw = read_limited(sys.stdin.buffer, cfg.smtp.max_message_size)
-    try:
-        database = Database.from_config(cfg)
-    except Exception as exc:
-        click.echo(f"deliver: database unavailable: {exc}", err=True)
-        sys.exit(EX_TEMPFAIL)
-    try:
-        result = do_deliver(cfg, database, raw, list(recipients), sender)
-    finally:
-        database.dispose()
-    if result.code != 0:
-        click.echo(f"deliver: {result.message}", err=True)
-    sys.exit(result.code)
-
-
-@main.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """The daemon: SMTP intake, IMAP pollers, scheduler, outbox sender."""
-    from gateway.cli.checks import secret_file_problems
+    from gateway.cli.checks import secret_file_problems, startup_checks
+    from gateway.daemon.logs import configure_from
     from gateway.daemon.supervisor import run_daemon
 
     cfg = get_config(ctx)
-    setup_logging(cfg.logging.level)
+    configure_from(cfg)
     # The processing child signs every reply address: without a usable key it would
-    # crash-loop while intake keeps answering 250, so the daemon does not start at all.
-    problems = secret_file_problems(cfg)
+    # crash-loop while intake keeps answering 250, so the daemon does not start at all;
+    # the same for templates and the database.
+    problems = list(dict.fromkeys(startup_checks(cfg) + secret_file_problems(cfg)))
+    for problem in problems:
+        click.echo(f"cannot start: {problem}", err=True)
     if problems:
-        for problem in problems:
-            click.echo(f"helpdesk run: {problem}", err=True)
         sys.exit(1)
     sys.exit(run_daemon(cfg))
 
 
 def _register() -> None:
+    from gateway.cli import deliver, maintenance, ticket_actions  # noqa: F401 - it registers
     from gateway.cli.admin import outbox_group, quarantine_group, users_group
     from gateway.cli.imap import imap
     from gateway.cli.spam import spam_group
+    from gateway.cli.status import status
     from gateway.cli.tickets import tickets_group
 
     for group in (tickets_group, users_group, quarantine_group, outbox_group, imap, spam_group):
         main.add_command(group)
+    deliver.register(main)
+    quarantine_group.add_command(maintenance.quarantine_discard)
+    db.add_command(maintenance.db_backup)
+    main.add_command(maintenance.purge)
+    main.add_command(status)
 
 
 _register()

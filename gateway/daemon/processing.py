@@ -27,7 +27,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
-from gateway.daemon.logs import setup_logging
+from gateway.daemon.logs import configure_from
+from gateway.daemon.reload import reload_config
 from gateway.daemon.runner import Runner
 from gateway.outgoing import outbox
 from gateway.outgoing.transports import Transport, make_transport
@@ -93,22 +94,32 @@ def main(cfg: Config, share: PressureShare, stored: Connection, parent: int) -> 
     """Entry point of the processing process (spawned by the daemon)."""
 
     _die_with_parent(parent)
-    setup_logging(cfg.logging.level)
+    configure_from(cfg)
     # The IMAP pollers' network threads should get the interpreter back from the runner
     # promptly, as the SMTP loop does in the other process.
     sys.setswitchinterval(0.0005)
     stop = threading.Event()
+    hangup = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: hangup.set())
     try:
-        serve(cfg, IntakePressure.joined(share), stored, stop)
+        serve(cfg, IntakePressure.joined(share), stored, stop, hangup)
     except Exception:
         log.exception("processing process failed")
         sys.exit(1)
 
 
-def serve(cfg: Config, pressure: IntakePressure, stored: Connection, stop: threading.Event) -> None:
-    """Run the processing threads until `stop` is set, then let them finish."""
+def serve(
+    cfg: Config,
+    pressure: IntakePressure,
+    stored: Connection,
+    stop: threading.Event,
+    hangup: threading.Event | None = None,
+) -> None:
+    """Run the processing threads until `stop` is set, then let them finish; each time
+    `hangup` is set, reload what SIGHUP reloads (gateway.daemon.supervisor)."""
+    hangup = hangup or threading.Event()
     db = Database.from_config(cfg)
     if db.sqlite:
         with db.write() as session:
@@ -135,7 +146,12 @@ def serve(cfg: Config, pressure: IntakePressure, stored: Connection, stop: threa
     scheduler.start()
     log.info("processing started")
     try:
-        stop.wait()
+        # Signals set the events from the main thread, so a short wait notices both.
+        while not stop.wait(0.2):
+            if hangup.is_set():
+                hangup.clear()
+                reload_config(cfg)
+                services.renderer.reload()
     finally:
         scheduler.shutdown(wait=True)
         stop.set()

@@ -219,23 +219,54 @@ class Runner:
             row.dedupe_key = ctx.dedupe_key
         if ctx.ticket is not None:
             row.ticket_id = ctx.ticket.id
+        _count(state, row)
+        tag = ctx.services.tag(ctx.ticket.id) if ctx.ticket is not None else ""
+        sender = ctx.parsed.sender.email if ctx.parsed is not None else row.mail_from
+        # The one line per message an admin greps for; JSON logs carry the fields apart.
         log.info(
-            "message #%d: %s%s",
+            "message #%d %s: Message-ID %s from %s%s",
             row.id,
             state,
-            f" (ticket {ctx.ticket.id})" if ctx.ticket is not None else "",
+            row.message_id or "-",
+            sender or "<>",
+            f" ticket {tag}" if tag else "",
+            extra={
+                "inbound": row.id,
+                "outcome": state,
+                "message_id": row.message_id or "",
+                "sender": sender or "",
+                "ticket": tag,
+            },
         )
 
     @staticmethod
     def _quarantine(row: Inbound, stage: str, error: str, trace: list[str]) -> None:
+        _count("quarantined", row)
         row.state = "quarantined"
         row.stage = stage
         row.error = error
         row.trace = [*trace, f"{stage}: quarantined"]
         row.processed_at = utcnow()
         log.error(
-            "message #%d quarantined at stage %s: %s",
+            "message #%d quarantined at stage %s: Message-ID %s from %s: %s",
             row.id,
             stage,
+            row.message_id or "-",
+            row.mail_from or "<>",
             error.strip().splitlines()[-1] if error.strip() else "",
+            extra={
+                "inbound": row.id,
+                "outcome": "quarantined",
+                "message_id": row.message_id or "",
+                "sender": row.mail_from or "",
+                "stage": stage,
+            },
         )
+
+
+def _count(outcome: str, row: Inbound) -> None:
+    # Imported on first use, so that the daemon can choose prometheus-client's
+    # multiprocess mode before this process loads it (gateway.monitor.metrics).
+    from gateway.monitor import metrics
+
+    metrics.processed(outcome, row.received_at, utcnow())

@@ -6,6 +6,12 @@ the outbox sender, the IMAP pollers and the scheduler; this one starts it, wakes
 mail is stored, restarts it if it dies (accepted mail waits safely in the spool meanwhile),
 and stops it last. SIGTERM or SIGINT stops intake first, lets open SMTP sessions finish,
 then lets processing finish its current transactions.
+
+SIGHUP (`systemctl reload`) reads the config file again and applies what can change
+live: all of `[logging]` (the log file is reopened, for logrotate) and the templates
+(their compiled copies are dropped, so edited files are read again at once); it is passed
+on to the processing process, which does the same. A config that no longer loads is
+logged and the running one kept. Everything else needs a restart.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -24,6 +32,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.addresses import AddressBook
+from gateway.daemon.notify import notify, watchdog
+from gateway.daemon.reload import reload_config
 from gateway.errors import HelpdeskError
 from gateway.intake.group_commit import GroupCommitWriter
 from gateway.intake.smtp import IntakeHandler, SmtpIntake
@@ -66,6 +76,8 @@ def _sync_agents(db: Database, cfg: Config) -> None:
 def _processing_main(*args: Any) -> None:
     """The processing process's entry; imported there, so this process stays lean (the
     runner's parser, classifier and templates are never loaded here)."""
+    # A SIGHUP passed on while this process starts must not kill it (the default).
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     from gateway.daemon import processing
 
     processing.main(*args)
@@ -135,6 +147,13 @@ class ProcessingSupervisor:
                 started = loop.time()
                 delay = min(delay * 2, 60.0)
 
+    def hangup(self) -> None:
+        """Pass SIGHUP on to the processing process (it reloads its own parts)."""
+        process = self._process
+        if process is not None and process.is_alive() and process.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGHUP)
+
     def stop(self) -> None:
         self._stopping = True
         process = self._process
@@ -166,17 +185,31 @@ async def _serve(
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+
+    def hangup() -> None:
+        notify("RELOADING=1")
+        reload_config(cfg)
+        supervisor.hangup()
+        notify("READY=1")
+
+    loop.add_signal_handler(signal.SIGHUP, hangup)
     writer = GroupCommitWriter(db, on_stored=supervisor.wake, pressure=pressure)
     writer.start()
     smtp: SmtpIntake | None = None
     if cfg.smtp.enabled:
-        smtp = SmtpIntake(cfg, IntakeHandler(AddressBook(cfg), writer))
+        from gateway.monitor.metrics import smtp_event
+
+        smtp = SmtpIntake(cfg, IntakeHandler(AddressBook(cfg), writer, on_event=smtp_event))
         await smtp.start()
     watch = loop.create_task(supervisor.watch(), name="processing-watch")
+    pings = loop.create_task(watchdog(), name="watchdog")
     log.info("helpdesk running")
+    notify(f"READY=1\nSTATUS=accepting mail on {cfg.smtp.listen if smtp else 'no SMTP'}")
     await stopping.wait()
+    notify("STOPPING=1")
     log.info("stopping: no new mail is accepted; finishing what is under way")
     watch.cancel()  # no restarts from here on
+    pings.cancel()
     if smtp is not None:
         await smtp.stop()
     await writer.stop()
@@ -188,6 +221,13 @@ def run_daemon(cfg: Config) -> int:
     sys.setswitchinterval(0.0005)
     db = prepare_database(cfg)
     _log_backlog(db)
+    metrics_dir = _metrics_dir(cfg)
+    try:
+        endpoint = _metrics_endpoint(cfg, db, metrics_dir)
+    except HelpdeskError:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+        raise
     pressure = IntakePressure()
     supervisor = ProcessingSupervisor(cfg, pressure)
     supervisor.start()
@@ -195,6 +235,35 @@ def run_daemon(cfg: Config) -> int:
         asyncio.run(_serve(cfg, db, supervisor, pressure))
     finally:
         supervisor.stop()
+        if endpoint is not None:
+            endpoint.shutdown()
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
         db.dispose()
         log.info("stopped")
     return 0
+
+
+def _metrics_dir(cfg: Config) -> str | None:
+    """With an endpoint: a private folder for prometheus-client's multiprocess files,
+    named in the environment before this process or its child loads the client."""
+    if not cfg.metrics.listen:
+        return None
+    path = tempfile.mkdtemp(prefix="helpdesk-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
+
+
+def _metrics_endpoint(cfg: Config, db: Database, metrics_dir: str | None) -> Any:
+    if not cfg.metrics.listen:
+        return None
+    from gateway.monitor.metrics import serve
+
+    try:
+        server = serve(db, cfg.metrics.listen, metrics_dir)
+    except OSError as exc:
+        raise HelpdeskError(
+            f"[metrics] listen: cannot listen on {cfg.metrics.listen}: {exc.strerror or exc}"
+        ) from None
+    log.info("metrics on http://%s/metrics", cfg.metrics.listen)
+    return server

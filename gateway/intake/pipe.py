@@ -8,8 +8,11 @@ from __future__ import annotations
 import logging
 from typing import BinaryIO
 
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
 from gateway import spool
 from gateway.addresses import AddressBook
+from gateway.errors import ConfigError
 from gateway.settings.config import Config
 from gateway.store.db import Database
 
@@ -26,6 +29,21 @@ class DeliveryResult:
         self.code = code
         self.message = message
         self.row_id = row_id
+
+
+def safe_reason(exc: BaseException) -> str:
+    """One line about `exc` without any SQL statement or bound parameters."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        text = str(exc.orig)
+    elif isinstance(exc, SQLAlchemyError):
+        # Other SQLAlchemy errors print the statement after their first line.
+        text = type(exc).__name__ + ": " + str(exc.args[0] if exc.args else "")
+    elif isinstance(exc, ConfigError):
+        text = "; ".join(exc.problems)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return first[:500]
 
 
 def read_limited(stream: BinaryIO, limit: int) -> bytes | None:
@@ -58,13 +76,22 @@ def deliver(
         return DeliveryResult(EX_DATAERR, "empty message on standard input")
     book = AddressBook(cfg)
     unknown = [r for r in recipients if not book.is_intake(r)]
-    if unknown:
+    if unknown and len(unknown) == len(recipients):  # (no recipients: the intake address)
         return DeliveryResult(EX_NOUSER, f"no such mailbox here: {', '.join(unknown)}")
+    if unknown:
+        # One exit code answers for every recipient: bouncing would bounce the good ones
+        # too. The message is kept for the intake ones and the others named in the log
+        # (the transport map sends mail here that is not ours: the admin's to fix).
+        log.warning("deliver: not an intake address, ignored: %s", ", ".join(unknown))
+        recipients = [r for r in recipients if book.is_intake(r)]
     try:
         with db.write() as session:
             row = spool.store(session, raw, source="deliver", mail_from=sender, rcpt_to=recipients)
             row_id = row.id
     except Exception as exc:  # database down, locked past the timeout, disk full, read-only
-        log.error("deliver: could not store the message: %s", exc)
-        return DeliveryResult(EX_TEMPFAIL, f"could not store the message, try again later: {exc}")
+        reason = safe_reason(exc)
+        log.error("deliver: could not store the message: %s", reason)
+        return DeliveryResult(
+            EX_TEMPFAIL, f"could not store the message, try again later: {reason}"
+        )
     return DeliveryResult(EX_OK, f"stored as #{row_id}", row_id)

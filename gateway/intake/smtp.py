@@ -7,12 +7,13 @@ import logging
 import resource
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from gateway.addresses import AddressBook
-from gateway.errors import StoreUnavailable
+from gateway.errors import HelpdeskError, StoreUnavailable
 from gateway.intake.group_commit import GroupCommitWriter
 from gateway.settings.config import Config
 
@@ -31,11 +32,17 @@ SHUTTING_DOWN = "421 4.3.2 Service shutting down; try again later"
 class IntakeHandler:
     """aiosmtpd handler: RCPT checks against the intake addresses, DATA spools durably."""
 
-    def __init__(self, addresses: AddressBook, writer: GroupCommitWriter) -> None:
+    def __init__(
+        self,
+        addresses: AddressBook,
+        writer: GroupCommitWriter,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
         self._addresses = addresses
         self._writer = writer
+        # Told "accepted", "refused" (a recipient) or "deferred" (4xx): the daemon's metrics.
+        self._on_event = on_event or (lambda _event: None)
         self.accepting = True
-        self.sessions = 0  # open SMTP connections, kept by _IntakeSMTP
         self.max_sessions = default_max_sessions()
         # Connections refused at the limit since the last log line, and when that was.
         self._refused = 0
@@ -52,6 +59,12 @@ class IntakeHandler:
                 self.sessions,
             )
             self._refused, self._refused_logged = 0, now
+        # The open SMTP connections, kept by _IntakeSMTP (the daemon drains them at stop).
+        self.connections: set[_IntakeSMTP] = set()
+
+    @property
+    def sessions(self) -> int:
+        return len(self.connections)
 
     async def handle_RCPT(
         self,
@@ -63,6 +76,7 @@ class IntakeHandler:
     ) -> str:
         if not self._addresses.is_intake(address):
             log.info("refused RCPT %s from %s", address, session.peer)
+            self._on_event("refused")
             return NO_SUCH_USER.format(address=address)
         envelope.rcpt_tos.append(address)
         return RCPT_OK
@@ -76,8 +90,8 @@ class IntakeHandler:
             server.end_transaction()  # its message is here now
         if not envelope.rcpt_tos:
             return NO_RECIPIENTS
-        if not self.accepting:
-            return SHUTTING_DOWN
+        # A transaction under way when the daemon began to stop is drained, not refused:
+        # new ones are refused at MAIL (see _IntakeSMTP.smtp_MAIL).
         raw = envelope.original_content
         assert isinstance(raw, bytes)
         try:
@@ -89,7 +103,9 @@ class IntakeHandler:
                 alone=self.sessions <= 1,
             )
         except StoreUnavailable:
+            self._on_event("deferred")
             return STORE_FAILED
+        self._on_event("accepted")
         log.debug("spooled %d bytes as #%d from %s", len(raw), row_id, session.peer)
         return OK.format(id=row_id)
 
@@ -108,6 +124,7 @@ class _IntakeSMTP(SMTP):
         super().__init__(handler, **kwargs)
         self._counted = False
         self._in_transaction = False
+        self._in_data = False
 
     def _intake(self) -> IntakeHandler | None:
         handler = self.event_handler
@@ -125,8 +142,33 @@ class _IntakeSMTP(SMTP):
             self._in_transaction = False
             intake.writer.arriving -= 1
 
+    @property
+    def in_transaction(self) -> bool:
+        """From MAIL until the reply to the message's DATA has been sent."""
+        return self._in_transaction or self._in_data
+
+    async def smtp_DATA(self, arg: str) -> None:
+        self._in_data = True
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self._in_data = False
+
+    def say_goodbye(self) -> None:
+        """The daemon stops: 421 to a client between transactions, and hang up."""
+        transport = self.transport
+        if isinstance(transport, asyncio.Transport) and not transport.is_closing():
+            transport.write(SHUTTING_DOWN.encode() + b"\r\n")
+            transport.close()
+
     async def smtp_MAIL(self, arg: str | None) -> None:
         self.end_transaction()  # a transaction that never reached DATA
+        intake = self._intake()
+        if intake is not None and not intake.accepting:
+            await self.push(SHUTTING_DOWN)
+            if self.transport is not None:
+                self.transport.close()
+            return
         await super().smtp_MAIL(arg)
         if self.envelope is not None and self.envelope.mail_from is not None:
             self.begin_transaction()
@@ -149,7 +191,7 @@ class _IntakeSMTP(SMTP):
         super().connection_made(transport)
         if isinstance(self.event_handler, IntakeHandler) and not self._counted:
             self._counted = True
-            self.event_handler.sessions += 1
+            self.event_handler.connections.add(self)
 
     def connection_lost(self, error: Exception | None) -> None:
         if getattr(self, "_refused_here", False):
@@ -157,7 +199,7 @@ class _IntakeSMTP(SMTP):
         self.end_transaction()
         if isinstance(self.event_handler, IntakeHandler) and self._counted:
             self._counted = False
-            self.event_handler.sessions -= 1
+            self.event_handler.connections.discard(self)
         super().connection_lost(error)
 
 
@@ -198,9 +240,14 @@ class SmtpIntake:
                 loop=loop,
             )
 
-        self._server = await loop.create_server(
-            factory, host=host.strip("[]"), port=int(port), reuse_address=True
-        )
+        try:
+            self._server = await loop.create_server(
+                factory, host=host.strip("[]"), port=int(port), reuse_address=True
+            )
+        except OSError as exc:  # in use, not an address of this host, a privileged port
+            raise HelpdeskError(
+                f"[smtp] listen: cannot listen on {self._cfg.smtp.listen}: {exc.strerror or exc}"
+            ) from None
         log.info("SMTP intake listening on %s", self._cfg.smtp.listen)
 
     @property
@@ -210,13 +257,31 @@ class SmtpIntake:
         return int(sockname[1])
 
     async def stop(self, grace_seconds: float = 30.0) -> None:
-        """Stop listening, let sessions in DATA finish, then close."""
+        """Stop listening, let transactions under way (in DATA) finish, then close.
+
+        Python 3.11's Server.wait_closed() returns without waiting for the connections,
+        so they are tracked here: a client between transactions gets 421 at once, one in
+        a transaction may finish it (its next MAIL gets 421), for `grace_seconds` at most.
+        """
         if self._server is None:
             return
         self.handler.accepting = False
         self._server.close()
-        try:
-            await asyncio.wait_for(self._server.wait_closed(), grace_seconds)
-        except TimeoutError:
-            log.warning("SMTP sessions still open after %.0f s; closing them", grace_seconds)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_seconds
+        draining = sum(1 for c in self.handler.connections if c.in_transaction)
+        if draining:
+            log.info("stopping: waiting for %d SMTP transaction(s) under way", draining)
+        while self.handler.connections:
+            for connection in list(self.handler.connections):
+                if not connection.in_transaction:
+                    connection.say_goodbye()
+            if loop.time() >= deadline:
+                log.warning("SMTP sessions still open after %.0f s; closing them", grace_seconds)
+                for connection in list(self.handler.connections):
+                    if isinstance(connection.transport, asyncio.Transport):
+                        connection.transport.abort()
+                break
+            await asyncio.sleep(0.05)
+        await self._server.wait_closed()
         self._server = None

@@ -1,5 +1,10 @@
 """Mail text from Jinja templates: `templates/<locale>/<event>.{subject,txt,html}.j2`.
 
+The templates ship inside the package (`gateway/templates/`, package data, so a plain
+`pip install` has them). An override folder (`[helpdesk] templates_dir`) laid out the
+same way comes first: a file there replaces the shipped file of the same name, and
+everything it does not have is taken from the shipped set.
+
 Each locale has its own environment whose loader searches that locale's directory first,
 then the default locale's, then "en", so `{% extends "_layout.html.j2" %}` finds the
 layout of the mail's own language. An event is rendered in the first locale of
@@ -73,8 +78,8 @@ class Rendered:
 
 
 def default_templates_dir() -> Path:
-    """The `templates/` directory shipped with the product."""
-    return Path(gateway.__file__).resolve().parent.parent / "templates"
+    """The `templates/` directory shipped with the product (package data)."""
+    return Path(gateway.__file__).resolve().parent / "templates"
 
 
 def normalize_locale(locale: str | None) -> str | None:
@@ -88,8 +93,17 @@ def normalize_locale(locale: str | None) -> str | None:
 class Renderer:
     """Renders an event's subject, plain text and HTML in the recipient's locale."""
 
-    def __init__(self, templates_dir: Path, default_locale: str, tz: dt.tzinfo | None = None):
+    def __init__(
+        self,
+        templates_dir: Path,
+        default_locale: str,
+        tz: dt.tzinfo | None = None,
+        override_dir: Path | None = None,
+    ):
         self.templates_dir = Path(templates_dir)
+        self.override_dir = Path(override_dir) if override_dir else None
+        # Where templates are looked for, the override folder first.
+        self.roots = [p for p in (self.override_dir, self.templates_dir) if p is not None]
         self.default_locale = normalize_locale(default_locale) or FALLBACK_LOCALE
         # Dates are shown in this zone; None means the server's local zone.
         self.tz = tz
@@ -100,14 +114,26 @@ class Renderer:
         self._checked = time.monotonic()
 
     def _newest_change(self) -> int:
-        """The newest modification time of the templates folder or anything in it."""
+        """The newest modification time of the templates folders or anything in them."""
         newest = 0
-        with contextlib.suppress(OSError):
-            newest = self.templates_dir.stat().st_mtime_ns
-            for path in self.templates_dir.rglob("*"):
-                with contextlib.suppress(OSError):
-                    newest = max(newest, path.stat().st_mtime_ns)
+        for root in self.roots:
+            with contextlib.suppress(OSError):
+                newest = max(newest, root.stat().st_mtime_ns)
+                for path in root.rglob("*"):
+                    with contextlib.suppress(OSError):
+                        newest = max(newest, path.stat().st_mtime_ns)
         return newest
+
+    def reload(self) -> None:
+        """Forget every compiled template (SIGHUP): the next render reads the files."""
+        self._stamp = self._newest_change()
+        self._checked = time.monotonic()
+        self._found.clear()
+        self._envs.clear()
+
+    def has(self, locale: str, name: str) -> bool:
+        """Whether template file `name` of `locale` exists in a templates folder."""
+        return any((root / locale / name).is_file() for root in self.roots)
 
     def _drop_if_edited(self) -> None:
         now = time.monotonic()
@@ -147,8 +173,7 @@ class Renderer:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", event):
             raise ValueError(f"bad event name {event!r}")
         for loc in self.locales(locale):
-            folder = self.templates_dir / loc
-            if all((folder / f"{event}.{part}.j2").is_file() for part in PARTS):
+            if all(self.has(loc, f"{event}.{part}.j2") for part in PARTS):
                 env = self._env(loc)
                 return tuple(env.get_template(f"{event}.{part}.j2") for part in PARTS)
         raise jinja2.TemplateNotFound(f"{event} (locales {', '.join(self.locales(locale))})")
@@ -156,7 +181,7 @@ class Renderer:
     def _env(self, locale: str) -> jinja2.Environment:
         env = self._envs.get(locale)
         if env is None:
-            search = [str(self.templates_dir / loc) for loc in self.locales(locale)]
+            search = [str(root / loc) for loc in self.locales(locale) for root in self.roots]
             env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader(search),
                 autoescape=jinja2.select_autoescape(

@@ -37,6 +37,7 @@ from gateway.settings.desk import (
 )
 
 ROLES = ("denied", "client", "agent", "demo", "admin")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 AGENT_ROLES = ("agent", "admin")
 
 
@@ -53,6 +54,10 @@ class HelpdeskSection:
     templates_dir: str = ""
     # Other addresses this helpdesk sends as; mail from them is ignored, never answered.
     own_addresses: list[str] = field(default_factory=list)
+    # The folder relative paths (database, secret, outbox, templates) are resolved against;
+    # empty: the config file's own folder. The systemd layout sets /var/lib/helpdesk, so
+    # the daemon, `deliver` run by the MTA and the admin's commands all find one database.
+    state_dir: str = ""
 
 
 @dataclass
@@ -202,6 +207,18 @@ class RunnerSection:
 @dataclass
 class LoggingSection:
     level: str = "INFO"
+    # A log file (reopened on SIGHUP, for logrotate); empty: standard error (journald).
+    file: str = ""
+    # "text" or "json" (one JSON object a line).
+    format: str = "text"
+    # Also to syslog (facility mail): a socket path such as "/dev/log", or HOST:PORT (UDP).
+    syslog: str = ""
+
+
+@dataclass
+class MetricsSection:
+    # HOST:PORT of the Prometheus endpoint (/metrics); empty: none.
+    listen: str = ""
 
 
 @dataclass
@@ -218,6 +235,7 @@ class Config:
     runner: RunnerSection = field(default_factory=RunnerSection)
     spam: SpamSection = field(default_factory=SpamSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
+    metrics: MetricsSection = field(default_factory=MetricsSection)
     # The service-desk rules (gateway.settings.desk, gateway.desk).
     tickets: TicketsSection = field(default_factory=TicketsSection)
     statuses: list[StatusEntry] = field(default_factory=list)
@@ -231,11 +249,14 @@ class Config:
     ratings: list[RatingEntry] = field(default_factory=list)
     faq: FaqSection = field(default_factory=FaqSection)
     suggestions: SuggestionsSection = field(default_factory=SuggestionsSection)
-    # The directory relative paths are resolved against (the config file's).
+    # The directory relative paths are resolved against: [helpdesk] state_dir, else the
+    # config file's.
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
+    # The file this config was read from (SIGHUP reads it again); None when built in code.
+    source: Path | None = field(default=None, metadata={"internal": True})
 
     def path(self, value: str) -> Path:
-        """Resolve a configured path relative to the config file's directory."""
+        """Resolve a configured path relative to the state directory (see `base_dir`)."""
         p = Path(value).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 
@@ -275,10 +296,21 @@ def load(path: Path | None = None) -> Config:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError([f"config file not found: {path}"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"config file is a directory: {path}"]) from None
+    except PermissionError:
+        raise ConfigError([f"config file not readable (permission denied): {path}"]) from None
+    except OSError as exc:
+        raise ConfigError([f"config file not readable: {path}: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
     cfg = from_dict(data)
-    cfg.base_dir = path.resolve().parent
+    here = path.resolve().parent
+    state = Path(cfg.helpdesk.state_dir).expanduser() if cfg.helpdesk.state_dir else None
+    cfg.base_dir = here / state if state is not None else here
+    cfg.source = path.resolve()
     return cfg
 
 
@@ -307,13 +339,35 @@ def validate(cfg: Config) -> list[str]:
     host, _, port = cfg.smtp.listen.rpartition(":")
     if not host or not port.isdigit():
         problems.append(f"[smtp] listen: expected HOST:PORT, not {cfg.smtp.listen!r}")
+    elif not 0 < int(port) < 65536:
+        problems.append(f"[smtp] listen: port must be 1 to 65535, not {port}")
+    if cfg.metrics.listen:
+        m_host, _, m_port = cfg.metrics.listen.rpartition(":")
+        if not m_host or not m_port.isdigit() or not 0 < int(m_port) < 65536:
+            problems.append(f"[metrics] listen: expected HOST:PORT, not {cfg.metrics.listen!r}")
+    if not 0 < cfg.outgoing.port < 65536:
+        problems.append(f"[outgoing] port: must be 1 to 65535, not {cfg.outgoing.port}")
+    if cfg.logging.level.upper() not in LOG_LEVELS:
+        problems.append(
+            f"[logging] level: must be one of {', '.join(LOG_LEVELS)}, not {cfg.logging.level!r}"
+        )
+    if cfg.logging.format not in ("text", "json"):
+        problems.append(f"[logging] format: must be 'text' or 'json', not {cfg.logging.format!r}")
+    if cfg.security.token_days < 0:
+        problems.append("[security] token_days: must not be negative (0: tokens never expire)")
+    if not cfg.helpdesk.secret_file:
+        problems.append("[helpdesk] secret_file: must name a file")
     if cfg.smtp.max_message_size <= 0:
         problems.append("[smtp] max_message_size: must be positive")
     if not cfg.database.url.startswith(("sqlite:", "postgresql")):
         problems.append(f"[database] url: unsupported database: {cfg.database.url!r}")
+    seen: dict[str, int] = {}
     for i, agent in enumerate(cfg.agents):
         if "@" not in agent.email:
             problems.append(f"[[agents]] #{i + 1} email: not an email address: {agent.email!r}")
+        first = seen.setdefault(agent.email.strip().lower(), i + 1)
+        if first != i + 1:
+            problems.append(f"[[agents]] #{i + 1} email: {agent.email} is already agent #{first}")
         if agent.role not in ROLES:
             problems.append(f"[[agents]] #{i + 1} role: must be one of {', '.join(ROLES)}")
     for i, box in enumerate(cfg.imap):
@@ -326,6 +380,8 @@ def validate(cfg: Config) -> list[str]:
             problems.append(f"{where}: xoauth2 needs oauth_token_file or oauth_token_command")
         if box.poll_seconds <= 0:
             problems.append(f"{where} poll_seconds: must be positive")
+        if not 0 < box.port < 65536:
+            problems.append(f"{where} port: must be 1 to 65535, not {box.port}")
     problems += _validate_spam(cfg.spam)
     problems += _validate_hostnames(cfg)
     problems += validate_desk(cfg, ROLES)

@@ -1,9 +1,21 @@
-"""Alembic environment: runs migrations on the URL the helpdesk passes in."""
+"""Alembic environment: runs migrations on the URL the helpdesk passes in.
+
+On SQLite, Alembic's batch mode changes a table by copying it and dropping the old one;
+with foreign keys enforced, dropping `tickets` while `events` rows point at it fails
+(and a half-migrated schema would be left behind). So foreign keys are switched off for
+the whole run (a pragma that SQLite ignores inside a transaction, hence before it), every
+migration runs in one transaction, and `PRAGMA foreign_key_check` must find nothing
+broken before that transaction commits: either the database reaches the head intact, or
+it stays as it was.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 
+from gateway.errors import HelpdeskError
 from gateway.store.db import make_engine
 from gateway.store.model import Base
 
@@ -26,13 +38,40 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url is not None
     engine = make_engine(url)
-    with engine.connect() as connection:
-        context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+    sqlite = engine.dialect.name == "sqlite"
+    # BEGIN IMMEDIATE on SQLite: the migration holds the write lock from its first step.
+    with engine.execution_options(sqlite_write=True).connect() as connection:
+        driver: Any = connection.connection.driver_connection
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=True,
+                transaction_per_migration=False,
+                # SQLite runs DDL in transactions; Alembic assumes otherwise and commits
+                # after each step, which would leave a half-migrated schema on failure.
+                transactional_ddl=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")
     engine.dispose()
+
+
+def _check_foreign_keys(connection: Any) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        where = ", ".join(sorted({f"{row[0]} -> {row[2]}" for row in broken}))
+        raise HelpdeskError(
+            f"the migration would leave {len(broken)} broken foreign key(s) ({where}); "
+            "the database is left as it was"
+        )
 
 
 if context.is_offline_mode():

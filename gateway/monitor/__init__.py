@@ -1,0 +1,1 @@
+"""Observability: the daemon's health as numbers (`helpdesk status`, the Prometheus endpoint)."""
