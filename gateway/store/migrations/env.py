@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from gateway.store import search
 from gateway.store.db import make_engine
@@ -42,14 +45,31 @@ def run_migrations_online() -> None:
     assert url is not None
     engine = make_engine(url)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch rebuild drops and recreates a table other tables refer to: with
+            # foreign keys enforced that fails as soon as rows refer to it. The pragma
+            # only takes effect outside a transaction, hence the raw connection.
+            _raw(connection).execute("PRAGMA foreign_keys=OFF")
         context.configure(
-            connection=connection, target_metadata=target_metadata,
+            connection=connection,
+            target_metadata=target_metadata,
             render_as_batch=True,
             include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"migration left rows without their parent: {broken}")
+        if sqlite:
+            _raw(connection).execute("PRAGMA foreign_keys=ON")
     engine.dispose()
+
+
+def _raw(connection: Connection) -> Any:
+    return connection.connection.dbapi_connection
 
 
 if context.is_offline_mode():
