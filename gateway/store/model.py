@@ -299,7 +299,11 @@ class MessageRef(Base):
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_message_refs_mid", "message_id"),)
+    __table_args__ = (
+        Index("ix_message_refs_mid", "message_id"),
+        # A ticket's references, in order: the References header of every mail about it.
+        Index("ix_message_refs_ticket", "ticket_id", "id"),
+    )
 
 
 class Event(Base):

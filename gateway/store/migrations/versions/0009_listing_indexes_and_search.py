@@ -5,7 +5,8 @@ newest first is read off the index; the old single-column status and requester i
 are replaced by their (column, id) forms. SQLite gets the FTS5 tables `fts_tickets` and
 `fts_messages` (external content: they index `tickets.subject` and `messages.full_text`
 and are filled here from the rows already there, then kept by the code that writes
-tickets and messages — no trigger, no view); PostgreSQL gets GIN indexes over the English
+tickets and messages — no trigger, no view); a ticket's message references get an index
+of their own (every outgoing mail's References header reads them); PostgreSQL gets GIN indexes over the English
 and Russian tsvectors of the same columns.
 
 Revision ID: 0009
@@ -44,11 +45,13 @@ def upgrade() -> None:
     op.create_index("ix_tickets_requester", "tickets", ["requester_id", "id"])
     for name, columns in _NEW:
         op.create_index(name, "tickets", columns)
+    op.create_index("ix_message_refs_ticket", "message_refs", ["ticket_id", "id"])
     search.create(op.get_bind())
 
 
 def downgrade() -> None:
     search.drop(op.get_bind())
+    op.drop_index("ix_message_refs_ticket", table_name="message_refs")
     for name, _columns in reversed(_NEW):
         op.drop_index(name, table_name="tickets")
     op.drop_index("ix_tickets_requester", table_name="tickets")
