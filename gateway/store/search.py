@@ -127,24 +127,63 @@ def like(column: ColumnElement[str], query: str) -> ColumnElement[bool]:
     return func.lower(column).like(_like(query.lower()), escape="\\")
 
 
+# Above this many matching rows a term is common: scanning tickets newest first and
+# checking each against the index (a seek per row) stops after a page, while
+# materialising every match first would cost in proportion to the matches.
+DENSE = 20_000
+
+
+def dense(session: Session, table: str, query: str) -> bool:
+    """Whether the words match so many rows of `table` that a page is found sooner by
+    checking the newest tickets one by one (SQLite only; PostgreSQL plans it itself)."""
+    if _dialect(session) != "sqlite" or not words(query):
+        return False
+    fts = FTS_TICKETS if table == "tickets" else FTS_MESSAGES
+    probe = text(
+        f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH :q LIMIT {DENSE})"
+    )
+    found = session.connection().execute(probe, {"q": fts5_query(query)}).scalar_one()
+    return bool(found >= DENSE)
+
+
 def matching(
-    dialect: str, table: str, id_column: ColumnElement[int], query: str
+    dialect: str, table: str, query: str, *, common: bool = False
 ) -> ColumnElement[bool] | None:
-    """`id_column IN (...)` of the rows of `table` ("tickets" or "messages") whose text
-    matches, as a subquery the database runs; None where full-text search cannot serve
-    (another database, or a text without a word)."""
+    """A condition on `tickets`: the ticket's subject (table "tickets") or one of its
+    messages (table "messages") matches the words; None where full-text search cannot
+    serve (another database, or a text without a word). `common`: see `dense`."""
     if not words(query):
         return None
     name = f"q_{table}"
     if dialect == "sqlite":
-        fts = FTS_TICKETS if table == "tickets" else FTS_MESSAGES
-        sub = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :{name}")
-        return id_column.in_(sub.bindparams(**{name: fts5_query(query)}))
+        if table == "tickets":
+            sql = (
+                f"EXISTS (SELECT 1 FROM {FTS_TICKETS} WHERE {FTS_TICKETS} MATCH :{name}"
+                f" AND {FTS_TICKETS}.rowid = tickets.id)"
+                if common
+                else f"tickets.id IN (SELECT rowid FROM {FTS_TICKETS}"
+                f" WHERE {FTS_TICKETS} MATCH :{name})"
+            )
+        else:
+            sql = (
+                "EXISTS (SELECT 1 FROM messages AS fm WHERE fm.ticket_id = tickets.id AND "
+                f"EXISTS (SELECT 1 FROM {FTS_MESSAGES} WHERE {FTS_MESSAGES} MATCH :{name}"
+                f" AND {FTS_MESSAGES}.rowid = fm.id))"
+                if common
+                else "tickets.id IN (SELECT fm.ticket_id FROM messages AS fm WHERE fm.id IN "
+                f"(SELECT rowid FROM {FTS_MESSAGES} WHERE {FTS_MESSAGES} MATCH :{name}))"
+            )
+        return and_(true(), text(sql).bindparams(**{name: fts5_query(query)}))
     if dialect == "postgresql":
-        column = "subject" if table == "tickets" else "full_text"
-        condition = text(
-            f"{pg_vector(table + '.' + column)} @@ (to_tsquery('english'::regconfig, :{name})"
+        tsq = (
+            f"(to_tsquery('english'::regconfig, :{name})"
             f" || to_tsquery('russian'::regconfig, :{name}))"
         )
-        return and_(true(), condition.bindparams(**{name: pg_query(query)}))
+        sql = (
+            f"{pg_vector('tickets.subject')} @@ {tsq}"
+            if table == "tickets"
+            else "tickets.id IN (SELECT fm.ticket_id FROM messages AS fm WHERE "
+            f"{pg_vector('fm.full_text')} @@ {tsq})"
+        )
+        return and_(true(), text(sql).bindparams(**{name: pg_query(query)}))
     return None

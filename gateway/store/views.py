@@ -53,7 +53,20 @@ class TicketFilter:
     before: int | None = None
 
 
-def conditions(f: TicketFilter, dialect: str) -> list[ColumnElement[bool]]:
+# The (table, words) pairs of a filter's searches that match many rows (search.dense).
+Common = frozenset[tuple[str, str]]
+
+
+def common_searches(session: Session, f: TicketFilter) -> Common:
+    """Which of the filter's full-text searches match many rows (a probe each)."""
+    wanted = [("tickets", q) for q in (f.title, f.text) if q]
+    wanted += [("messages", f.text)] if f.text else []
+    return frozenset((t, q) for t, q in wanted if search.dense(session, t, q))
+
+
+def conditions(
+    f: TicketFilter, dialect: str, common: Common = frozenset()
+) -> list[ColumnElement[bool]]:
     """The filter as SQL conditions on `tickets`, each served by an index (see the model)."""
     where: list[ColumnElement[bool]] = []
     if f.id is not None:
@@ -68,17 +81,16 @@ def conditions(f: TicketFilter, dialect: str) -> list[ColumnElement[bool]]:
         who = "requester" if f.indicator == "green" else "agent"
         where += [Ticket.closed.is_(False), Ticket.last_public_by == who]
     if f.title:
-        where.append(_title(f.title, dialect))
+        where.append(_title(f.title, dialect, common))
     if f.text:
-        in_messages = search.matching(dialect, "messages", Message.id, f.text)
-        if in_messages is None:
-            in_messages = search.like(Message.full_text, f.text)
-        where.append(
-            or_(
-                _title(f.text, dialect),
-                Ticket.id.in_(select(Message.ticket_id).where(in_messages)),
-            )
+        in_messages = search.matching(
+            dialect, "messages", f.text, common=("messages", f.text) in common
         )
+        if in_messages is None:
+            in_messages = Ticket.id.in_(
+                select(Message.ticket_id).where(search.like(Message.full_text, f.text))
+            )
+        where.append(or_(_title(f.text, dialect, common), in_messages))
     # One user by email, as a scalar subquery: the tickets are then found on their index.
     if f.requester:
         where.append(Ticket.requester_id == _user_id(f.requester))
@@ -95,8 +107,8 @@ def conditions(f: TicketFilter, dialect: str) -> list[ColumnElement[bool]]:
     return where
 
 
-def _title(query: str, dialect: str) -> ColumnElement[bool]:
-    found = search.matching(dialect, "tickets", Ticket.id, query)
+def _title(query: str, dialect: str, common: Common) -> ColumnElement[bool]:
+    found = search.matching(dialect, "tickets", query, common=("tickets", query) in common)
     return found if found is not None else search.like(Ticket.subject, query)
 
 
@@ -104,9 +116,10 @@ def _user_id(email: str) -> ScalarSelect[int]:
     return select(User.id).where(User.email == email.strip().lower()).scalar_subquery()
 
 
-def ticket_query(f: TicketFilter, dialect: str = "sqlite") -> Select[tuple[Ticket]]:
+def ticket_query(session: Session, f: TicketFilter) -> Select[tuple[Ticket]]:
     """The matching tickets as ORM objects, newest first."""
-    return select(Ticket).where(*conditions(f, dialect)).order_by(Ticket.id.desc())
+    where = conditions(f, session.get_bind().dialect.name, common_searches(session, f))
+    return select(Ticket).where(*where).order_by(Ticket.id.desc())
 
 
 def ticket_dict(ticket: Ticket, prefix: str, messages: int) -> dict[str, Any]:
