@@ -16,7 +16,16 @@ from gateway.settings import config as config_mod
 
 
 class HelpdeskGroup(click.Group):
-    """Turns the product's own errors into one line on stderr and a non-zero exit."""
+    """Turns the product's own errors into one line on stderr and a non-zero exit; loads
+    a command group when it is called."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_GROUPS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_GROUPS and cmd_name not in self.commands:
+            self.add_command(_load_group(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -131,14 +140,33 @@ def run(ctx: click.Context) -> None:
     sys.exit(run_daemon(cfg))
 
 
-def _register() -> None:
-    from gateway.cli.admin import outbox_group, quarantine_group, users_group
-    from gateway.cli.imap import imap
+# The command groups by name, each imported only when it is the one called (or --help
+# lists them): `helpdesk tickets show` does not load the IMAP client, the spam filter or
+# the admin commands.
+LAZY_GROUPS = {
+    "tickets": ("gateway.cli.tickets", "tickets_group"),
+    "users": ("gateway.cli.admin", "users_group"),
+    "quarantine": ("gateway.cli.admin", "quarantine_group"),
+    "outbox": ("gateway.cli.admin", "outbox_group"),
+    "imap": ("gateway.cli.imap", "imap"),
+    "spam": ("gateway.cli.spam", "spam_group"),
+}
+
+
+def _load_group(name: str) -> click.Command:
+    if name == "tickets":
+        from gateway.cli.tickets import tickets_group
+
+        return tickets_group
+    if name in ("users", "quarantine", "outbox"):
+        from gateway.cli import admin
+
+        group: click.Command = getattr(admin, LAZY_GROUPS[name][1])
+        return group
+    if name == "imap":
+        from gateway.cli.imap import imap
+
+        return imap
     from gateway.cli.spam import spam_group
-    from gateway.cli.tickets import tickets_group
 
-    for group in (tickets_group, users_group, quarantine_group, outbox_group, imap, spam_group):
-        main.add_command(group)
-
-
-_register()
+    return spam_group
