@@ -31,14 +31,50 @@ DOMAINS = (
 CATEGORIES = ("hardware", "software", "network", "access", "mail", "printing", "phone", "")
 CRITICALITY = ("low", "low", "medium", "medium", "high", "critical")
 OPEN_STATUSES = ("new", "in_progress", "waiting")
-WORDS_EN = (
-    "printer vpn mailbox outlook password reset laptop screen network wifi access "
-    "account error server backup disk quota license update install slow crash"
-).split()
-WORDS_RU = (
-    "принтер сеть почта пароль доступ ноутбук экран ошибка сервер обновление "
-    "лицензия диск квота медленно вылетает установка монитор телефон"
-).split()
+WORDS_EN = [
+    "printer",
+    "vpn",
+    "mailbox",
+    "outlook",
+    "password",
+    "reset",
+    "laptop",
+    "screen",
+    "network",
+    "wifi",
+    "access",
+    "account",
+    "error",
+    "server",
+    "backup",
+    "disk",
+    "quota",
+    "license",
+    "update",
+    "install",
+    "slow",
+    "crash",
+]
+WORDS_RU = [
+    "принтер",
+    "сеть",
+    "почта",
+    "пароль",
+    "доступ",
+    "ноутбук",
+    "экран",
+    "ошибка",
+    "сервер",
+    "обновление",
+    "лицензия",
+    "диск",
+    "квота",
+    "медленно",
+    "вылетает",
+    "установка",
+    "монитор",
+    "телефон",
+]
 CHUNK = 20_000
 REQUESTERS = 20_000
 AGENTS = 30

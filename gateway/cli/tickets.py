@@ -96,9 +96,7 @@ def list_cmd(
         if every:
             emit_stream(listing.stream(session, f, prefix), TICKET_COLUMNS, fmt)
             return
-        found = listing.page(
-            session, f, prefix, limit=limit or DEFAULT_LIMIT, offset=offset or 0
-        )
+        found = listing.page(session, f, prefix, limit=limit or DEFAULT_LIMIT, offset=offset or 0)
     emit(found.rows, TICKET_COLUMNS, fmt, title="Tickets")
     summary = _summary(found)
     if fmt == "table":

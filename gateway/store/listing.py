@@ -17,13 +17,12 @@ from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from gateway.store.model import Message, Ticket, User
-from gateway.store.views import Common, TicketFilter, common_searches, conditions, iso
+from gateway.store.views import TicketFilter, conditions, iso
 
 DEFAULT_LIMIT = 50
 # Counting stops here: past it the listing says "more than", and a filter that matches
 # most of a million tickets costs no more than one that matches ten thousand.
 COUNT_CAP = 10_000
-COMMON_COUNT_CAP = 1_000
 # Rows per statement when every match is streamed.
 STREAM_CHUNK = 1_000
 
@@ -45,7 +44,7 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _rows_query(f: TicketFilter, dialect: str, common: Common) -> Select[Any]:
+def _rows_query(f: TicketFilter, dialect: str) -> Select[Any]:
     requester = aliased(User)
     assignee = aliased(User)
     return (
@@ -73,16 +72,13 @@ def _rows_query(f: TicketFilter, dialect: str, common: Common) -> Select[Any]:
             .scalar_subquery()
             .label("messages"),
         )
-        .where(*conditions(f, dialect, common))
+        .where(*conditions(f, dialect))
         .order_by(Ticket.id.desc())
     )
 
 
 def _row_dict(row: Row[Any], prefix: str) -> dict[str, Any]:
-    if row.closed:
-        indicator = "grey"
-    else:
-        indicator = "red" if row.last_public_by == "agent" else "green"
+    indicator = "grey" if row.closed else "red" if row.last_public_by == "agent" else "green"
     return {
         "id": row.id,
         "tag": f"{prefix}-{row.id}",
@@ -100,11 +96,9 @@ def _row_dict(row: Row[Any], prefix: str) -> dict[str, Any]:
     }
 
 
-def count_matches(
-    session: Session, f: TicketFilter, cap: int = COUNT_CAP, common: Common = frozenset()
-) -> tuple[int, bool]:
+def count_matches(session: Session, f: TicketFilter, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """How many tickets match, counted up to `cap + 1`; and whether counting stopped."""
-    ids = select(Ticket.id).where(*conditions(f, _dialect(session), common)).limit(cap + 1)
+    ids = select(Ticket.id).where(*conditions(f, _dialect(session))).limit(cap + 1)
     total = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
     return min(total, cap), total > cap
 
@@ -118,12 +112,9 @@ def page(
     offset: int = 0,
 ) -> Page:
     """One page of matches, newest first, and how many come after it."""
-    common = common_searches(session, f)
-    query = _rows_query(f, _dialect(session), common).limit(limit).offset(offset)
+    query = _rows_query(f, _dialect(session)).limit(limit).offset(offset)
     rows = [_row_dict(r, prefix) for r in session.execute(query)]
-    # A common word is checked ticket by ticket: its count stops sooner.
-    cap = COMMON_COUNT_CAP if common else COUNT_CAP
-    total, capped = count_matches(session, f, cap + offset + limit, common)
+    total, capped = count_matches(session, f, COUNT_CAP + offset + limit)
     return Page(rows, max(0, total - offset - len(rows)), capped, offset)
 
 
@@ -131,9 +122,8 @@ def stream(session: Session, f: TicketFilter, prefix: str) -> Iterator[dict[str,
     """Every match, newest first, a chunk per statement: memory stays flat however many."""
     cursor = dataclasses.replace(f)
     dialect = _dialect(session)
-    common = common_searches(session, f)
     while True:
-        chunk = list(session.execute(_rows_query(cursor, dialect, common).limit(STREAM_CHUNK)))
+        chunk = list(session.execute(_rows_query(cursor, dialect).limit(STREAM_CHUNK)))
         for row in chunk:
             yield _row_dict(row, prefix)
         if len(chunk) < STREAM_CHUNK:

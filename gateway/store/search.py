@@ -55,8 +55,7 @@ def pg_vector(column: str) -> str:
 
 PG_DDL = (
     f"CREATE INDEX IF NOT EXISTS ix_tickets_fts ON tickets USING gin ({pg_vector('subject')})",
-    "CREATE INDEX IF NOT EXISTS ix_messages_fts ON messages USING gin "
-    f"({pg_vector('full_text')})",
+    f"CREATE INDEX IF NOT EXISTS ix_messages_fts ON messages USING gin ({pg_vector('full_text')})",
 )
 PG_INDEXES = ("ix_tickets_fts", "ix_messages_fts")
 PG_DROP = ("DROP INDEX IF EXISTS ix_tickets_fts", "DROP INDEX IF EXISTS ix_messages_fts")
@@ -127,50 +126,26 @@ def like(column: ColumnElement[str], query: str) -> ColumnElement[bool]:
     return func.lower(column).like(_like(query.lower()), escape="\\")
 
 
-# Above this many matching rows a term is common: scanning tickets newest first and
-# checking each against the index (a seek per row) stops after a page, while
-# materialising every match first would cost in proportion to the matches.
-DENSE = 20_000
-
-
-def dense(session: Session, table: str, query: str) -> bool:
-    """Whether the words match so many rows of `table` that a page is found sooner by
-    checking the newest tickets one by one (SQLite only; PostgreSQL plans it itself)."""
-    if _dialect(session) != "sqlite" or not words(query):
-        return False
-    fts = FTS_TICKETS if table == "tickets" else FTS_MESSAGES
-    probe = text(
-        f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH :q LIMIT {DENSE})"
-    )
-    found = session.connection().execute(probe, {"q": fts5_query(query)}).scalar_one()
-    return bool(found >= DENSE)
-
-
-def matching(
-    dialect: str, table: str, query: str, *, common: bool = False
-) -> ColumnElement[bool] | None:
+def matching(dialect: str, table: str, query: str) -> ColumnElement[bool] | None:
     """A condition on `tickets`: the ticket's subject (table "tickets") or one of its
     messages (table "messages") matches the words; None where full-text search cannot
-    serve (another database, or a text without a word). `common`: see `dense`."""
+    serve (another database, or a text without a word).
+
+    The matches are gathered by the index first (one pass over the word's entries), then
+    the newest tickets among them are listed. (Checking ticket by ticket newest first
+    instead, `MATCH ... AND rowid = ?`, costs a fresh look-up of the word each time:
+    slower by orders of magnitude even for a common word.)"""
     if not words(query):
         return None
     name = f"q_{table}"
     if dialect == "sqlite":
         if table == "tickets":
             sql = (
-                f"EXISTS (SELECT 1 FROM {FTS_TICKETS} WHERE {FTS_TICKETS} MATCH :{name}"
-                f" AND {FTS_TICKETS}.rowid = tickets.id)"
-                if common
-                else f"tickets.id IN (SELECT rowid FROM {FTS_TICKETS}"
-                f" WHERE {FTS_TICKETS} MATCH :{name})"
+                f"tickets.id IN (SELECT rowid FROM {FTS_TICKETS} WHERE {FTS_TICKETS} MATCH :{name})"
             )
         else:
             sql = (
-                "EXISTS (SELECT 1 FROM messages AS fm WHERE fm.ticket_id = tickets.id AND "
-                f"EXISTS (SELECT 1 FROM {FTS_MESSAGES} WHERE {FTS_MESSAGES} MATCH :{name}"
-                f" AND {FTS_MESSAGES}.rowid = fm.id))"
-                if common
-                else "tickets.id IN (SELECT fm.ticket_id FROM messages AS fm WHERE fm.id IN "
+                "tickets.id IN (SELECT fm.ticket_id FROM messages AS fm WHERE fm.id IN "
                 f"(SELECT rowid FROM {FTS_MESSAGES} WHERE {FTS_MESSAGES} MATCH :{name}))"
             )
         return and_(true(), text(sql).bindparams(**{name: fts5_query(query)}))

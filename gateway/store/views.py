@@ -53,20 +53,7 @@ class TicketFilter:
     before: int | None = None
 
 
-# The (table, words) pairs of a filter's searches that match many rows (search.dense).
-Common = frozenset[tuple[str, str]]
-
-
-def common_searches(session: Session, f: TicketFilter) -> Common:
-    """Which of the filter's full-text searches match many rows (a probe each)."""
-    wanted = [("tickets", q) for q in (f.title, f.text) if q]
-    wanted += [("messages", f.text)] if f.text else []
-    return frozenset((t, q) for t, q in wanted if search.dense(session, t, q))
-
-
-def conditions(
-    f: TicketFilter, dialect: str, common: Common = frozenset()
-) -> list[ColumnElement[bool]]:
+def conditions(f: TicketFilter, dialect: str) -> list[ColumnElement[bool]]:
     """The filter as SQL conditions on `tickets`, each served by an index (see the model)."""
     where: list[ColumnElement[bool]] = []
     if f.id is not None:
@@ -81,16 +68,14 @@ def conditions(
         who = "requester" if f.indicator == "green" else "agent"
         where += [Ticket.closed.is_(False), Ticket.last_public_by == who]
     if f.title:
-        where.append(_title(f.title, dialect, common))
+        where.append(_title(f.title, dialect))
     if f.text:
-        in_messages = search.matching(
-            dialect, "messages", f.text, common=("messages", f.text) in common
-        )
+        in_messages = search.matching(dialect, "messages", f.text)
         if in_messages is None:
             in_messages = Ticket.id.in_(
                 select(Message.ticket_id).where(search.like(Message.full_text, f.text))
             )
-        where.append(or_(_title(f.text, dialect, common), in_messages))
+        where.append(or_(_title(f.text, dialect), in_messages))
     # One user by email, as a scalar subquery: the tickets are then found on their index.
     if f.requester:
         where.append(Ticket.requester_id == _user_id(f.requester))
@@ -107,8 +92,8 @@ def conditions(
     return where
 
 
-def _title(query: str, dialect: str, common: Common) -> ColumnElement[bool]:
-    found = search.matching(dialect, "tickets", query, common=("tickets", query) in common)
+def _title(query: str, dialect: str) -> ColumnElement[bool]:
+    found = search.matching(dialect, "tickets", query)
     return found if found is not None else search.like(Ticket.subject, query)
 
 
@@ -118,7 +103,7 @@ def _user_id(email: str) -> ScalarSelect[int]:
 
 def ticket_query(session: Session, f: TicketFilter) -> Select[tuple[Ticket]]:
     """The matching tickets as ORM objects, newest first."""
-    where = conditions(f, session.get_bind().dialect.name, common_searches(session, f))
+    where = conditions(f, session.get_bind().dialect.name)
     return select(Ticket).where(*where).order_by(Ticket.id.desc())
 
 

@@ -25,6 +25,7 @@ def include_name(name: str | None, type_: str, _parents: object) -> bool:
         return name not in search.PG_INDEXES
     return True
 
+
 target_metadata = Base.metadata
 
 

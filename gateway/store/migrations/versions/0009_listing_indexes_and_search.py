@@ -5,9 +5,9 @@ newest first is read off the index; the old single-column status and requester i
 are replaced by their (column, id) forms. SQLite gets the FTS5 tables `fts_tickets` and
 `fts_messages` (external content: they index `tickets.subject` and `messages.full_text`
 and are filled here from the rows already there, then kept by the code that writes
-tickets and messages — no trigger, no view); a ticket's message references get an index
-of their own (every outgoing mail's References header reads them); PostgreSQL gets GIN indexes over the English
-and Russian tsvectors of the same columns.
+tickets and messages — no trigger, no view); a ticket's message references get an
+index of their own (every outgoing mail's References header reads them); PostgreSQL
+gets GIN indexes over the English and Russian tsvectors of the same columns.
 
 Revision ID: 0009
 Revises: 0004
