@@ -17,6 +17,7 @@ flat (`--all` streams: its RSS stays that of one page).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shutil
 import statistics
 import subprocess
@@ -80,9 +81,7 @@ def _oc() -> TicketFilter:
     return TicketFilter(open=True, criticality="critical")
 
 
-def _since() -> object:
-    import datetime as dt
-
+def _since() -> dt.datetime:
     return dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 

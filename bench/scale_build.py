@@ -169,7 +169,7 @@ def _tickets(
             "sla_level": "",
             "linked_ticket_id": None,
         }
-        messages = []
+        messages: list[Row] = []
         for k in range(rng.randint(2, 4)):
             message_id += 1
             body = _text(rng, rng.randint(12, 40))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import ColumnElement, Connection, and_, func, text, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 FTS_TICKETS = "fts_tickets"
 FTS_MESSAGES = "fts_messages"
@@ -122,7 +122,7 @@ def _like(value: str) -> str:
     return f"%{escaped}%"
 
 
-def like(column: ColumnElement[str], query: str) -> ColumnElement[bool]:
+def like(column: QueryableAttribute[str], query: str) -> ColumnElement[bool]:
     return func.lower(column).like(_like(query.lower()), escape="\\")
 
 

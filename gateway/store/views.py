@@ -101,7 +101,7 @@ def _user_id(email: str) -> ScalarSelect[int]:
     return select(User.id).where(User.email == email.strip().lower()).scalar_subquery()
 
 
-def ticket_query(session: Session, f: TicketFilter) -> Select[tuple[Ticket]]:
+def ticket_query(session: Session, f: TicketFilter) -> Select[Ticket]:
     """The matching tickets as ORM objects, newest first."""
     where = conditions(f, session.get_bind().dialect.name)
     return select(Ticket).where(*where).order_by(Ticket.id.desc())

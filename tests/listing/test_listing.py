@@ -71,6 +71,10 @@ def bulk(desk: Desk, n: int) -> list[int]:
     return ids
 
 
+def subjects(rows: list[dict[str, Any]]) -> list[str]:
+    return sorted(r["subject"] for r in rows)
+
+
 def test_pipeline_keeps_full_text_in_step(desk: Desk) -> None:
     """Mail taken by the real pipeline is found by words of its subject and body, in
     Russian and English, any case, by prefix; other words find nothing."""
@@ -78,7 +82,6 @@ def test_pipeline_keeps_full_text_in_step(desk: Desk) -> None:
     desk.take(mail(SENDERS[4], "Принтер на 3 этаже", "Замятие бумаги в лотке 2.", "koi8-r"))
     desk.take(mail(SENDERS[2], "Mailbox quota", "My Outlook says the mailbox is full."))
     desk.take(mail(SENDERS[3], "Hello", "The projector in room B-12 flickers."))
-    subjects = lambda rows: sorted(r["subject"] for r in rows)  # noqa: E731
     assert subjects(as_json(desk, "--title", "vpn")) == ["Не работает VPN-клиент"]
     assert subjects(as_json(desk, "--title", "ПРИНТ")) == ["Принтер на 3 этаже"]
     assert subjects(as_json(desk, "--text", "замятие бумаги")) == ["Принтер на 3 этаже"]
