@@ -14,6 +14,19 @@ from gateway.daemon.logs import setup_logging
 from gateway.errors import ConfigError, HelpdeskError
 from gateway.settings import config as config_mod
 
+# Command groups imported only when named (start-up time: `helpdesk tickets show` should
+# not pay for the directory's CSV reader, rich's progress bar, the IMAP client or the
+# spam filter).
+LAZY_GROUPS = {
+    "tickets": "gateway.cli.tickets:tickets_group",
+    "users": "gateway.cli.admin:users_group",
+    "quarantine": "gateway.cli.admin:quarantine_group",
+    "outbox": "gateway.cli.admin:outbox_group",
+    "imap": "gateway.cli.imap:imap",
+    "spam": "gateway.cli.spam:spam_group",
+    "directory": "gateway.cli.directory:directory_group",
+}
+
 
 class HelpdeskGroup(click.Group):
     """Turns the product's own errors into one line on stderr and a non-zero exit; loads
@@ -24,7 +37,11 @@ class HelpdeskGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in LAZY_GROUPS and cmd_name not in self.commands:
-            self.add_command(_load_group(cmd_name), cmd_name)
+            import importlib
+
+            module, _, attr = LAZY_GROUPS[cmd_name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -138,35 +155,3 @@ def run(ctx: click.Context) -> None:
     cfg = get_config(ctx)
     setup_logging(cfg.logging.level)
     sys.exit(run_daemon(cfg))
-
-
-# The command groups by name, each imported only when it is the one called (or --help
-# lists them): `helpdesk tickets show` does not load the IMAP client, the spam filter or
-# the admin commands.
-LAZY_GROUPS = {
-    "tickets": ("gateway.cli.tickets", "tickets_group"),
-    "users": ("gateway.cli.admin", "users_group"),
-    "quarantine": ("gateway.cli.admin", "quarantine_group"),
-    "outbox": ("gateway.cli.admin", "outbox_group"),
-    "imap": ("gateway.cli.imap", "imap"),
-    "spam": ("gateway.cli.spam", "spam_group"),
-}
-
-
-def _load_group(name: str) -> click.Command:
-    if name == "tickets":
-        from gateway.cli.tickets import tickets_group
-
-        return tickets_group
-    if name in ("users", "quarantine", "outbox"):
-        from gateway.cli import admin
-
-        group: click.Command = getattr(admin, LAZY_GROUPS[name][1])
-        return group
-    if name == "imap":
-        from gateway.cli.imap import imap
-
-        return imap
-    from gateway.cli.spam import spam_group
-
-    return spam_group
