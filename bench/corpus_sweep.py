@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gateway.parse import ParsedMessage, ReplyParts, parse_message, split_reply
 from gateway.parse.filenames import safe_filename
@@ -492,6 +493,17 @@ def reply_agreement(root: Path, verbose: bool) -> None:
                 print(f"    fail: {fail}")
 
 
+def _beside(name: str) -> Any:
+    """A bench script beside this one, as a module (bench/ is no package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpora", nargs="?", type=Path, default=REPO.parent / "shared/corpora")
@@ -507,6 +519,10 @@ def main() -> int:
     if args.deliver:
         crashes += deliver_sweep(args.corpora, args.verbose)
     reply_agreement(args.corpora, args.verbose)
+    bounce_sweep = _beside("bounce_sweep")
+    bounce_sweep.direct(args.corpora / "sisimai_bounces", args.verbose)
+    if args.deliver:
+        bounce_sweep.delivered(args.corpora / "sisimai_bounces", args.verbose)
     print(f"total {time.perf_counter() - start:.1f} s, crashes {crashes}")
     return 1 if crashes else 0
 

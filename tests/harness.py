@@ -34,8 +34,11 @@ def free_port() -> int:
         return port
 
 
-def write_config(directory: Path, extra: str = "", port: int | None = None) -> Path:
-    """A config for tests in `directory`: SQLite, a free SMTP port, a Maildir outbox."""
+def write_config(
+    directory: Path, extra: str = "", port: int | None = None, outgoing: str = ""
+) -> Path:
+    """A config for tests in `directory`: SQLite, a free SMTP port, a Maildir outbox;
+    `outgoing` adds keys to its [outgoing] section."""
     port = port or free_port()
     agents = "".join(
         f'\n[[agents]]\nemail = "{e}"\nname = "{n}"\nrole = "{r}"\n' for e, n, r in AGENTS
@@ -59,6 +62,7 @@ max_message_size = 1000000
 [outgoing]
 transport = "maildir"
 maildir = "var/outbox"
+{outgoing}
 
 [runner]
 poll_seconds = 0.2
@@ -99,10 +103,10 @@ def processing_pid(daemon_pid: int) -> int | None:
 class Daemon:
     """`helpdesk run` in a subprocess on a test config."""
 
-    def __init__(self, directory: Path, extra: str = "") -> None:
+    def __init__(self, directory: Path, extra: str = "", outgoing: str = "") -> None:
         self.dir = directory
         self.port = free_port()
-        self.config = write_config(directory, extra, self.port)
+        self.config = write_config(directory, extra, self.port, outgoing)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = directory / "daemon.log"
         self._db: Database | None = None

@@ -27,7 +27,10 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("classifier", "the learning spam filter; stands alone"),
     ("gateway gateway.errors", "the package; exceptions named by condition"),
     ("gateway.settings", "the configuration, read and validated"),
-    ("gateway.addresses gateway.parse", "our own addresses; raw mail to parsed parts"),
+    (
+        "gateway.addresses gateway.parse gateway.bounces",
+        "our own addresses; raw mail to parsed parts; bounce reports read",
+    ),
     ("gateway.store", "schema, engine, migrations, rows, ticket operations, views"),
     ("gateway.spool", "raw mail committed before any acknowledgement; intake pressure"),
     ("gateway.intake", "the SMTP, pipe and IMAP edges that fill the spool"),

@@ -32,9 +32,11 @@ class Desk:
             spool.store(s, raw, source="smtp", mail_from=mail_from, rcpt_to=["support@example.com"])
         self.runner.drain()
 
-    def outbox(self, kind: str | None = None, to: str | None = None) -> list[Outbox]:
+    def outbox(
+        self, kind: str | None = None, to: str | None = None, state: str = "queued"
+    ) -> list[Outbox]:
         with self.db.read() as s:
-            rows = list(s.scalars(select(Outbox).order_by(Outbox.id)))
+            rows = list(s.scalars(select(Outbox).where(Outbox.state == state).order_by(Outbox.id)))
         return [
             r for r in rows if (kind is None or r.kind == kind) and (to is None or to in r.rcpt_to)
         ]
@@ -56,6 +58,10 @@ def test_at_most_20_automatic_mails_a_day_to_one_address(desk: Desk) -> None:
         desk.take(mail(f"request {i}", "text", sender="busy@corp.example.org"))
     assert desk.count(Ticket) == 25
     assert len(desk.outbox("confirmation", "busy@corp.example.org")) == 20
+    # The five over the limit are not lost in silence: each is a row saying why.
+    held = desk.outbox("confirmation", "busy@corp.example.org", state="suppressed")
+    assert len(held) == 5
+    assert all("daily limit of 20" in r.last_reply for r in held)
     # The admin is told of every (unassigned) ticket: the limit protects outside addresses,
     # not the staff.
     assert len(desk.outbox("agent_new_ticket", "alice@example.com")) == 25
@@ -89,7 +95,10 @@ def test_bounce_of_our_confirmation_lands_on_its_ticket(desk: Desk) -> None:
         assert bounce is not None and bounce.kind == "auto" and bounce.hidden
         ticket = s.get(Ticket, bounce.ticket_id)
         assert ticket is not None and ticket.status == "new"
-    assert len(desk.outbox()) == sent_before  # no reply to a bounce, no notice
+    # No reply to a bounce, no notice; the confirmation it returns is marked.
+    assert len(desk.outbox()) == sent_before - 1
+    [bounced] = desk.outbox("confirmation", state="bounced")
+    assert bounced.id == confirmation.id and "userunknown 5.1.1" in bounced.last_reply
 
 
 def test_our_own_mail_coming_back_is_ignored(desk: Desk) -> None:

@@ -11,7 +11,7 @@ from gateway.errors import HelpdeskError
 from gateway.outgoing import outbox
 from gateway.settings.config import ROLES
 from gateway.store.db import Database
-from gateway.store.model import Inbound, Outbox, User, utcnow
+from gateway.store.model import Inbound, Outbox, Suspension, User, utcnow
 
 
 @click.group("users")
@@ -67,6 +67,20 @@ def users_list(ctx: click.Context, role: str | None, fmt: str) -> None:
             for u in session.scalars(query)
         ]
     emit(rows, ("id", "email", "name", "role", "group", "created_at"), fmt, title="Users")
+
+
+@users_group.command("unsuspend")
+@click.argument("email")
+@click.pass_context
+def users_unsuspend(ctx: click.Context, email: str) -> None:
+    """Send automatic mail to EMAIL again after bounces had suspended it."""
+    database = Database.from_config(get_config(ctx))
+    with database.write() as session:
+        held = session.get(Suspension, email.strip().lower())
+        if held is None or not held.suspended:
+            raise HelpdeskError(f"{email.strip().lower()} is not suspended")
+        held.suspended, held.soft_count, held.updated_at = False, 0, utcnow()
+    click.echo(f"unsuspended {email.strip().lower()} (was: {held.reason} {held.status})".strip())
 
 
 @click.group("quarantine")

@@ -18,6 +18,7 @@ REQUIRED_TEMPLATES = (
     "reopened",
     "attachment_refused",
     "denied",
+    "not_sent",
 )
 PARTS = ("subject", "txt", "html")
 

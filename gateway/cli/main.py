@@ -25,6 +25,7 @@ LAZY_GROUPS = {
     "imap": "gateway.cli.imap:imap",
     "spam": "gateway.cli.spam:spam_group",
     "directory": "gateway.cli.directory:directory_group",
+    "inbound": "gateway.cli.inbound:inbound_group",
 }
 
 
@@ -98,6 +99,9 @@ def check_config(ctx: click.Context) -> None:
     if problems:
         sys.exit(1)
     click.echo(f"{path}: OK")
+    # What SMTP accepts (each also in its `+detail` form): a routed address that is not
+    # listed here would be refused with 550.
+    click.echo("accepted addresses: " + ", ".join(cfg.intake_addresses))
 
 
 @main.group()

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.errors import StopProcessing
+from gateway.outgoing.outbox import INBOUND_KEY
 from gateway.pipeline import Context, Stage, build_pipeline
 from gateway.services import Services
 from gateway.spool.pressure import IntakePressure
@@ -161,6 +162,7 @@ class Runner:
     def _process_one(self, session: Session, row: Inbound) -> None:
         ctx = Context(session=session, services=self._services, inbound=row)
         stage_name = "start"
+        session.info[INBOUND_KEY] = row.id
         try:
             # Each message starts with a clean session: its savepoint's release flushed
             # the one before. Within a message, stages flush where they need ids, so the
@@ -181,6 +183,8 @@ class Runner:
             session.info.clear()
             session.expire(row)
             self._quarantine(row, stage_name, traceback.format_exc(), ctx.trace)
+        finally:
+            session.info.pop(INBOUND_KEY, None)
 
     @staticmethod
     def _finish(row: Inbound, ctx: Context, state: str) -> None:

@@ -62,7 +62,10 @@ def other_answer(
 
 def record_hold(session: Session, ticket: Ticket, agent: User, message_id: str) -> int:
     """Note the held answer on the ticket; its outbox row id."""
-    row_id = session.scalar(select(Outbox.id).where(Outbox.message_id == message_id))
+    # The held row, not a `suppressed` one of the same mail (a Cc on a suppressed domain).
+    row_id = session.scalar(
+        select(Outbox.id).where(Outbox.message_id == message_id, Outbox.state == "held")
+    )
     assert row_id is not None, "the held answer was just queued"
     tickets.add_event(session, ticket, HELD, actor=agent.email, new=str(row_id))
     return int(row_id)

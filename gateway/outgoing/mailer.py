@@ -14,12 +14,9 @@ from gateway.outgoing import compose, outbox
 from gateway.outgoing.tokens import make_token, reply_address
 from gateway.services import Services
 from gateway.store import rows, tickets
-from gateway.store.model import AutoReplyLog, MessageRef, Ticket, User, utcnow
+from gateway.store.model import AutoReplyLog, MessageRef, Suspension, Ticket, User, utcnow
 
 log = logging.getLogger(__name__)
-
-# Mail the helpdesk can never deliver: RFC 2606 reserved names, or no domain at all.
-_UNDELIVERABLE_SUFFIXES = (".invalid", ".example", ".test", ".localhost")
 
 
 # Statement objects built once: their compiled forms are cached across messages.
@@ -66,9 +63,33 @@ def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
     }
 
 
-def deliverable(email: str) -> bool:
-    domain = email.rpartition("@")[2]
-    return bool(domain) and "." in domain and not domain.endswith(_UNDELIVERABLE_SUFFIXES)
+@dataclass
+class Queued:
+    """What `queue_mail` did: the Message-ID (None when nothing was rendered) and the
+    recipients the mail did not go to, with the reason (their `suppressed` row says it too)."""
+
+    message_id: str | None
+    suppressed: dict[str, str] = field(default_factory=dict)
+    recipient_suppressed: bool = False
+
+
+def suppression(
+    session: Session, services: Services, email: str, automatic: bool = True
+) -> str | None:
+    """Why `email` is not mailed, or None. The helpdesk never guesses that an address is
+    undeliverable (reserved test domains are real in many setups): only the admin's
+    `[outgoing] suppress_domains` and addresses suspended after bounces are skipped."""
+    domain = email.rpartition("@")[2].lower().rstrip(".")
+    if not domain:
+        return "the address has no domain"
+    for listed in services.cfg.outgoing.suppress_domains:
+        listed = listed.lower().strip(".")
+        if domain == listed or domain.endswith("." + listed):
+            return f"the domain {listed} is listed in [outgoing] suppress_domains"
+    held = session.get(Suspension, email.lower()) if automatic else None
+    if held is not None and held.suspended:
+        return f"the address is suspended after a bounce ({held.reason} {held.status})".strip()
+    return None
 
 
 def auto_reply_allowed(session: Session, services: Services, user: User) -> bool:
@@ -95,22 +116,39 @@ def queue(
     session: Session, services: Services, ticket: Ticket | None, mail: Outgoing
 ) -> str | None:
     """Queue `mail` in the caller's transaction: its Message-ID (without brackets), or
-    None when it must not or cannot be sent.
+    None when it did not go to its recipient (its `suppressed` row says why)."""
+    done = queue_mail(session, services, ticket, mail)
+    return None if done.recipient_suppressed else done.message_id
+
+
+def queue_mail(
+    session: Session, services: Services, ticket: Ticket | None, mail: Outgoing
+) -> Queued:
+    """Queue `mail` in the caller's transaction; what was not sent is an outbox row in
+    state `suppressed` with its reason, and a ticket event.
 
     Mail about a ticket carries its tag, a reply address signed for the recipient and
     the ticket's References; mail about no ticket (a `#my` list) replies to the plain
     intake address.
     """
     user = mail.recipient
-    if not deliverable(user.email):
-        return None
-    if mail.automatic and not auto_reply_allowed(session, services, user):
+    stopped: dict[str, str] = {}
+    for person in [user, *mail.cc]:
+        reason = suppression(session, services, person.email, mail.automatic)
+        if reason is not None:
+            stopped[person.email] = reason
+    limited = mail.automatic and not auto_reply_allowed(session, services, user)
+    if limited:
         if ticket is not None:
             tickets.add_event(session, ticket, "auto_reply_suppressed", new=user.email)
         log.warning(
             "daily limit of automatic mail to %s reached; %s not sent", user.email, mail.event
         )
-        return None
+        limit = services.cfg.loop.max_auto_replies_per_day
+        for person in [user, *mail.cc]:
+            stopped.setdefault(
+                person.email, f"the daily limit of {limit} automatic mails to {user.email}"
+            )
     cfg = services.cfg
     locale = user.locale or cfg.helpdesk.locale
     context = {
@@ -132,7 +170,7 @@ def queue(
         from_name=cfg.helpdesk.name,
         from_addr=cfg.helpdesk.address,
         to=[(user.name, user.email)],
-        cc=[(u.name, u.email) for u in mail.cc if deliverable(u.email)],
+        cc=[(u.name, u.email) for u in mail.cc if u.email not in stopped],
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
@@ -144,17 +182,24 @@ def queue(
         headers={compose.LOOP_HEADER: cfg.helpdesk.address},
         attachments=mail.attachments,
     )
-    outbox.insert(
-        session,
-        kind=mail.event,
-        ticket_id=ticket_id,
-        mail_from=cfg.helpdesk.address,
-        rcpt_to=[user.email, *(u.email for u in mail.cc if deliverable(u.email))],
-        message=message,
-        automatic=mail.automatic,
-        subject=rendered.subject,
-        state="held" if mail.held else "queued",
-    )
+    everyone = [user.email, *(u.email for u in mail.cc)]
+    sendable = [r for r in everyone if r not in stopped]
+    common: dict[str, Any] = {
+        "kind": mail.event,
+        "ticket_id": ticket_id,
+        "mail_from": bounce_address(cfg.helpdesk.address, message_id),
+        "message": message,
+        "automatic": mail.automatic,
+        "subject": rendered.subject,
+    }
+    if sendable:
+        outbox.insert(session, rcpt_to=sendable, state="held" if mail.held else "queued", **common)
+    if stopped:
+        why = "; ".join(f"{r}: {reason}" for r, reason in stopped.items())
+        outbox.insert(session, rcpt_to=list(stopped), state="suppressed", reason=why, **common)
+        log.warning("%s not sent to %s", mail.event, why)
+        if ticket is not None:
+            tickets.add_event(session, ticket, "mail_suppressed", new=why[:200])
     # Core inserts: these rows are never read back in this transaction.
     if ticket is not None:
         rows.write(
@@ -168,6 +213,44 @@ def queue(
                 "created_at": utcnow(),
             },
         )
-    if mail.automatic and not user.is_agent:
+    if mail.automatic and not user.is_agent and user.email not in stopped:
         rows.write(session, _INSERT_AUTO_REPLY, {"address": user.email, "at": utcnow()})
-    return compose.bare_id(message_id)
+    return Queued(compose.bare_id(message_id), stopped, user.email in stopped)
+
+
+def bounce_address(address: str, message_id: str) -> str:
+    """The envelope sender (VERP): `support+bounce-<id>@domain`, where <id> is the local part
+    of the mail's Message-ID, so a bounce that quotes nothing still names the mail."""
+    local = compose.bare_id(message_id).partition("@")[0]
+    return reply_address(address, "bounce-" + local)
+
+
+def tell_author(
+    session: Session,
+    services: Services,
+    ticket: Ticket,
+    author: User,
+    subject: str,
+    failures: dict[str, str],
+    *,
+    bounced: bool,
+) -> None:
+    """Tell an agent that their mail about `ticket` did not reach `failures` (address ->
+    reason): never sent (suppressed), or bounced back."""
+    if not failures:
+        return
+    queue_mail(
+        session,
+        services,
+        ticket,
+        Outgoing(
+            event="not_sent",
+            recipient=author,
+            automatic=False,
+            context={
+                "failures": [{"recipient": r, "reason": why} for r, why in failures.items()],
+                "bounced": bounced,
+                "subject": subject,
+            },
+        ),
+    )

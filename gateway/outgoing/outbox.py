@@ -9,11 +9,12 @@ time, each in three short steps, so that no database transaction spans a network
 A crash between 1 and 3 leaves the row queued; it is sent again once the lease expires
 (the transports get the row id as their idempotence key: Maildir delivers exactly once).
 
-Row states: queued -> sent | failed; held -> queued (an answer held so that a ticket
-is not answered twice, released by `#send` or `helpdesk outbox release`). A temporary
-failure (4xx, no connection) is retried after min(initial * 2**attempts, max) seconds,
-for `retry_hours` after the row was created; then the row fails with the last reply.
-A 5xx fails it at once.
+Row states: queued -> sent | failed | bounced; held -> queued (an answer held so that a
+ticket is not answered twice, released by `#send` or `helpdesk outbox release`);
+`suppressed` rows were never queued (a suppressed domain, a suspended address, the daily
+limit), the reason in `last_reply`. A temporary failure (4xx, no connection) is retried
+after min(initial * 2**attempts, max) seconds, for `retry_hours` after the row was
+created; then the row fails with the last reply. A 5xx fails it at once.
 `message_id` is stored without angle brackets, like every stored Message-ID.
 """
 
@@ -37,7 +38,11 @@ from gateway.store.model import Outbox, utcnow
 
 log = logging.getLogger(__name__)
 
-STATES = ("queued", "held", "sent", "failed")
+# The runner puts the id of the message being processed in `session.info` under this key,
+# so that each mail it causes names it (`helpdesk inbound show`).
+INBOUND_KEY = "helpdesk.inbound_id"
+
+STATES = ("queued", "held", "sent", "failed", "suppressed", "bounced")
 
 
 def enqueue(
@@ -68,11 +73,13 @@ def insert(
     automatic: bool,
     subject: str | None = None,
     state: str = "queued",
+    reason: str = "",
 ) -> None:
     """`enqueue` for a caller that does not need the row: a Core insert (gateway.store.rows),
     executed now, without the ORM's bookkeeping (the runner queues a few mails per message)."""
     values = _values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject)
-    values["state"] = state
+    values["state"], values["last_reply"] = state, reason
+    values["inbound_id"] = session.info.get(INBOUND_KEY)
     rows.write(session, _INSERT, values)
 
 

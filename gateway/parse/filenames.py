@@ -6,7 +6,7 @@ import mimetypes
 import re
 import unicodedata
 from email.message import Message
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from gateway.parse.charsets import decode_text
 from gateway.parse.headers import decode_header_value, to_bytes
@@ -40,6 +40,31 @@ def raw_filename(part: Message, hint: str | None = None) -> str:
         if value:
             return value
     return ""
+
+
+def attachment_name(part: Message, hint: str | None = None) -> str:
+    """The name a mail client would show for an attachment: the declared file name, else
+    the last path segment of Content-Location, else Content-Description (given the type's
+    extension when it has none); '' when the part names itself nowhere."""
+    name = raw_filename(part, hint)
+    if name:
+        return name
+    location = part.get("content-location")
+    if location:
+        path = urlsplit(" ".join(str(location).split())).path.rstrip("/")
+        last = path.rpartition("/")[2]
+        if last:
+            return _decode_2231_bytes(unquote_to_bytes(last), hint)
+    description = part.get("content-description")
+    if description:
+        text = " ".join(decode_header_value(str(description), hint)[0].split())
+        if text and len(text) <= 200:
+            return text if _HAS_EXT.search(text) else text + extension_for(part.get_content_type())
+    return ""
+
+
+# "report.pdf", "scan 12.jpeg": a name that already ends in an extension.
+_HAS_EXT = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 
 
 def _raw_header(part: Message, header: str) -> str | None:

@@ -160,7 +160,12 @@ def _mailbox(item: str, hint: str | None) -> Address:
         name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
     dname = decode_header_value(name, hint)[0] if name else ""
     daddr = decode_header_value(addr, hint)[0] if addr else ""
-    return Address(" ".join(dname.split()).strip('"'), daddr.strip().strip("<>").lower())
+    daddr = daddr.strip().strip("<>")
+    if daddr.startswith("@") and ":" in daddr:
+        # An RFC 5322 obs-route ("<@relay.example:john@corp.example>"): the mailbox is
+        # what follows the route.
+        daddr = daddr.rpartition(":")[2]
+    return Address(" ".join(dname.split()).strip('"'), daddr.lower())
 
 
 def parse_addresses(value: str | None, hint: str | None = None) -> list[Address]:

@@ -29,6 +29,12 @@ _PARSER = BytesParser(policy=policy.compat32)
 _MAX_DEFECT_NOTES = 20
 # The stdlib's own notion of a header line (feedparser.headerRE).
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+# "Subject : x": a header name, then blanks before the colon.
+_SPACED_HEADER = re.compile(rb"^[!-9;-~]+[ \t]+:")
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+# Header blocks are searched for repairs this far at most (a malformed message without a
+# blank line must not be scanned whole).
+_MAX_HEAD = 256 * 1024
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -80,17 +86,46 @@ def _parse_stdlib(data: bytes) -> ParsedMessage:
 
 
 def _repair_head(data: bytes) -> tuple[bytes, list[str]]:
-    """Drop a garbled first line when real headers follow it.
+    """Mend the header block so that no header after an odd line is lost.
 
-    The stdlib parser reads everything after a non-header first line as body, which loses
-    every header of the message.
+    The stdlib parser takes the first line that is neither a header nor a continuation
+    as the start of the body, and every header after it with it (a stray word, an
+    mbox `>From ` line, `Subject : x` with a space before the colon). Such a line is
+    dropped (and noted) when real headers follow it before the blank line; a name with
+    blanks before its colon loses them. The raw message is kept as it came.
     """
-    first, sep, rest = data.partition(b"\n")
-    if not sep or _HEADER_LINE.match(first) or first.startswith(b"From "):
+    end = _HEAD_END.search(data, 0, _MAX_HEAD)
+    head_len = end.start() if end else min(len(data), _MAX_HEAD)
+    lines = data[:head_len].split(b"\n")
+    kinds = [_line_kind(line, i) for i, line in enumerate(lines)]
+    last_header = max((i for i, k in enumerate(kinds) if k in ("header", "spaced")), default=-1)
+    if "odd" not in kinds[:last_header] and "spaced" not in kinds:
         return data, []
-    if _HEADER_LINE.match(rest):
-        return rest, ["garbled first header line dropped"]
-    return data, []
+    kept: list[bytes] = []
+    notes: list[str] = []
+    for i, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
+        if kind == "odd" and i < last_header:
+            where = "first" if i == 0 else f"line {i + 1}"
+            notes.append(f"garbled {where} header line dropped")
+            continue
+        if kind == "spaced":
+            name, _, value = line.partition(b":")
+            line = name.rstrip(b" \t") + b":" + value
+            notes.append(f"blank before the colon of header {name.strip().decode('ascii')!r}")
+        kept.append(line)
+    return b"\n".join(kept) + data[head_len:], notes
+
+
+def _line_kind(line: bytes, index: int) -> str:
+    """'header', 'spaced' (a header name with blanks before its colon), 'cont' or 'odd'."""
+    if _HEADER_LINE.match(line) or (index == 0 and line.startswith(b"From ")):
+        return "header"
+    if line[:1] in (b" ", b"\t"):
+        # A continuation, except at the very top where nothing precedes it.
+        return "odd" if index == 0 else "cont"
+    if _SPACED_HEADER.match(line):
+        return "spaced"
+    return "odd" if line.strip() else "cont"
 
 
 def _defects(msg: Message) -> list[str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from gateway.parse.charsets import decode_text
-from gateway.parse.filenames import raw_filename
+from gateway.parse.filenames import attachment_name, raw_filename
 from gateway.parse.flowed import unflow
 from gateway.parse.headers import decode_header_value, to_bytes
 
@@ -119,7 +119,7 @@ def _message_bytes(part: Message) -> bytes:
 
 def _attach(part: Message, walk: Walk) -> None:
     ctype = part.get_content_type()
-    name = raw_filename(part, walk.hint)
+    name = attachment_name(part, walk.hint)
     if ctype == "message/rfc822":
         data = _message_bytes(part)
         if not name:

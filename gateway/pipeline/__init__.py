@@ -9,6 +9,7 @@ from gateway.pipeline.context import Context
 from gateway.pipeline.stages import (
     access,
     assign,
+    bounce,
     commands,
     dedupe,
     loop_guard,
@@ -36,6 +37,7 @@ def build_pipeline() -> tuple[Stage, ...]:
         Stage("parse", parse.run),
         Stage("dedupe", dedupe.run),
         Stage("loop_guard", loop_guard.run),
+        Stage("bounce", bounce.run),
         Stage("access", access.run),
         Stage("spam", spam.run),
         Stage("thread", thread.run),

@@ -88,6 +88,9 @@ class OutgoingSection:
     # First retry delay; each later one doubles, capped at `retry_max_seconds`.
     retry_initial_seconds: int = 60
     retry_max_seconds: int = 3600
+    # Domains never mailed: each such mail is kept as an outbox row in state `suppressed`.
+    # The default is the placeholder the store files unreadable senders under.
+    suppress_domains: list[str] = field(default_factory=lambda: ["invalid"])
 
 
 @dataclass
@@ -130,6 +133,13 @@ class AgentEntry:
 class LoopSection:
     # At most this many automatic mails a day to one non-agent address.
     max_auto_replies_per_day: int = 20
+
+
+@dataclass
+class BouncesSection:
+    # Soft bounces (a full mailbox, a deferral that expired) in a row to one address before
+    # automatic mail to it is suspended; a hard bounce suspends at once.
+    soft_limit: int = 3
 
 
 @dataclass
@@ -184,6 +194,7 @@ class Config:
     imap: list[ImapSection] = field(default_factory=list)
     agents: list[AgentEntry] = field(default_factory=list)
     loop: LoopSection = field(default_factory=LoopSection)
+    bounces: BouncesSection = field(default_factory=BouncesSection)
     security: SecuritySection = field(default_factory=SecuritySection)
     runner: RunnerSection = field(default_factory=RunnerSection)
     spam: SpamSection = field(default_factory=SpamSection)
@@ -211,8 +222,12 @@ class Config:
 
     @property
     def intake_addresses(self) -> list[str]:
+        """Every address mail is accepted for: the desk's own, `intake_addresses`, and each
+        address the config routes by ([[imap]] `address`, categories', rules')."""
         addrs = [self.helpdesk.address, *self.helpdesk.intake_addresses]
         addrs += [m.address for m in self.imap if m.address]
+        addrs += [a for c in self.categories for a in c.addresses]
+        addrs += [a for r in self.rules for a in r.addresses]
         seen: list[str] = []
         for a in addrs:
             if a.lower() not in seen:

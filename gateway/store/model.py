@@ -325,7 +325,8 @@ class Event(Base):
 class Outbox(Base):
     """An outgoing mail, written in the transaction of the change that caused it.
 
-    state: queued -> sent | failed (5xx or retries exhausted).
+    state: queued -> sent | failed (5xx or retries exhausted) | bounced (a report came
+    back); `suppressed` rows were never sent (the reason in `last_reply`).
     """
 
     __tablename__ = "outbox"
@@ -345,11 +346,52 @@ class Outbox(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_reply: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The received message whose processing queued this mail (None for jobs and the CLI).
+    inbound_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_outbox_state_next", "state", "next_attempt_at"),
+        Index("ix_outbox_inbound", "inbound_id"),
         Index("ix_outbox_rcpt_created", "kind", "created_at"),
+        # A bounce names our mail by its Message-ID (quoted, or in the VERP return path).
+        Index("ix_outbox_message_id", "message_id"),
     )
+
+
+class Bounce(Base):
+    """What a received bounce, complaint or auto-reply says: one row per failed recipient.
+
+    `outbox_id` is our mail it reports on, when it could be matched.
+    """
+
+    __tablename__ = "bounces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound.id"))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    recipient: Mapped[str] = mapped_column(String(320), default="")
+    status: Mapped[str] = mapped_column(String(20), default="")
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    hard: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_bounces_inbound", "inbound_id"),)
+
+
+class Suspension(Base):
+    """An address automatic mail no longer goes to after bounces (`helpdesk users unsuspend`).
+
+    A hard bounce suspends at once; soft ones after `[bounces] soft_limit` in a row.
+    """
+
+    __tablename__ = "suspensions"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    soft_count: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(20), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AutoReplyLog(Base):

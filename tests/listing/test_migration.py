@@ -18,7 +18,7 @@ from gateway.store.db import Database, alembic_config
 from gateway.store.views import TicketFilter
 from tests.postgres import private_postgres
 
-EARLIER = ("0001", "0002", "0003", "0004", "0008")
+EARLIER = ("0001", "0002", "0003", "0004", "0008", "0005")
 NEW_INDEXES = {
     "ix_tickets_assignee",
     "ix_tickets_closed",

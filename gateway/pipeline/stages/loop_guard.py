@@ -40,6 +40,11 @@ def automatic_reason(mail: ParsedMessage, envelope_from: str | None) -> str | No
     local = mail.sender.email.partition("@")[0]
     if local in _BOUNCE_SENDERS:
         return f"bounce from {mail.sender.email}"
+    if not mail.sender.email:
+        # "From: MAILER-DAEMON <>": no address to read, the name says who sent it.
+        name = (mail.header("From") or "").strip().lower()
+        if any(name.startswith(b) for b in _BOUNCE_SENDERS):
+            return f"bounce from {name}"
     content_type = (mail.header("Content-Type") or "").lower()
     if "multipart/report" in content_type:
         return "delivery or disposition report"

@@ -92,7 +92,7 @@ def _answer(ctx: Context, refs: list[str]) -> None:
     other = double.other_answer(
         ctx.session, ticket, sender, [*ctx.mail.in_reply_to, *ctx.mail.references], message
     )
-    queued = mailer.queue(
+    done = mailer.queue_mail(
         ctx.session,
         ctx.services,
         ticket,
@@ -110,8 +110,15 @@ def _answer(ctx: Context, refs: list[str]) -> None:
             held=other is not None,
         ),
     )
+    queued = None if done.recipient_suppressed else done.message_id
     if other is not None and queued is not None:
         _held(ctx, other, queued)
+    if done.suppressed:
+        ctx.note("notify: the answer was not sent to " + ", ".join(done.suppressed))
+        subject = message.subject or ticket.subject
+        mailer.tell_author(
+            ctx.session, ctx.services, ticket, sender, subject, done.suppressed, bounced=False
+        )
 
 
 def _held(ctx: Context, other: Message, queued: str) -> None:
@@ -174,7 +181,7 @@ def run(ctx: Context) -> None:
                 ),
             )
             if queued is None:
-                ctx.note("notify: no confirmation sent (undeliverable address or daily limit)")
+                ctx.note("notify: no confirmation sent (see the outbox's suppressed row)")
         _notify_staff(ctx, "new_ticket", "agent_new_ticket", refs)
     elif message.kind == "note":
         # A note is how agents talk about a ticket among themselves .

@@ -19,7 +19,7 @@ def _closing(ctx: Context) -> None:
     if answer.strip():
         # A solved ticket: proposed to agents when a new ticket looks like it.
         solved.remember(ctx.session, ticket, answer)
-    mailer.queue(
+    done = mailer.queue_mail(
         ctx.session,
         ctx.services,
         ticket,
@@ -38,6 +38,18 @@ def _closing(ctx: Context) -> None:
             in_reply_to=ctx.mail.message_id or None,
         ),
     )
+    if done.suppressed:
+        ctx.note("receipts: the closing mail was not sent to " + ", ".join(done.suppressed))
+        if answer and author is not None and author.is_agent:
+            mailer.tell_author(
+                ctx.session,
+                ctx.services,
+                ticket,
+                author,
+                ticket.subject,
+                done.suppressed,
+                bounced=False,
+            )
 
 
 def run(ctx: Context) -> None:

@@ -116,6 +116,8 @@ def run(ctx: Context) -> None:
     mail = ctx.mail
     sender = ctx.user(mail.sender.email) if mail.sender.email else None
     ctx.sender = sender
+    if ctx.ticket is not None:
+        return  # the bounce stage matched the report to the mail it returns
 
     ticket = _by_token(ctx)
     how = "token"

@@ -10,7 +10,7 @@ index of their own (every outgoing mail's References header reads them); Postgre
 gets GIN indexes over the English and Russian tsvectors of the same columns.
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0005
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from gateway.store import search
 
 revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
