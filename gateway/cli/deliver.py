@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 
@@ -87,7 +87,3 @@ def _deliver(ctx: click.Context, recipients: list[str], sender: str) -> None:
     if result.code != 0:
         click.echo(f"deliver: {result.message}", err=True)
     sys.exit(result.code)
-
-
-def register(group: Any) -> None:
-    group.add_command(deliver)

@@ -15,25 +15,53 @@ from gateway.errors import ConfigError, HelpdeskError
 from gateway.settings import config as config_mod
 
 # Command groups imported only when named (start-up time: `helpdesk tickets show` should
-# not pay for the directory's CSV reader or rich's progress bar).
+# not pay for the directory's CSV reader, rich's progress bar, the IMAP client or the
+# spam filter).
 LAZY_GROUPS = {
+    # ticket_actions adds close/reopen/assign to the tickets group it imports.
+    "tickets": "gateway.cli.ticket_actions:tickets_group",
+    "users": "gateway.cli.admin:users_group",
+    "quarantine": "gateway.cli.admin:quarantine_group",
+    "outbox": "gateway.cli.admin:outbox_group",
+    "imap": "gateway.cli.imap:imap",
+    "spam": "gateway.cli.spam:spam_group",
     "directory": "gateway.cli.directory:directory_group",
     "inbound": "gateway.cli.inbound:inbound_group",
+    "deliver": "gateway.cli.deliver:deliver",
+    "purge": "gateway.cli.maintenance:purge",
+    "status": "gateway.cli.status:status",
+}
+# Commands of one module that join a group of another, added when the group is loaded.
+LAZY_ADDITIONS = {
+    "quarantine": ("gateway.cli.maintenance:quarantine_discard",),
 }
 
 
+def _load(target: str) -> click.Command:
+    import importlib
+
+    module, _, attr = target.partition(":")
+    command: click.Command = getattr(importlib.import_module(module), attr)
+    return command
+
+
 class HelpdeskGroup(click.Group):
-    """Turns the product's own errors into one line on stderr and a non-zero exit."""
+    """Turns the product's own errors into one line on stderr and a non-zero exit; loads
+    a command (group) when it is called."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy if lazy is not None else {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *LAZY_GROUPS])
+        return sorted({*super().list_commands(ctx), *self.lazy})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in LAZY_GROUPS and cmd_name not in self.commands:
-            import importlib
-
-            module, _, attr = LAZY_GROUPS[cmd_name].partition(":")
-            command: click.Command = getattr(importlib.import_module(module), attr)
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            command = _load(self.lazy[cmd_name])
+            if isinstance(command, click.Group):
+                for extra in LAZY_ADDITIONS.get(cmd_name, ()):
+                    command.add_command(_load(extra))
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 
@@ -55,7 +83,7 @@ class HelpdeskGroup(click.Group):
             sys.exit(1)
 
 
-@click.group(cls=HelpdeskGroup)
+@click.group(cls=HelpdeskGroup, lazy=LAZY_GROUPS)
 @click.option(
     "--config",
     "config_path",
@@ -102,7 +130,7 @@ def check_config(ctx: click.Context) -> None:
     click.echo("accepted addresses: " + ", ".join(cfg.intake_addresses))
 
 
-@main.group()
+@main.group(cls=HelpdeskGroup, lazy={"backup": "gateway.cli.maintenance:db_backup"})
 def db() -> None:
     """The database schema."""
 
@@ -137,23 +165,3 @@ def run(ctx: click.Context) -> None:
     if problems:
         sys.exit(1)
     sys.exit(run_daemon(cfg))
-
-
-def _register() -> None:
-    from gateway.cli import deliver, maintenance, ticket_actions  # noqa: F401 - it registers
-    from gateway.cli.admin import outbox_group, quarantine_group, users_group
-    from gateway.cli.imap import imap
-    from gateway.cli.spam import spam_group
-    from gateway.cli.status import status
-    from gateway.cli.tickets import tickets_group
-
-    for group in (tickets_group, users_group, quarantine_group, outbox_group, imap, spam_group):
-        main.add_command(group)
-    deliver.register(main)
-    quarantine_group.add_command(maintenance.quarantine_discard)
-    db.add_command(maintenance.db_backup)
-    main.add_command(maintenance.purge)
-    main.add_command(status)
-
-
-_register()

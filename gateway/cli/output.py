@@ -6,7 +6,8 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import click
@@ -74,3 +75,25 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title
         # Piped or redirected: nobody's terminal to fit, so nothing is cut.
         console = Console(soft_wrap=False, width=max(200, console.width))
     console.print(table)
+
+
+def emit_stream(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str) -> int:
+    """Print `rows` as json or csv while they come, holding one at a time; the count."""
+    out = sys.stdout
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+            count += 1
+        out.flush()
+        return count
+    out.write("[")
+    for row in rows:
+        item = json.dumps(row, ensure_ascii=False, indent=2, default=_default)
+        out.write(("," if count else "") + "\n  " + item.replace("\n", "\n  "))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    out.flush()
+    return count

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+
 import click
 
 from gateway.cli.context import get_config
-from gateway.cli.output import emit, format_option, to_json
+from gateway.cli.output import emit, emit_stream, format_option, to_json
 from gateway.errors import UnknownTicket
+from gateway.store import listing
 from gateway.store.db import Database
-from gateway.store.views import (
-    TICKET_COLUMNS,
-    TicketFilter,
-    list_tickets,
-    resolve_ticket,
-    ticket_detail,
-)
+from gateway.store.listing import DEFAULT_LIMIT
+from gateway.store.views import TICKET_COLUMNS, TicketFilter, resolve_ticket, ticket_detail
 
 
 @click.group("tickets")
@@ -27,12 +26,28 @@ def tickets_group() -> None:
 @click.option("--status")
 @click.option("--open/--closed", "is_open", default=None, help="Only open or only closed.")
 @click.option("--indicator", type=click.Choice(["grey", "green", "red"]))
-@click.option("--title", help="Text in the subject.")
-@click.option("--text", help="Text in the subject or any message.")
+@click.option("--title", help="Words in the subject (full-text, each a prefix).")
+@click.option("--text", help="Words in the subject or any message (full-text, each a prefix).")
 @click.option("--requester", help="Requester's email.")
 @click.option("--assignee", help="Assignee's email.")
 @click.option("--category")
 @click.option("--criticality")
+@click.option(
+    "--updated-since",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+    help="Only tickets changed at or after this time (UTC).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"How many tickets, newest first  [default: {DEFAULT_LIMIT}].",
+)
+@click.option("--offset", type=click.IntRange(min=0), default=None, help="Skip this many.")
+@click.option(
+    "--before", "before_ref", metavar="ID", help="Only tickets older than this one (a cursor)."
+)
+@click.option("--all", "every", is_flag=True, help="Every match, streamed (json or csv).")
 @format_option
 @click.pass_context
 def list_cmd(
@@ -47,10 +62,21 @@ def list_cmd(
     assignee: str | None,
     category: str | None,
     criticality: str | None,
+    updated_since: dt.datetime | None,
+    limit: int | None,
+    offset: int | None,
+    before_ref: str | None,
+    every: bool,
     fmt: str,
 ) -> None:
-    """List tickets matching every given filter."""
+    """List tickets matching every given filter, newest first, a page at a time."""
+    if every and (limit is not None or offset is not None):
+        raise click.UsageError("--all lists every match: it takes no --limit or --offset")
+    if every and fmt == "table":
+        raise click.UsageError("--all streams rows: use it with --format json or csv")
     cfg = get_config(ctx)
+    prefix = cfg.helpdesk.tag_prefix
+    before = _cursor(before_ref, prefix) if before_ref is not None else None
     f = TicketFilter(
         ticket_id,
         status,
@@ -62,11 +88,42 @@ def list_cmd(
         assignee,
         category,
         criticality,
+        updated_since.replace(tzinfo=dt.UTC) if updated_since else None,
+        before,
     )
     database = Database.from_config(cfg)
     with database.read() as session:
-        rows = list_tickets(session, f, cfg.helpdesk.tag_prefix)
-    emit(rows, TICKET_COLUMNS, fmt, title="Tickets")
+        if every:
+            emit_stream(listing.stream(session, f, prefix), TICKET_COLUMNS, fmt)
+            return
+        found = listing.page(session, f, prefix, limit=limit or DEFAULT_LIMIT, offset=offset or 0)
+    emit(found.rows, TICKET_COLUMNS, fmt, title="Tickets")
+    summary = _summary(found)
+    if fmt == "table":
+        click.echo(summary)
+    elif found.more and sys.stderr.isatty():
+        # JSON and CSV stay the bare listing on stdout; a person at the terminal is told.
+        click.echo(summary, err=True)
+
+
+def _cursor(ref: str, prefix: str) -> int:
+    value = ref.strip()
+    if value.upper().startswith(prefix.upper() + "-"):
+        value = value[len(prefix) + 1 :]
+    if not value.isdigit() or int(value) < 1:
+        raise click.BadParameter(f"not a ticket id or tag: {ref!r}", param_hint="--before")
+    return int(value)
+
+
+def _summary(found: listing.Page) -> str:
+    shown = len(found.rows)
+    if not found.more:
+        return f"{shown} shown, no more."
+    more = f"more than {found.more:,}" if found.capped else f"{found.more:,}"
+    return (
+        f"{shown} shown, {more} more: --before {found.next_before}"
+        f" (or --offset {found.offset + shown}); --all --format json|csv for every one."
+    )
 
 
 @tickets_group.command("show")

@@ -52,7 +52,7 @@ def answer(ctx: Context, commands: list[CommandLine]) -> None:
     arg = commands[0].arg if commands and commands[0].name in ("my", "мои") else ""
     f, shown = _filter(ctx, arg)
     session = ctx.session
-    found = list(session.scalars(ticket_query(f).limit(MAX_LISTED + 1)).unique())
+    found = list(session.scalars(ticket_query(session, f).limit(MAX_LISTED + 1)).unique())
     prefix = ctx.services.cfg.helpdesk.tag_prefix
     rows = [
         {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -15,11 +16,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from gateway.store import search
 
 
 def utcnow() -> dt.datetime:
@@ -162,9 +166,19 @@ class Ticket(Base):
         back_populates="ticket", lazy="select", cascade="all, delete-orphan"
     )
 
+    # The listing's filters, newest first: each index ends with the id, so that a page
+    # (ORDER BY id DESC LIMIT n) is read off the index without sorting the matches.
     __table_args__ = (
-        Index("ix_tickets_status", "status"),
-        Index("ix_tickets_requester", "requester_id"),
+        Index("ix_tickets_status", "status", "id"),
+        Index("ix_tickets_requester", "requester_id", "id"),
+        Index("ix_tickets_assignee", "assignee_id", "id"),
+        Index("ix_tickets_closed", "closed", "id"),
+        # The indicator is (closed, last_public_by): green and red are read off this one.
+        Index("ix_tickets_indicator", "closed", "last_public_by", "id"),
+        Index("ix_tickets_category", "category", "id"),
+        Index("ix_tickets_criticality", "criticality", "id"),
+        Index("ix_tickets_updated", "updated_at"),
+        Index("ix_tickets_linked", "linked_ticket_id"),
     )
 
     def tag(self, prefix: str) -> str:
@@ -496,3 +510,9 @@ class TextExample(Base):
         UniqueConstraint("index", "ticket_id", name="uq_text_examples_index_ticket"),
         Index("ix_text_examples_index_id", "index", "id"),
     )
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _search_structures(_target: object, connection: Any, **_: object) -> None:
+    """A schema made from the models (not by the migrations) gets its full-text search too."""
+    search.create(connection)

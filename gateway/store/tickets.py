@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gateway.store import rows
+from gateway.store import rows, search
 from gateway.store.model import Blob, Event, Participant, Ticket, User, utcnow
 
 # The defaults of gateway.desk.catalog, for callers without a config; the pipeline and the
@@ -144,6 +144,7 @@ def create_ticket(
     )
     session.add(ticket)
     session.flush()
+    search.index_ticket(session, ticket.id, ticket.subject)
     if history is not None:
         history.add(ticket, "created", actor=requester.email, new=ticket.subject)
     else:

@@ -6,9 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, ScalarSelect, Select, or_, select
+from sqlalchemy.orm import Session
 
+from gateway.store import search
 from gateway.store.model import Event, Message, Rating, Ticket, User
 
 TICKET_COLUMNS = (
@@ -47,66 +48,63 @@ class TicketFilter:
     assignee: str | None = None
     category: str | None = None
     criticality: str | None = None
+    updated_since: dt.datetime | None = None
+    # Only tickets older (lower id) than this one: the cursor of the next page.
+    before: int | None = None
 
 
-def _like(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def ticket_query(f: TicketFilter) -> Select[Ticket]:
-    query = select(Ticket).order_by(Ticket.id)
+def conditions(f: TicketFilter, dialect: str) -> list[ColumnElement[bool]]:
+    """The filter as SQL conditions on `tickets`, each served by an index (see the model)."""
+    where: list[ColumnElement[bool]] = []
     if f.id is not None:
-        query = query.where(Ticket.id == f.id)
+        where.append(Ticket.id == f.id)
     if f.status:
-        query = query.where(Ticket.status == f.status)
+        where.append(Ticket.status == f.status)
     if f.open is not None:
-        query = query.where(Ticket.closed.is_(not f.open))
+        where.append(Ticket.closed.is_(not f.open))
     if f.indicator == "grey":
-        query = query.where(Ticket.closed.is_(True))
+        where.append(Ticket.closed.is_(True))
     elif f.indicator in ("green", "red"):
         who = "requester" if f.indicator == "green" else "agent"
-        query = query.where(Ticket.closed.is_(False), Ticket.last_public_by == who)
+        where += [Ticket.closed.is_(False), Ticket.last_public_by == who]
     if f.title:
-        query = query.where(func.lower(Ticket.subject).like(_like(f.title.lower()), escape="\\"))
+        where.append(_title(f.title, dialect))
     if f.text:
-        pattern = _like(f.text.lower())
-        query = query.where(
-            or_(
-                func.lower(Ticket.subject).like(pattern, escape="\\"),
-                Ticket.id.in_(
-                    select(Message.ticket_id).where(
-                        func.lower(Message.full_text).like(pattern, escape="\\")
-                    )
-                ),
+        in_messages = search.matching(dialect, "messages", f.text)
+        if in_messages is None:
+            in_messages = Ticket.id.in_(
+                select(Message.ticket_id).where(search.like(Message.full_text, f.text))
             )
-        )
+        where.append(or_(_title(f.text, dialect), in_messages))
+    # One user by email, as a scalar subquery: the tickets are then found on their index.
     if f.requester:
-        req = aliased(User)
-        query = query.join(req, Ticket.requester_id == req.id).where(
-            req.email == f.requester.strip().lower()
-        )
+        where.append(Ticket.requester_id == _user_id(f.requester))
     if f.assignee:
-        asg = aliased(User)
-        query = query.join(asg, Ticket.assignee_id == asg.id).where(
-            asg.email == f.assignee.strip().lower()
-        )
+        where.append(Ticket.assignee_id == _user_id(f.assignee))
     if f.category:
-        query = query.where(Ticket.category == f.category)
+        where.append(Ticket.category == f.category)
     if f.criticality:
-        query = query.where(Ticket.criticality == f.criticality)
-    return query
+        where.append(Ticket.criticality == f.criticality)
+    if f.updated_since is not None:
+        where.append(Ticket.updated_at >= f.updated_since)
+    if f.before is not None:
+        where.append(Ticket.id < f.before)
+    return where
 
 
-def message_counts(session: Session, ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Message.ticket_id, func.count())
-        .where(Message.ticket_id.in_(ids))
-        .group_by(Message.ticket_id)
-    )
-    return {tid: n for tid, n in rows}
+def _title(query: str, dialect: str) -> ColumnElement[bool]:
+    found = search.matching(dialect, "tickets", query)
+    return found if found is not None else search.like(Ticket.subject, query)
+
+
+def _user_id(email: str) -> ScalarSelect[int]:
+    return select(User.id).where(User.email == email.strip().lower()).scalar_subquery()
+
+
+def ticket_query(session: Session, f: TicketFilter) -> Select[Ticket]:
+    """The matching tickets as ORM objects, newest first."""
+    where = conditions(f, session.get_bind().dialect.name)
+    return select(Ticket).where(*where).order_by(Ticket.id.desc())
 
 
 def ticket_dict(ticket: Ticket, prefix: str, messages: int) -> dict[str, Any]:
@@ -125,12 +123,6 @@ def ticket_dict(ticket: Ticket, prefix: str, messages: int) -> dict[str, Any]:
         "messages": messages,
         "indicator": ticket.indicator,
     }
-
-
-def list_tickets(session: Session, f: TicketFilter, prefix: str) -> list[dict[str, Any]]:
-    found = list(session.scalars(ticket_query(f)).unique())
-    counts = message_counts(session, [t.id for t in found])
-    return [ticket_dict(t, prefix, counts.get(t.id, 0)) for t in found]
 
 
 def ticket_detail(session: Session, ticket: Ticket, prefix: str, history: bool) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
 def ticket_of(daemon: Daemon, requester: str) -> dict[str, Any]:
     result = daemon.cli("tickets", "list", "--format", "json", "--requester", requester)
     found: list[dict[str, Any]] = json.loads(result.output)
-    return found[-1]
+    return found[0]  # newest first
 
 
 def show(daemon: Daemon, ticket_id: int) -> dict[str, Any]:

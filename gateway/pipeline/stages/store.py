@@ -17,7 +17,7 @@ from gateway.desk import attachments, catalog, classify, notices, participants, 
 from gateway.errors import StopProcessing
 from gateway.pipeline.context import Context
 from gateway.settings.config import AGENT_ROLES
-from gateway.store import tickets
+from gateway.store import search, tickets
 from gateway.store.model import Attachment, Message, MessageRef, Ticket, User, utcnow
 
 # Trace lines that later stages (notify) read as decisions of this one.
@@ -251,6 +251,7 @@ def run(ctx: Context) -> None:
     )
     ctx.session.add(message)
     ctx.session.flush()
+    search.index_message(ctx.session, message.id, message.full_text)
     ctx.message = message
     _attachments(ctx, message, sender, role)
     if mail.message_id:

@@ -1,0 +1,234 @@
+"""Scale benchmark: the ticket list and the processing on a desk with a long history.
+
+    .venv/bin/python bench/scale.py [--sizes 100000,1000000] [--dir /tmp/helpdesk-scale]
+                                    [--postgres 100000] [--keep]
+
+For each size, builds a database with the product's schema (bench/scale_build.py; a
+built SQLite file is reused when --keep left it), then prints:
+  - per listing and filter: the query time in-process (one page and its count; median of
+    5 warm runs) and the whole `helpdesk tickets list` command's wall time and peak RSS;
+  - the processing rate of 1,000 new mails and then 200 threaded replies into that
+    database, beside the same on an empty one;
+  - the database size per ticket.
+Targets at 1M: every filtered listing's query <= 50 ms, the command <= 0.5 s, memory
+flat (`--all` streams: its RSS stays that of one page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.scale_build import build  # noqa: E402
+from gateway import spool  # noqa: E402
+from gateway.daemon.runner import Runner  # noqa: E402
+from gateway.daemon.supervisor import prepare_database  # noqa: E402
+from gateway.services import Services  # noqa: E402
+from gateway.settings import config as config_mod  # noqa: E402
+from gateway.store import listing  # noqa: E402
+from gateway.store.db import Database  # noqa: E402
+from gateway.store.views import TicketFilter  # noqa: E402
+from tests.harness import write_config  # noqa: E402
+
+CONFIG = "[loop]\nmax_auto_replies_per_day = 1000000\n"
+
+
+def listings(n: int) -> list[tuple[str, list[str], TicketFilter]]:
+    mid = n // 2
+    return [
+        ("(none)", [], TicketFilter()),
+        ("--open", ["--open"], TicketFilter(open=True)),
+        ("--closed", ["--closed"], TicketFilter(open=False)),
+        ("--indicator red", ["--indicator", "red"], TicketFilter(indicator="red")),
+        ("--indicator green", ["--indicator", "green"], TicketFilter(indicator="green")),
+        ("--indicator grey", ["--indicator", "grey"], TicketFilter(indicator="grey")),
+        ("--status waiting", ["--status", "waiting"], TicketFilter(status="waiting")),
+        ("--assignee", ["--assignee", "user7@lab.test"], TicketFilter(assignee="user7@lab.test")),
+        (
+            "--requester",
+            ["--requester", "user4242@почта.рф"],
+            TicketFilter(requester="user4242@почта.рф"),
+        ),
+        ("--category", ["--category", "printing"], TicketFilter(category="printing")),
+        ("--criticality", ["--criticality", "critical"], TicketFilter(criticality="critical")),
+        ("--open --criticality", ["--open", "--criticality", "critical"], _oc()),
+        (
+            "--updated-since",
+            ["--updated-since", "2026-11-01"],
+            TicketFilter(updated_since=_since()),
+        ),
+        ("--title vpn", ["--title", "vpn"], TicketFilter(title="vpn")),
+        ("--title (rare)", ["--title", "inv50007"], TicketFilter(title="inv50007")),
+        ("--text принтер", ["--text", "принтер"], TicketFilter(text="принтер")),
+        ("--text (rare)", ["--text", "inv50007"], TicketFilter(text="inv50007")),
+        ("--text (none)", ["--text", "zzzqqq"], TicketFilter(text="zzzqqq")),
+        (f"--before {mid}", ["--before", str(mid)], TicketFilter(before=mid)),
+    ]
+
+
+def _oc() -> TicketFilter:
+    return TicketFilter(open=True, criticality="critical")
+
+
+def _since() -> dt.datetime:
+    return dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+
+def query_ms(db: Database, f: TicketFilter) -> float:
+    times = []
+    with db.read() as s:
+        listing.page(s, f, "HD")  # warm
+        for _ in range(5):
+            t0 = time.perf_counter()
+            listing.page(s, f, "HD")
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+# The command run as the `helpdesk` script runs it, reporting its own peak RSS at exit
+# (a child's rusage would count the memory of this process it was forked from).
+_WRAPPER = (
+    "import atexit, resource, sys\n"
+    "atexit.register(lambda: sys.stderr.write("
+    "'RSS %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "from gateway.cli.main import main\n"
+    "sys.argv[0] = 'helpdesk'\n"
+    "main()\n"
+)
+
+
+def command(config: Path, args: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one `helpdesk tickets list` command."""
+    argv = [sys.executable, "-c", _WRAPPER, "--config", str(config), "tickets", "list", *args]
+    t0 = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"tickets list {' '.join(args)}: {done.stderr.decode()}")
+    rss = [line for line in done.stderr.decode().splitlines() if line.startswith("RSS ")]
+    return wall, int(rss[-1].split()[1])
+
+
+def _mail(i: int, reply_to: str | None = None) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"bench{i % 300}@{('corp.example.ru', 'mail.example.com', 'lab.test')[i % 3]}"
+    msg["To"] = "support@example.com"
+    msg["Message-ID"] = f"<{'r' if reply_to else 'n'}{i}@bench.example>"
+    if reply_to:
+        msg["Subject"] = "Re: принтер не печатает"
+        msg["In-Reply-To"] = reply_to
+        msg["References"] = reply_to
+        msg.set_content("Всё ещё не работает, проверьте, пожалуйста.\n\n> раньше\n")
+    else:
+        msg["Subject"] = f"VPN drops every hour #{i}" if i % 2 else f"Принтер не печатает {i}"
+        msg.set_content(f"Hello,\nrequest number {i}: it stopped working this morning.\n")
+    return msg.as_bytes()
+
+
+def processing(config: Path) -> tuple[float, float]:
+    """Messages/s of 1,000 new mails, then of 200 replies threaded onto them."""
+    cfg = config_mod.load(config)
+    db = prepare_database(cfg)
+    runner = Runner(db, Services.from_config(cfg))
+    rates = []
+    for batch in (
+        [_mail(i) for i in range(1000)],
+        [_mail(i, f"<n{i * 5}@bench.example>") for i in range(200)],
+    ):
+        with db.write() as s:
+            for raw in batch:
+                spool.store(
+                    s,
+                    raw,
+                    source="smtp",
+                    mail_from="x@bench.example",
+                    rcpt_to=["support@example.com"],
+                )
+        t0 = time.perf_counter()
+        runner.drain()
+        rates.append(len(batch) / (time.perf_counter() - t0))
+    db.dispose()
+    return rates[0], rates[1]
+
+
+def run_size(n: int, url: str, workdir: Path, size_of: Path | None) -> None:
+    config = write_config(workdir, CONFIG)
+    config.write_text(
+        config.read_text().replace('url = "sqlite:///var/helpdesk.db"', f'url = "{url}"')
+    )
+    db = Database(url)
+    print(f"\n== {n:,} tickets ({url.split(':')[0]})")
+    print(f"{'listing':24} {'query ms':>9} {'command s':>10} {'RSS MiB':>8}")
+    worst_q = worst_c = 0.0
+    for name, args, f in listings(n):
+        q = query_ms(db, f)
+        wall, rss = command(config, [*args, "--format", "json"])
+        worst_q, worst_c = max(worst_q, q), max(worst_c, wall)
+        print(f"{name:24} {q:9.1f} {wall:10.2f} {rss / 1024:8.0f}")
+    for name, args in (
+        ("--all --text (rare)", ["--all", "--text", "inv50007"]),
+        ("--all --status waiting", ["--all", "--status", "waiting"]),
+    ):
+        wall, rss = command(config, [*args, "--format", "json"])
+        print(f"{name:24} {'':>9} {wall:10.2f} {rss / 1024:8.0f}")
+    print(f"worst query {worst_q:.1f} ms (target <= 50), worst command {worst_c:.2f} s (<= 0.5)")
+    db.dispose()
+    if size_of is not None:
+        print(f"database: {size_of.stat().st_size / n:,.0f} bytes per ticket")
+    new, replies = processing(config)
+    print(f"processing: {new:,.0f} new mails/s, {replies:,.0f} threaded replies/s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "helpdesk-scale")
+    ap.add_argument("--postgres", type=int, default=0, help="also PostgreSQL with N tickets")
+    ap.add_argument("--keep", action="store_true", help="keep (and reuse) the built files")
+    opts = ap.parse_args()
+    opts.dir.mkdir(parents=True, exist_ok=True)
+    empty = Path(tempfile.mkdtemp(dir=opts.dir))
+    new, replies = processing(_empty_config(empty))
+    print(f"empty database: {new:,.0f} new mails/s, {replies:,.0f} threaded replies/s")
+    for n in (int(s) for s in opts.sizes.split(",") if s):
+        path = opts.dir / f"scale-{n}.db"
+        if not (opts.keep and path.exists()):
+            path.unlink(missing_ok=True)
+            t0 = time.perf_counter()
+            build(f"sqlite:///{path}", n)
+            print(f"built {n:,} tickets in {time.perf_counter() - t0:.0f} s")
+        work = Path(tempfile.mkdtemp(dir=opts.dir))
+        copy = work / "helpdesk.db"
+        shutil.copy(path, copy)  # the processing writes: the kept file stays as built
+        run_size(n, f"sqlite:///{copy}", work, copy)
+        shutil.rmtree(work)
+    if opts.postgres:
+        from tests.postgres import private_postgres
+
+        with private_postgres() as url:
+            t0 = time.perf_counter()
+            build(url, opts.postgres)
+            print(
+                f"built {opts.postgres:,} tickets on PostgreSQL in {time.perf_counter() - t0:.0f} s"
+            )
+            run_size(opts.postgres, url, Path(tempfile.mkdtemp(dir=opts.dir)), None)
+    shutil.rmtree(empty)
+
+
+def _empty_config(directory: Path) -> Path:
+    return write_config(directory, CONFIG)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""The ticket list: one page newest first, how many more there are, or every match streamed.
+
+Each page is one statement: the filter's conditions (served by the tickets' indexes, see
+the model), newest first, LIMIT/OFFSET or the `before` cursor, and the requester's and
+assignee's addresses and the message count as scalar subqueries per listed row (each an
+index lookup), so a page costs the same however many tickets the desk holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from gateway.store.model import Message, Ticket, User
+from gateway.store.views import TicketFilter, conditions, iso
+
+DEFAULT_LIMIT = 50
+# Counting stops here: past it the listing says "more than", and a filter that matches
+# most of a million tickets costs no more than one that matches ten thousand.
+COUNT_CAP = 10_000
+# Rows per statement when every match is streamed.
+STREAM_CHUNK = 1_000
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    # Matches after this page; `capped` when counting stopped at COUNT_CAP.
+    more: int
+    capped: bool
+    offset: int
+
+    @property
+    def next_before(self) -> int | None:
+        return self.rows[-1]["id"] if self.rows and self.more else None
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _rows_query(f: TicketFilter, dialect: str) -> Select[Any]:
+    requester = aliased(User)
+    assignee = aliased(User)
+    return (
+        select(
+            Ticket.id,
+            Ticket.subject,
+            Ticket.status,
+            Ticket.closed,
+            Ticket.criticality,
+            Ticket.category,
+            Ticket.last_public_by,
+            Ticket.created_at,
+            Ticket.updated_at,
+            select(requester.email)
+            .where(requester.id == Ticket.requester_id)
+            .scalar_subquery()
+            .label("requester"),
+            select(assignee.email)
+            .where(assignee.id == Ticket.assignee_id)
+            .scalar_subquery()
+            .label("assignee"),
+            select(func.count())
+            .select_from(Message)
+            .where(Message.ticket_id == Ticket.id)
+            .scalar_subquery()
+            .label("messages"),
+        )
+        .where(*conditions(f, dialect))
+        .order_by(Ticket.id.desc())
+    )
+
+
+def _row_dict(row: Row[Any], prefix: str) -> dict[str, Any]:
+    indicator = "grey" if row.closed else "red" if row.last_public_by == "agent" else "green"
+    return {
+        "id": row.id,
+        "tag": f"{prefix}-{row.id}",
+        "subject": row.subject,
+        "status": row.status,
+        "closed": bool(row.closed),
+        "criticality": row.criticality,
+        "category": row.category,
+        "requester": row.requester,
+        "assignee": row.assignee,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "messages": row.messages,
+        "indicator": indicator,
+    }
+
+
+def count_matches(session: Session, f: TicketFilter, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many tickets match, counted up to `cap + 1`; and whether counting stopped."""
+    ids = select(Ticket.id).where(*conditions(f, _dialect(session))).limit(cap + 1)
+    total = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
+    return min(total, cap), total > cap
+
+
+def page(
+    session: Session,
+    f: TicketFilter,
+    prefix: str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> Page:
+    """One page of matches, newest first, and how many come after it."""
+    query = _rows_query(f, _dialect(session)).limit(limit).offset(offset)
+    rows = [_row_dict(r, prefix) for r in session.execute(query)]
+    total, capped = count_matches(session, f, COUNT_CAP + offset + limit)
+    return Page(rows, max(0, total - offset - len(rows)), capped, offset)
+
+
+def stream(session: Session, f: TicketFilter, prefix: str) -> Iterator[dict[str, Any]]:
+    """Every match, newest first, a chunk per statement: memory stays flat however many."""
+    cursor = dataclasses.replace(f)
+    dialect = _dialect(session)
+    while True:
+        chunk = list(session.execute(_rows_query(cursor, dialect).limit(STREAM_CHUNK)))
+        for row in chunk:
+            yield _row_dict(row, prefix)
+        if len(chunk) < STREAM_CHUNK:
+            return
+        last = chunk[-1].id
+        cursor.before = last if cursor.before is None else min(cursor.before, last)
+        session.expunge_all()

@@ -1,0 +1,164 @@
+"""Full-text search of tickets: SQLite FTS5 tables, PostgreSQL tsvector indexes, LIKE else.
+
+SQLite: two external-content FTS5 tables, `fts_tickets` (the subject, rowid = ticket id)
+and `fts_messages` (the whole text, rowid = message id). They hold only the index; the
+text stays in `tickets` and `messages`. No trigger keeps them in step (a trigger or view
+over `tickets` would break a later batch rebuild of that table): the code that writes a
+ticket or a message calls `index_ticket` / `index_message` in the same transaction.
+Tickets' subjects and messages' texts are never changed after they are written, so an
+insert is all the upkeep there is.
+
+PostgreSQL: GIN expression indexes over the English and the Russian `tsvector` of the
+same columns; PostgreSQL keeps them itself.
+
+A query is made of the words of the searched text, each a prefix, as one phrase ("vpn
+clie" finds "VPN client"); a text without any word falls back to LIKE.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import ColumnElement, Connection, and_, func, text, true
+from sqlalchemy.orm import QueryableAttribute, Session
+
+FTS_TICKETS = "fts_tickets"
+FTS_MESSAGES = "fts_messages"
+# Tables FTS5 makes for its own use beside each virtual table (Alembic must ignore them).
+FTS_PREFIX = "fts_"
+_TOKENIZE = "unicode61 remove_diacritics 2"
+
+SQLITE_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TICKETS} USING fts5("
+    f"subject, content='tickets', content_rowid='id', tokenize='{_TOKENIZE}')",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_MESSAGES} USING fts5("
+    f"full_text, content='messages', content_rowid='id', tokenize='{_TOKENIZE}')",
+)
+SQLITE_REBUILD = (
+    f"INSERT INTO {FTS_TICKETS}({FTS_TICKETS}) VALUES('rebuild')",
+    f"INSERT INTO {FTS_MESSAGES}({FTS_MESSAGES}) VALUES('rebuild')",
+)
+SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TICKETS}", f"DROP TABLE IF EXISTS {FTS_MESSAGES}")
+
+# Long texts are indexed by their first characters: a tsvector has a 1 MB limit, and a
+# mail past it must still be stored.
+PG_INDEXED_CHARS = 100_000
+
+
+def pg_vector(column: str) -> str:
+    """The indexed expression; a query must repeat it word for word to use the index."""
+    return (
+        f"(to_tsvector('english'::regconfig, left({column}, {PG_INDEXED_CHARS})) || "
+        f"to_tsvector('russian'::regconfig, left({column}, {PG_INDEXED_CHARS})))"
+    )
+
+
+PG_DDL = (
+    f"CREATE INDEX IF NOT EXISTS ix_tickets_fts ON tickets USING gin ({pg_vector('subject')})",
+    f"CREATE INDEX IF NOT EXISTS ix_messages_fts ON messages USING gin ({pg_vector('full_text')})",
+)
+PG_INDEXES = ("ix_tickets_fts", "ix_messages_fts")
+PG_DROP = ("DROP INDEX IF EXISTS ix_tickets_fts", "DROP INDEX IF EXISTS ix_messages_fts")
+
+
+def create(conn: Connection) -> None:
+    """The search structures of the connection's database, built from the rows there."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        for statement in SQLITE_DDL + SQLITE_REBUILD:
+            conn.exec_driver_sql(statement)
+    elif name == "postgresql":
+        for statement in PG_DDL:
+            conn.exec_driver_sql(statement)
+
+
+def drop(conn: Connection) -> None:
+    name = conn.dialect.name
+    for statement in SQLITE_DROP if name == "sqlite" else PG_DROP if name == "postgresql" else ():
+        conn.exec_driver_sql(statement)
+
+
+# On the session's connection, as gateway.store.rows does: no ORM bulk machinery.
+_ADD_TICKET = text(f"INSERT INTO {FTS_TICKETS}(rowid, subject) VALUES (:id, :subject)")
+_ADD_MESSAGE = text(f"INSERT INTO {FTS_MESSAGES}(rowid, full_text) VALUES (:id, :text)")
+
+
+def index_ticket(session: Session, ticket_id: int, subject: str) -> None:
+    """Add a new ticket's subject to the SQLite index (PostgreSQL indexes it itself)."""
+    if _dialect(session) == "sqlite":
+        session.connection().execute(_ADD_TICKET, {"id": ticket_id, "subject": subject})
+
+
+def index_message(session: Session, message_id: int, full_text: str) -> None:
+    """Add a new message's text to the SQLite index."""
+    if _dialect(session) == "sqlite":
+        session.connection().execute(_ADD_MESSAGE, {"id": message_id, "text": full_text})
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def words(query: str) -> list[str]:
+    return _WORD.findall(query.casefold())
+
+
+def fts5_query(query: str) -> str:
+    """The FTS5 MATCH text: the words as one phrase, each a prefix; quotes keep FTS5's
+    operators (AND, NEAR, ...) plain words."""
+    return " + ".join(f'"{w}"*' for w in words(query))
+
+
+def pg_query(query: str) -> str:
+    """A tsquery of the words in order, each a prefix, for to_tsquery in both configs."""
+    return " <-> ".join(f"{w}:*" for w in words(query))
+
+
+def _like(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def like(column: QueryableAttribute[str], query: str) -> ColumnElement[bool]:
+    return func.lower(column).like(_like(query.lower()), escape="\\")
+
+
+def matching(dialect: str, table: str, query: str) -> ColumnElement[bool] | None:
+    """A condition on `tickets`: the ticket's subject (table "tickets") or one of its
+    messages (table "messages") matches the words; None where full-text search cannot
+    serve (another database, or a text without a word).
+
+    The matches are gathered by the index first (one pass over the word's entries), then
+    the newest tickets among them are listed. (Checking ticket by ticket newest first
+    instead, `MATCH ... AND rowid = ?`, costs a fresh look-up of the word each time:
+    slower by orders of magnitude even for a common word.)"""
+    if not words(query):
+        return None
+    name = f"q_{table}"
+    if dialect == "sqlite":
+        if table == "tickets":
+            sql = (
+                f"tickets.id IN (SELECT rowid FROM {FTS_TICKETS} WHERE {FTS_TICKETS} MATCH :{name})"
+            )
+        else:
+            sql = (
+                "tickets.id IN (SELECT fm.ticket_id FROM messages AS fm WHERE fm.id IN "
+                f"(SELECT rowid FROM {FTS_MESSAGES} WHERE {FTS_MESSAGES} MATCH :{name}))"
+            )
+        return and_(true(), text(sql).bindparams(**{name: fts5_query(query)}))
+    if dialect == "postgresql":
+        tsq = (
+            f"(to_tsquery('english'::regconfig, :{name})"
+            f" || to_tsquery('russian'::regconfig, :{name}))"
+        )
+        sql = (
+            f"{pg_vector('tickets.subject')} @@ {tsq}"
+            if table == "tickets"
+            else "tickets.id IN (SELECT fm.ticket_id FROM messages AS fm WHERE "
+            f"{pg_vector('fm.full_text')} @@ {tsq})"
+        )
+        return and_(true(), text(sql).bindparams(**{name: pg_query(query)}))
+    return None
