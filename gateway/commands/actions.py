@@ -171,7 +171,14 @@ def uncc(run: Run, cmd: CommandLine) -> str:
     return f"{email} no longer receives this ticket's answers"
 
 
+def extra(run: Run, cmd: CommandLine) -> str:
+    if not desk.set_extra(run.ctx.session, run.ticket, run.actor):
+        return "already flagged as extra work"
+    return "flagged as extra work"
+
+
 ACTIONS: dict[str, Action] = {
+    "extra": extra,
     "note": note,
     "spam": spam,
     "ham": ham,

@@ -35,6 +35,7 @@ SPECS = (
     Spec("category", ("категория",), "value", usage="#category NAME"),
     Spec("canned", ("шаблон", "заготовка"), "value", usage="#canned NAME"),
     Spec("cc", ("копия",), "value", usage="#cc EMAIL"),
+    Spec("extra", ("доп", "допработа", "дополнительно"), "none", usage="#extra"),
     Spec("uncc", ("убратькопию", "без-копии"), "value", usage="#uncc EMAIL"),
 )
 

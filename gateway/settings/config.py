@@ -20,9 +20,11 @@ from gateway.settings.desk import (
     AttachmentsSection,
     CategoryEntry,
     CriticalityEntry,
+    EscalationSection,
     GroupEntry,
     NotificationsSection,
     RatingEntry,
+    ReportsSection,
     RuleEntry,
     SlaEntry,
     StatusEntry,
@@ -194,6 +196,8 @@ class Config:
     notifications: NotificationsSection = field(default_factory=NotificationsSection)
     attachments: AttachmentsSection = field(default_factory=AttachmentsSection)
     ratings: list[RatingEntry] = field(default_factory=list)
+    escalation: EscalationSection = field(default_factory=EscalationSection)
+    reports: ReportsSection = field(default_factory=ReportsSection)
     # The directory relative paths are resolved against (the config file's).
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
 
