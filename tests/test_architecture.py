@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("gateway.spam.errors gateway.spam.store", "the stored spam model"),
     ("gateway.outgoing gateway.services", "templates, MIME, tokens, outbox, transports"),
     ("gateway.desk", "the service-desk rules: statuses, roles, SLA, notices"),
+    ("gateway.escalation gateway.reports", "SLA escalations; reports, charts, report mail"),
     ("gateway.pipeline.context gateway.commands.report", "what one message carries"),
     ("gateway.spam gateway.commands", "the spam filter in the product; `#` commands"),
     ("gateway.pipeline", "the stages and their order"),

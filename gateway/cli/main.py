@@ -134,11 +134,13 @@ def run(ctx: click.Context) -> None:
 def _register() -> None:
     from gateway.cli.admin import outbox_group, quarantine_group, users_group
     from gateway.cli.imap import imap
+    from gateway.cli.report import report_cmd
     from gateway.cli.spam import spam_group
     from gateway.cli.tickets import tickets_group
 
     for group in (tickets_group, users_group, quarantine_group, outbox_group, imap, spam_group):
         main.add_command(group)
+    main.add_command(report_cmd)
 
 
 _register()

@@ -33,6 +33,7 @@ def tickets_group() -> None:
 @click.option("--assignee", help="Assignee's email.")
 @click.option("--category")
 @click.option("--criticality")
+@click.option("--extra", is_flag=True, help="Only tickets flagged as extra work (#extra).")
 @format_option
 @click.pass_context
 def list_cmd(
@@ -47,6 +48,7 @@ def list_cmd(
     assignee: str | None,
     category: str | None,
     criticality: str | None,
+    extra: bool,
     fmt: str,
 ) -> None:
     """List tickets matching every given filter."""
@@ -62,6 +64,7 @@ def list_cmd(
         assignee,
         category,
         criticality,
+        extra,
     )
     database = Database.from_config(cfg)
     with database.read() as session:

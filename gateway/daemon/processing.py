@@ -29,8 +29,10 @@ from sqlalchemy.orm import Session
 
 from gateway.daemon.logs import setup_logging
 from gateway.daemon.runner import Runner
+from gateway.escalation import job as escalation_job
 from gateway.outgoing import outbox
 from gateway.outgoing.transports import Transport, make_transport
+from gateway.reports import schedule as report_schedule
 from gateway.services import Services
 from gateway.settings.config import Config
 from gateway.spam.jobs import schedule_confirm, schedule_digest
@@ -128,6 +130,8 @@ def serve(cfg: Config, pressure: IntakePressure, stored: Connection, stop: threa
     )
     schedule_digest(scheduler, cfg, db, services, on_queued=sender.wake.set)
     schedule_confirm(scheduler, cfg, db, services)
+    escalation_job.schedule(scheduler, db, services, on_queued=sender.wake.set)
+    report_schedule.schedule(scheduler, db, services, on_queued=sender.wake.set)
     scheduler.start()
     log.info("processing started")
     try:

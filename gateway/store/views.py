@@ -47,6 +47,8 @@ class TicketFilter:
     assignee: str | None = None
     category: str | None = None
     criticality: str | None = None
+    # Only the tickets flagged as extra work (#extra).
+    extra: bool = False
 
 
 def _like(value: str) -> str:
@@ -95,6 +97,8 @@ def ticket_query(f: TicketFilter) -> Select[Ticket]:
         query = query.where(Ticket.category == f.category)
     if f.criticality:
         query = query.where(Ticket.criticality == f.criticality)
+    if f.extra:
+        query = query.where(Ticket.extra.is_(True))
     return query
 
 
@@ -118,6 +122,8 @@ def ticket_dict(ticket: Ticket, prefix: str, messages: int) -> dict[str, Any]:
         "closed": ticket.closed,
         "criticality": ticket.criticality,
         "category": ticket.category,
+        "extra": ticket.extra,
+        "breached": ticket.breached,
         "requester": ticket.requester.email,
         "assignee": ticket.assignee.email if ticket.assignee else None,
         "created_at": iso(ticket.created_at),
