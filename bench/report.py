@@ -229,13 +229,11 @@ def explain(db: Database, cfg: Any, period: Period) -> None:
         for statement in statements:
             if not statement.lstrip().upper().startswith("SELECT"):
                 continue
-            params = {}
             compiled = statement
             plan = conn.exec_driver_sql(
                 "EXPLAIN QUERY PLAN " + compiled,
                 tuple(_dummy(compiled)),
             ).fetchall()
-            del params
             print("--", " ".join(statement.split())[:140])
             for row in plan:
                 print("   ", row[-1])

@@ -133,6 +133,7 @@ def run(ctx: click.Context) -> None:
 
 def _register() -> None:
     from gateway.cli.admin import outbox_group, quarantine_group, users_group
+    from gateway.cli.escalation import escalation_group
     from gateway.cli.imap import imap
     from gateway.cli.report import report_cmd
     from gateway.cli.spam import spam_group
@@ -141,6 +142,7 @@ def _register() -> None:
     for group in (tickets_group, users_group, quarantine_group, outbox_group, imap, spam_group):
         main.add_command(group)
     main.add_command(report_cmd)
+    main.add_command(escalation_group)
 
 
 _register()

@@ -177,7 +177,15 @@ def extra(run: Run, cmd: CommandLine) -> str:
     return "flagged as extra work"
 
 
+def report(run: Run, cmd: CommandLine) -> str:
+    raise CommandFailed(
+        "#report is not a ticket's command",
+        "send #report in a new mail to the support address (admins only)",
+    )
+
+
 ACTIONS: dict[str, Action] = {
+    "report": report,
     "extra": extra,
     "note": note,
     "spam": spam,

@@ -36,6 +36,7 @@ SPECS = (
     Spec("canned", ("шаблон", "заготовка"), "value", usage="#canned NAME"),
     Spec("cc", ("копия",), "value", usage="#cc EMAIL"),
     Spec("extra", ("доп", "допработа", "дополнительно"), "none", usage="#extra"),
+    Spec("report", ("отчет", "отчёт"), "text", usage="#report [week|month|quarter|year]"),
     Spec("uncc", ("убратькопию", "без-копии"), "value", usage="#uncc EMAIL"),
 )
 
