@@ -38,6 +38,11 @@ SPECS = (
     Spec("extra", ("доп", "допработа", "дополнительно"), "none", usage="#extra"),
     Spec("report", ("отчет", "отчёт"), "text", usage="#report [week|month|quarter|year]"),
     Spec("uncc", ("убратькопию", "без-копии"), "value", usage="#uncc EMAIL"),
+    Spec("card", ("карточка", "клиент"), "text", usage="#card [set KEY=VALUE ...]"),
+    Spec("faq", ("чаво", "справка"), "value", usage="#faq NAME|WORDS"),
+    Spec("send", ("отправить",), "none", usage="#send"),
+    Spec("for", ("от", "за"), "value", usage="#for EMAIL [via phone|walk-in]"),
+    Spec("name", ("имя",), "value", usage='#name "Имя Фамилия"'),
 )
 
 _BY_NAME = {alias: spec for spec in SPECS for alias in (spec.name, *spec.aliases)}

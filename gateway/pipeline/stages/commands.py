@@ -9,7 +9,7 @@ is told why. Commands apply all or none; the agent gets one receipt per mail.
 from __future__ import annotations
 
 from gateway import desk
-from gateway.commands import digest, my, rating, report_request
+from gateway.commands import digest, my, on_behalf, rating, report_request
 from gateway.commands.auth import authenticate
 from gateway.commands.execute import execute
 from gateway.commands.parse import split_commands
@@ -39,7 +39,9 @@ def run(ctx: Context) -> None:
     if ticket is None and report_request.requested(commands):
         report_request.answer(ctx, commands)
     if ticket is None or sender is None:
-        if commands and _is_agent(ctx):
+        if commands and _is_agent(ctx) and on_behalf.requested(commands):
+            on_behalf.open_for(ctx, commands, rest)
+        elif commands and _is_agent(ctx):
             digest.reply(ctx, commands)
         return  # otherwise a new ticket: commands only steer existing ones
     is_agent = _is_agent(ctx)

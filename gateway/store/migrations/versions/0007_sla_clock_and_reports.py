@@ -6,7 +6,7 @@ is due (a partial index); reports select tickets by opening and resolution time 
 events by kind and time.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-02 13:00:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from gateway.store.model import UTCDateTime
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
