@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -47,7 +47,7 @@ def _dialect(session: Session) -> str:
 def _rows_query(f: TicketFilter, dialect: str) -> Select[Any]:
     requester = aliased(User)
     assignee = aliased(User)
-    return (
+    query = (
         select(
             Ticket.id,
             Ticket.subject,
@@ -77,6 +77,8 @@ def _rows_query(f: TicketFilter, dialect: str) -> Select[Any]:
         .where(*conditions(f, dialect))
         .order_by(Ticket.id.desc())
     )
+    # More columns than the typed Select overloads spell out.
+    return cast("Select[Any]", query)
 
 
 def _row_dict(row: Row[Any], prefix: str) -> dict[str, Any]:
