@@ -33,6 +33,10 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("gateway.intake", "the SMTP, pipe and IMAP edges that fill the spool"),
     ("gateway.spam.errors gateway.spam.store", "the stored spam model"),
     ("gateway.outgoing gateway.services", "templates, MIME, tokens, outbox, transports"),
+    (
+        "gateway.directory gateway.faq gateway.similar",
+        "the agents' context: client cards, the FAQ, similar tickets",
+    ),
     ("gateway.desk", "the service-desk rules: statuses, roles, SLA, notices"),
     ("gateway.pipeline.context gateway.commands.report", "what one message carries"),
     ("gateway.spam gateway.commands", "the spam filter in the product; `#` commands"),

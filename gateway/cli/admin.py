@@ -142,12 +142,12 @@ def outbox_group() -> None:
 
 
 @outbox_group.command("list")
-@click.option("--state", type=click.Choice(["queued", "sent", "failed"]))
+@click.option("--state", type=click.Choice(list(outbox.STATES)))
 @click.option("--limit", type=int, default=200, show_default=True)
 @format_option
 @click.pass_context
 def outbox_list(ctx: click.Context, state: str | None, limit: int, fmt: str) -> None:
-    """Queued, sent and failed mail with the last SMTP reply."""
+    """Queued, held, sent and failed mail with the last SMTP reply."""
     database = Database.from_config(get_config(ctx))
     with database.read() as session:
         rows = [
@@ -187,3 +187,22 @@ def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
                 raise HelpdeskError(f"outgoing mail #{row_id} has not failed")
             outbox.requeue(session, row_id)
     click.echo(f"queued {len(ids)} mail(s) again")
+
+
+@outbox_group.command("release")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.pass_context
+def outbox_release(ctx: click.Context, ids: tuple[int, ...]) -> None:
+    """Send held answers (held because another agent had answered first)."""
+    from gateway.desk import double
+    from gateway.store.model import Ticket
+
+    database = Database.from_config(get_config(ctx))
+    with database.write() as session:
+        for row_id in ids:
+            row = session.get(Outbox, row_id)
+            if row is None or row.state != "held":
+                raise HelpdeskError(f"outgoing mail #{row_id} is not held")
+            ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
+            double.release(session, ticket, row, "cli")
+    click.echo(f"released {len(ids)} held mail(s); the daemon sends them at once")

@@ -38,6 +38,7 @@ def deep_checks(cfg: Config) -> list[str]:
                 if not path.is_file():
                     problems.append(f"[helpdesk] templates_dir: missing template {path}")
     problems += _assignee_checks(cfg)
+    problems += _faq_checks(cfg)
     if cfg.outgoing.transport == "maildir":
         parent = cfg.path(cfg.outgoing.maildir)
         while not parent.exists() and parent != parent.parent:
@@ -72,3 +73,15 @@ def _assignee_checks(cfg: Config) -> list[str]:
         for where, email in named
         if email and not known(email)
     ]
+
+
+def _faq_checks(cfg: Config) -> list[str]:
+    """FAQ files that cannot be read are left out of every search: say which."""
+    from gateway.faq.articles import load
+
+    folder = cfg.path(cfg.faq.folder)
+    if not folder.exists():
+        return []  # no FAQ yet: nothing is suggested, nothing is wrong
+    if not folder.is_dir():
+        return [f"[faq] folder: not a directory: {folder}"]
+    return [f"[faq] folder: {problem}" for problem in load(folder).problems]

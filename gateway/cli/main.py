@@ -14,9 +14,25 @@ from gateway.daemon.logs import setup_logging
 from gateway.errors import ConfigError, HelpdeskError
 from gateway.settings import config as config_mod
 
+# Command groups imported only when named (start-up time: `helpdesk tickets show` should
+# not pay for the directory's CSV reader or rich's progress bar).
+LAZY_GROUPS = {"directory": "gateway.cli.directory:directory_group"}
+
 
 class HelpdeskGroup(click.Group):
     """Turns the product's own errors into one line on stderr and a non-zero exit."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_GROUPS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_GROUPS and cmd_name not in self.commands:
+            import importlib
+
+            module, _, attr = LAZY_GROUPS[cmd_name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

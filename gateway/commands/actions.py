@@ -16,6 +16,8 @@ from gateway.commands.canned import render_canned
 from gateway.commands.parse import CommandLine
 from gateway.commands.registry import Spec
 from gateway.commands.run import CommandFailed, Run
+from gateway.commands.tools import card, faq, new_ticket_only, send
+from gateway.similar import categories
 from gateway.store import tickets
 from gateway.store.model import Inbound, Participant, User
 
@@ -130,6 +132,9 @@ def category(run: Run, cmd: CommandLine) -> str:
         desk.set_category(run.ctx.session, run.services, run.ticket, cmd.arg, run.actor)
     except desk.InvalidValue as exc:
         raise _invalid(exc) from None
+    # Learnt at once: the next ticket like this one is proposed this category.
+    if run.ticket.category:
+        categories.learn(run.ctx.session, run.ticket, run.ticket.category)
     return f"category: {run.ticket.category}"
 
 
@@ -185,6 +190,11 @@ ACTIONS: dict[str, Action] = {
     "canned": canned,
     "cc": cc,
     "uncc": uncc,
+    "card": card,
+    "faq": faq,
+    "send": send,
+    "for": new_ticket_only,
+    "name": new_ticket_only,
 }
 
 

@@ -8,11 +8,14 @@ from gateway.commands.parse import CommandLine
 from gateway.commands.registry import known_names, lookup
 from gateway.commands.report import Outcome, Report
 from gateway.commands.run import CommandFailed, Run
+from gateway.directory.records import redact
 from gateway.pipeline.context import Context
 from gateway.store.model import Ticket, User
 
 
 def _one(run: Run, cmd: CommandLine, is_agent: bool) -> Outcome:
+    # The receipt quotes the line: a password set by `#card set` must not come back.
+    cmd = CommandLine(cmd.name, cmd.arg, redact(cmd.line))
     spec = lookup(cmd.name)
     if spec is None:
         return Outcome(

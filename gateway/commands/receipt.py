@@ -11,6 +11,8 @@ from gateway.pipeline.context import Context
 def send_receipt(ctx: Context) -> None:
     """One receipt to the sender of a mail with commands (about a ticket or a digest)."""
     report, sender, ticket = ctx.report, ctx.sender, ctx.ticket
+    if ctx.on_behalf is not None:
+        sender = ctx.on_behalf.agent  # the caller is the ticket's sender; the agent wrote
     if report is None or sender is None:
         return
     if report.applied and not desk.is_agent(ctx.session, ctx.services.cfg, sender.email):
@@ -31,6 +33,8 @@ def send_receipt(ctx: Context) -> None:
                 "refusal": ctx.report_refusal or "",
                 "unauthenticated": ctx.unauthenticated is not None,
                 "text": ctx.mail.body if not report.applied else "",
+                # A new mail with commands (`#for`): named by its subject.
+                "new_mail": (ctx.mail.subject or "(no subject)") if ticket is None else "",
             },
             in_reply_to=ctx.mail.message_id or None,
         ),

@@ -36,6 +36,11 @@ SPECS = (
     Spec("canned", ("шаблон", "заготовка"), "value", usage="#canned NAME"),
     Spec("cc", ("копия",), "value", usage="#cc EMAIL"),
     Spec("uncc", ("убратькопию", "без-копии"), "value", usage="#uncc EMAIL"),
+    Spec("card", ("карточка", "клиент"), "text", usage="#card [set KEY=VALUE ...]"),
+    Spec("faq", ("чаво", "справка"), "value", usage="#faq NAME|WORDS"),
+    Spec("send", ("отправить",), "none", usage="#send"),
+    Spec("for", ("от", "за"), "value", usage="#for EMAIL [via phone|walk-in]"),
+    Spec("name", ("имя",), "value", usage='#name "Имя Фамилия"'),
 )
 
 _BY_NAME = {alias: spec for spec in SPECS for alias in (spec.name, *spec.aliases)}

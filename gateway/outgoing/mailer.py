@@ -45,6 +45,8 @@ class Outgoing:
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
     # The ticket's Message-IDs, oldest first; looked up when not given.
     references: list[str] | None = None
+    # Queued as "held": not sent until released (an answer that would be a second one).
+    held: bool = False
 
 
 def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
@@ -151,6 +153,7 @@ def queue(
         message=message,
         automatic=mail.automatic,
         subject=rendered.subject,
+        state="held" if mail.held else "queued",
     )
     # Core inserts: these rows are never read back in this transaction.
     if ticket is not None:

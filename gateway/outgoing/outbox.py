@@ -9,9 +9,11 @@ time, each in three short steps, so that no database transaction spans a network
 A crash between 1 and 3 leaves the row queued; it is sent again once the lease expires
 (the transports get the row id as their idempotence key: Maildir delivers exactly once).
 
-Row states: queued -> sent | failed. A temporary failure (4xx, no connection) is
-retried after min(initial * 2**attempts, max) seconds, for `retry_hours` after the row
-was created; then the row fails with the last reply. A 5xx fails it at once.
+Row states: queued -> sent | failed; held -> queued (an answer held so that a ticket
+is not answered twice, released by `#send` or `helpdesk outbox release`). A temporary
+failure (4xx, no connection) is retried after min(initial * 2**attempts, max) seconds,
+for `retry_hours` after the row was created; then the row fails with the last reply.
+A 5xx fails it at once.
 `message_id` is stored without angle brackets, like every stored Message-ID.
 """
 
@@ -35,7 +37,7 @@ from gateway.store.model import Outbox, utcnow
 
 log = logging.getLogger(__name__)
 
-STATES = ("queued", "sent", "failed")
+STATES = ("queued", "held", "sent", "failed")
 
 
 def enqueue(
@@ -65,10 +67,12 @@ def insert(
     message: Message,
     automatic: bool,
     subject: str | None = None,
+    state: str = "queued",
 ) -> None:
     """`enqueue` for a caller that does not need the row: a Core insert (gateway.store.rows),
     executed now, without the ORM's bookkeeping (the runner queues a few mails per message)."""
     values = _values(kind, ticket_id, mail_from, rcpt_to, message, automatic, subject)
+    values["state"] = state
     rows.write(session, _INSERT, values)
 
 
@@ -240,6 +244,15 @@ def requeue(session: Session, row_id: int, now: dt.datetime | None = None) -> Ou
     if row is None:
         return None
     if row.state == "failed":
+        row.state = "queued"
+        row.next_attempt_at = now or utcnow()
+    return row
+
+
+def release(session: Session, row_id: int, now: dt.datetime | None = None) -> Outbox | None:
+    """Queue a held row for sending now; the row (any state), or None when there is none."""
+    row = session.get(Outbox, row_id)
+    if row is not None and row.state == "held":
         row.state = "queued"
         row.next_attempt_at = now or utcnow()
     return row

@@ -18,6 +18,16 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class OnBehalf:
+    """An agent opening a ticket for a caller (`#for EMAIL`): who, and how they called."""
+
+    agent: User
+    email: str
+    name: str = ""
+    source: str = "phone"
+
+
+@dataclass
 class Context:
     """What the handlers know about the message so far; handlers fill it in order."""
 
@@ -49,6 +59,8 @@ class Context:
     report_refusal: str | None = None
     # The commands closed the ticket: the requester gets the closing mail with ratings.
     closing: bool = False
+    # Set by `#for`: the ticket opens for this caller, the agent its first responder.
+    on_behalf: OnBehalf | None = None
     # The attachments stored with the message (what notices and answers carry on).
     attachments: list[ParsedAttachment] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)

@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
+from gateway.settings.agents_context import (
+    FaqSection,
+    SuggestionsSection,
+    validate_agents_context,
+)
 from gateway.settings.desk import (
     AttachmentsSection,
     CategoryEntry,
@@ -198,6 +203,8 @@ class Config:
     notifications: NotificationsSection = field(default_factory=NotificationsSection)
     attachments: AttachmentsSection = field(default_factory=AttachmentsSection)
     ratings: list[RatingEntry] = field(default_factory=list)
+    faq: FaqSection = field(default_factory=FaqSection)
+    suggestions: SuggestionsSection = field(default_factory=SuggestionsSection)
     # The directory relative paths are resolved against (the config file's).
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
 
@@ -291,6 +298,7 @@ def validate(cfg: Config) -> list[str]:
             problems.append(f"{where} poll_seconds: must be positive")
     problems += _validate_spam(cfg.spam)
     problems += validate_desk(cfg, ROLES)
+    problems += validate_agents_context(cfg.faq, cfg.suggestions)
     if cfg.spam.trusted_domains and not cfg.security.trusted_authserv_id:
         problems.append(
             "[spam] trusted_domains: needs [security] trusted_authserv_id (the server whose "

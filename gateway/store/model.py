@@ -394,3 +394,51 @@ class SpamLearning(Base):
         Index("ix_spam_learned_kind_at", "kind", "at"),
         Index("ix_spam_learned_inbound", "inbound_id"),
     )
+
+
+class DirectoryEntry(Base):
+    """A person or an organisation the desk serves (gateway.directory): the client card.
+
+    kind: person (key = e-mail address) or organisation (key = its name, lower case;
+    `domains` are the mail domains whose people belong to it). `fields` holds department,
+    phone, location, organisation, notes and any extra column; `secret` names the fields
+    never put in mail.
+    """
+
+    __tablename__ = "directory"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="person")
+    key: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    equipment: Mapped[list[str]] = mapped_column(JSON, default=list)
+    licences: Mapped[list[str]] = mapped_column(JSON, default=list)
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    secret: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_directory_kind_key"),)
+
+
+class TextExample(Base):
+    """A ticket's text kept for the similarity indexes (gateway.similar): a solved ticket
+    with its closing answer (index "solved"), or a ticket whose category an agent set
+    (index "category", label = the category). A process loads rows by id, incrementally;
+    a ticket closed again gets a new row (the old one is deleted)."""
+
+    __tablename__ = "text_examples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    index: Mapped[str] = mapped_column(String(20))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("index", "ticket_id", name="uq_text_examples_index_ticket"),
+        Index("ix_text_examples_index_id", "index", "id"),
+    )

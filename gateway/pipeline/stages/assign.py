@@ -20,6 +20,11 @@ def run(ctx: Context) -> None:
     level = sla.level_for(cfg, groups)
     if level is not None:
         desk.apply_sla(ctx.session, ctx.services, ticket, level.name, "rules")
+    if ctx.on_behalf is not None:
+        agent = ctx.on_behalf.agent
+        desk.set_assignee(ctx.session, ticket, agent, agent.email)
+        ctx.note(f"assign: {agent.email}, who took the call")
+        return
     origin = ctx.inbound.origin or {}
     facts = rules.Facts(
         category=ticket.category,

@@ -9,7 +9,7 @@ is told why. Commands apply all or none; the agent gets one receipt per mail.
 from __future__ import annotations
 
 from gateway import desk
-from gateway.commands import digest, my, rating
+from gateway.commands import digest, my, on_behalf, rating
 from gateway.commands.auth import authenticate
 from gateway.commands.execute import execute
 from gateway.commands.parse import split_commands
@@ -37,7 +37,9 @@ def run(ctx: Context) -> None:
         raise StopProcessing("recorded a rating", state="done")
     ticket, sender = ctx.ticket, ctx.sender
     if ticket is None or sender is None:
-        if commands and _is_agent(ctx):
+        if commands and _is_agent(ctx) and on_behalf.requested(commands):
+            on_behalf.open_for(ctx, commands, rest)
+        elif commands and _is_agent(ctx):
             digest.reply(ctx, commands)
         return  # otherwise a new ticket: commands only steer existing ones
     is_agent = _is_agent(ctx)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.desk import notices, roles
+from gateway.desk import double, notices, roles
 from gateway.outgoing import mailer
 from gateway.outgoing.mailer import Outgoing
+from gateway.pipeline import agents
 from gateway.pipeline.context import Context
 from gateway.pipeline.stages.store import REOPENED
 from gateway.spam.learning import suspect_score
@@ -62,6 +63,10 @@ def _notify_staff(
     context = _message_context(ctx, ctx.message, ctx.sender)
     context["automatic_reason"] = ctx.automatic or ""
     context["spam_suspect"] = suspect_score(ctx.inbound)
+    if kind in ("new_ticket", "requester_reply", "reopened"):
+        context["card"] = agents.card_context(ctx)
+    if kind == "new_ticket":
+        context["suggestions"] = agents.suggestions(ctx)
     files = _files(ctx)
     if every_agent:
         people = [u for u in roles.staff(ctx.session, ctx.services.cfg) if u.id != ctx.sender.id]
@@ -84,7 +89,10 @@ def _notify_staff(
 def _answer(ctx: Context, refs: list[str]) -> None:
     ticket, message, sender = ctx.ticket, ctx.message, ctx.sender
     assert ticket is not None and message is not None and sender is not None
-    mailer.queue(
+    other = double.other_answer(
+        ctx.session, ticket, sender, [*ctx.mail.in_reply_to, *ctx.mail.references], message
+    )
+    queued = mailer.queue(
         ctx.session,
         ctx.services,
         ticket,
@@ -99,6 +107,38 @@ def _answer(ctx: Context, refs: list[str]) -> None:
             automatic=False,
             attachments=_files(ctx, include_inline=False),
             references=refs,
+            held=other is not None,
+        ),
+    )
+    if other is not None and queued is not None:
+        _held(ctx, other, queued)
+
+
+def _held(ctx: Context, other: Message, queued: str) -> None:
+    """Tell the agent whose answer was held what the other agent wrote, and how to send."""
+    ticket, sender = ctx.ticket, ctx.sender
+    assert ticket is not None and sender is not None
+    row_id = double.record_hold(ctx.session, ticket, sender, queued)
+    author = ctx.session.get(User, other.author_id) if other.author_id else None
+    ctx.note(f"notify: answer held (outbox {row_id}): {author.email if author else '?'} answered")
+    mailer.queue(
+        ctx.session,
+        ctx.services,
+        ticket,
+        Outgoing(
+            event=double.HELD,
+            recipient=sender,
+            context={
+                "outbox_id": row_id,
+                "other": {
+                    "name": author.name if author else "",
+                    "email": author.email if author else "",
+                    "body": other.body,
+                    "created_at": other.created_at,
+                },
+                "yours": ctx.message.body if ctx.message is not None else "",
+            },
+            in_reply_to=ctx.mail.message_id or None,
         ),
     )
 

@@ -7,6 +7,7 @@ from gateway.commands.receipt import send_receipt
 from gateway.outgoing import mailer
 from gateway.outgoing.mailer import Outgoing
 from gateway.pipeline.context import Context
+from gateway.similar import solved
 
 
 def _closing(ctx: Context) -> None:
@@ -15,6 +16,9 @@ def _closing(ctx: Context) -> None:
     message = ctx.message
     answer = message.body if message is not None and message.kind == "answer" else ""
     author = ctx.sender
+    if answer.strip():
+        # A solved ticket: proposed to agents when a new ticket looks like it.
+        solved.remember(ctx.session, ticket, answer)
     mailer.queue(
         ctx.session,
         ctx.services,

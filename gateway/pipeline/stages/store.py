@@ -29,6 +29,12 @@ def _sender(ctx: Context) -> User:
     mail = ctx.mail
     if ctx.sender is not None:
         return ctx.sender
+    behalf = ctx.on_behalf
+    if behalf is not None:
+        caller = tickets.get_or_create_user(ctx.session, behalf.email, behalf.name)
+        if behalf.name and not caller.name:
+            caller.name = behalf.name
+        return caller
     email = mail.sender.email or ctx.inbound.mail_from.strip("<>").lower()
     if "@" not in email:
         ctx.note("store: the sender could not be read; filed under " + tickets.UNKNOWN_SENDER)
@@ -68,7 +74,12 @@ def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
         tags = ctx.services.tag(linked.id), ctx.services.tag(ticket.id)
         history.add(ticket, "linked", actor=sender.email, new=tags[0])
         history.add(linked, "continued", actor=sender.email, new=tags[1])
-    if ctx.automatic is None:
+    if ctx.on_behalf is not None:
+        ticket.source = ctx.on_behalf.source
+        # The agent who took the call has answered the caller already.
+        ticket.first_response_at = utcnow()
+        history.add(ticket, "opened_for", actor=ctx.on_behalf.agent.email, new=sender.email)
+    elif ctx.automatic is None:
         book = ctx.services.addresses
         seen = {sender.email}
         wanted: list[tuple[str, str]] = []

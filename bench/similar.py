@@ -1,0 +1,86 @@
+"""Similar solved tickets and learnt categories on a fixture of our own
+(bench/similar_fixture.py: ten topics, ru/en, six solved tickets and three held-out
+queries each), with the product's index (gateway.similar.index).
+
+Figures: precision@3 (the share of the three suggestions that are of the query's topic,
+averaged over the queries), hit@3 (a query with at least one right suggestion), the
+category vote's accuracy, and the query time on a grown index (the fixture repeated with
+noise to N rows). Run: python bench/similar.py [--grow 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.similar_fixture import TOPICS
+from gateway.similar.index import Index
+
+
+def build(grow: int = 0) -> tuple[Index, dict[int, str]]:
+    index = Index("bench")
+    topic_of: dict[int, str] = {}
+    rows = []
+    for topic, (solved, _) in TOPICS.items():
+        for text in solved:
+            tid = len(topic_of) + 1
+            topic_of[tid] = topic
+            rows.append((tid, topic, text, ""))
+    rnd = random.Random(7)
+    base = list(rows)
+    while len(rows) < grow:
+        tid, topic, text, _ = rnd.choice(base)
+        words = text.split()
+        rnd.shuffle(words)
+        new = len(topic_of) + 1
+        topic_of[new] = topic
+        rows.append((new, topic, " ".join(words[: max(3, len(words) - 2)]), ""))
+    index.add(rows)
+    return index, topic_of
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--grow", type=int, default=20_000)
+    args = parser.parse_args()
+    index, topic_of = build()
+    precisions, hits, correct, queries = [], 0, 0, 0
+    for topic, (_, held_out) in TOPICS.items():
+        for query in held_out:
+            found = index.query(query, 3)
+            right = sum(topic_of[h.ticket_id] == topic for h in found)
+            precisions.append(right / 3)
+            hits += right > 0
+            votes: dict[str, float] = {}
+            for h in index.query(query, 7):
+                votes[h.label] = votes.get(h.label, 0.0) + h.score
+            correct += bool(votes) and max(votes, key=lambda c: votes[c]) == topic
+            queries += 1
+    print(f"fixture: {len(topic_of)} solved tickets, {len(TOPICS)} topics, {queries} queries")
+    print(f"precision@3: {sum(precisions) / len(precisions):.3f}   hit@3: {hits / queries:.3f}")
+    print(f"category vote (7 neighbours) accuracy: {correct / queries:.3f}")
+    start = time.perf_counter()
+    grown, _ = build(args.grow)
+    built = time.perf_counter() - start
+    grown.query("warm up", 3)
+    start = time.perf_counter()
+    for _, held_out in TOPICS.values():
+        for query in held_out:
+            grown.query(query, 3)
+    per = (time.perf_counter() - start) / queries
+    print(f"grown index: {len(grown)} rows built in {built:.2f} s; {per * 1000:.1f} ms a query")
+    # What the product does as tickets close: one row added, then the next query
+    # recomputes the document frequencies once.
+    start = time.perf_counter()
+    for i in range(10):
+        grown.add([(10**9 + i, "printer", "Принтер снова не печатает", "")])
+        grown.query("принтер не печатает", 3)
+    print(f"one ticket closed, then a query: {(time.perf_counter() - start) * 100:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
