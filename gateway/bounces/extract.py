@@ -15,10 +15,10 @@ from email.message import Message
 
 from flufl.bounce import scan_message
 
-from gateway.bounces.reasons import classify, is_hard
+from gateway.bounces.providers import provider_reason
+from gateway.bounces.reasons import decide, is_hard, make_fact
 
 _STATUS_RE = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
-_REPLY_RE = re.compile(r"\b([245]\d\d)[ -]")
 _ADDR_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _MSGID_RE = re.compile(r"^message-id:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
 _BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mailerdaemon", re.I)
@@ -39,7 +39,8 @@ _COMMAND_RE = re.compile(
     r"(RCPT|MAIL|DATA|HELO|EHLO|CONN|initial connection)",
     re.I,
 )
-_FAIL_STATUS_RE = re.compile(r"\b([45]\.\d{1,3}\.\d{1,3})\b")
+_FAILURE_REPLY = re.compile(r"^<<<\s*[45]\d\d\b")
+_SENT = {"MAIL": "MAIL", "RCPT": "RCPT", "DATA": "DATA", "EHLO": "EHLO", "HELO": "HELO"}
 # Where a free-text bounce starts quoting the returned message: nothing after it explains.
 _COPY_MARKER = re.compile(
     r"^[ \t]*(?:(?:-{2,}|={2,}|_{2,})[ \t]*(?:original message|the original message"
@@ -165,20 +166,21 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
         if not recipient:
             continue
         action = f.get("action", "").lower()
-        status = _STATUS_RE.search(f.get("status", "")) or _STATUS_RE.search("")
+        status = _STATUS_RE.search(f.get("status", ""))
         code = status.group(1) if status else ""
-        diagnostic = f.get("diagnostic-code", "").partition(";")[2].strip() or f.get(
-            "diagnostic-code", ""
-        )
+        dtype, _, said = f.get("diagnostic-code", "").partition(";")
+        if not said:
+            dtype, said = "", f.get("diagnostic-code", "")
+        diagnostic = said.strip()
         if action in ("delivered", "relayed", "expanded") and not code.startswith(("4", "5")):
             reason = "delivered"
             code = code or "2.0.0"
         else:
             context = diagnostic or _near(human, recipient)
-            command = _command(context) or _command(_near(human, recipient))
-            reason = classify(code, context, command)
-            if reason == "undefined" and action == "delayed":
-                reason = "expired"
+            command = _command(context) or _command(_near(human, recipient)) or _transcript(human)
+            fact = make_fact(code, context, command, action, dtype.strip())
+            reason = provider_reason(recipient, context, decide(fact))
+            code = fact.status or code
         report.failures.append(
             Failure(recipient, code, reason, is_hard(reason, code), diagnostic or "")
         )
@@ -224,6 +226,20 @@ def _command(text: str) -> str:
         return ""
     word = m.group(1).upper()
     return "CONN" if word.startswith("INITIAL") else word
+
+
+def _transcript(text: str) -> str:
+    """The command a session transcript (Sendmail, Courier: ">>> DATA" then "<<< 550 ...")
+    shows refused: the last one sent before the first failure reply."""
+    last = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(">>>"):
+            word = line[3:].split()
+            last = word[0].upper() if word else ""
+        elif _FAILURE_REPLY.match(line) and last:
+            return _SENT.get(last[:4], "")
+    return ""
 
 
 def _arf(parts: list[Message], ids: list[str]) -> Report:
@@ -286,13 +302,14 @@ def _text(msg: Message, ids: list[str]) -> Report | None:
     report = Report("text", original_ids=ids)
     for recipient in found:
         context = _near(text, recipient)
-        status = _FAIL_STATUS_RE.search(context) or _FAIL_STATUS_RE.search(text)
-        code = status.group(1) if status else ""
-        if not code:
-            reply = _REPLY_RE.search(context)
-            if reply:
-                code = f"{reply.group(1)[0]}.0.0"
         full = " ".join(text.split())
-        reason = classify(code, full if len(context) < 40 else context, _command(full))
-        report.failures.append(Failure(recipient, code or "5.0.0", reason, is_hard(reason, code)))
+        said = full if len(context) < 40 else context
+        fact = make_fact("", said, _command(said) or _command(full) or _transcript(text))
+        if not fact.status and fact.reply[:1] in ("4", "5"):
+            fact = make_fact(f"{fact.reply[0]}.0.0", said, fact.command)
+        reason = provider_reason(recipient, full, decide(fact))
+        code = fact.status
+        report.failures.append(
+            Failure(recipient, code or "5.0.0", reason, is_hard(reason, code), said[:1000])
+        )
     return report
