@@ -66,8 +66,20 @@ def make_fact(
     reply = find_reply(diagnostic, said)
     code = prefer((status or "").strip(), said, reply)
     command = (command or find_command(diagnostic)).upper()
-    text = " ".join(diagnostic.lower().split())
+    text = " ".join(_unfold(diagnostic, reply, said).lower().split())
     return Fact(code, text, command, reply, (dtype or "SMTP").upper(), action.lower())
+
+
+def _unfold(text: str, reply: str, said: str) -> str:
+    """A multi-line SMTP reply ("550-5.7.1 Our system ... 550-5.7.1 likely unsolicited") as
+    one sentence behind one code, so that a phrase broken across its lines still matches."""
+    if not reply or f"{reply}-" not in text:
+        return text
+    for sep in ("-", " "):
+        if said:
+            text = text.replace(f"{reply}{sep}{said}", "")
+        text = text.replace(f"{reply}{sep}", "")
+    return f"{reply} {said} {text}" if reply not in text else text
 
 
 def classify(
