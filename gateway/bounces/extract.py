@@ -17,6 +17,7 @@ from gateway.bounces.model import Failure, Report
 from gateway.bounces.parts import ADDR_RE, address, command, human_text, near, text_of, transcript
 from gateway.bounces.providers import provider_reason
 from gateway.bounces.reasons import decide, is_hard, make_fact
+from gateway.bounces.rhosts import service, service_reason
 
 _STATUS_RE = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _MSGID_RE = re.compile(r"^message-id:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
@@ -124,7 +125,9 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
             context = diagnostic or near(human, recipient)
             verb = command(context) or command(near(human, recipient)) or transcript(human)
             fact = make_fact(code, context, verb, action, dtype.strip())
-            reason = provider_reason(recipient, context, decide(fact))
+            remote = [f.get("remote-mta", "").partition(";")[2].strip()]
+            by_service = service_reason(service(recipient, remote, context), context)
+            reason = provider_reason(recipient, context, by_service or decide(fact))
             code = fact.status or code
         report.failures.append(
             Failure(recipient, code, reason, is_hard(reason, code), diagnostic or "")

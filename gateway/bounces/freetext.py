@@ -19,11 +19,12 @@ from gateway.bounces.model import Failure, Report
 from gateway.bounces.parts import ADDR_RE, address, command, human_text, near, transcript
 from gateway.bounces.providers import provider_reason
 from gateway.bounces.reasons import decide, is_hard, make_fact
+from gateway.bounces.rhosts import service, service_reason
 
 # The daemon's own addresses; a postmaster@ can be the failed recipient itself.
 _BOUNCE_SENDER = re.compile(r"mailer-daemon|mailerdaemon", re.I)
 _FIELD = re.compile(
-    r"^[ \t]*(final-recipient|original-recipient|action|status|diagnostic-code)[ \t]*:"
+    r"^[ \t]*(final-recipient|original-recipient|action|status|diagnostic-code|remote-mta)[ \t]*:"
     r"[ \t]*(.*)$",
     re.I,
 )
@@ -53,7 +54,9 @@ def read_text(msg: Message, ids: list[str]) -> Report | None:
         fact = make_fact(fields.get("status", ""), said, verb, fields.get("action", ""))
         if not fact.status and fact.reply[:1] in ("4", "5"):
             fact = make_fact(f"{fact.reply[0]}.0.0", said, fact.command, fact.action)
-        reason = provider_reason(recipient, full, decide(fact))
+        remote = [fields.get("remote-mta", "").partition(";")[2].strip()]
+        by_service = service_reason(service(recipient, remote, said), said)
+        reason = provider_reason(recipient, full, by_service or decide(fact))
         code = fact.status
         report.failures.append(
             Failure(recipient, code or "5.0.0", reason, is_hard(reason, code), said[:1000])
