@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.bounces.codes import find_command, find_reply, find_status, prefer, status_reason
+from gateway.bounces.hosts import host_verdict
 from gateway.bounces.patterns import matches
 
 PROVED_ORDER = (
@@ -51,6 +52,7 @@ class Fact:
     reply: str  # the SMTP reply code ("" when none)
     dtype: str  # the Diagnostic-Code's type: SMTP, X-UNIX, X-POSTFIX
     action: str  # the DSN's Action, lower case
+    preset: str = ""  # what the MTA's own sentence says (host_rules), "" when none
 
     @property
     def by_code(self) -> str:
@@ -65,9 +67,14 @@ def make_fact(
     said = find_status(diagnostic)
     reply = find_reply(diagnostic, said)
     code = prefer((status or "").strip(), said, reply)
-    command = (command or find_command(diagnostic)).upper()
     text = " ".join(_unfold(diagnostic, reply, said).lower().split())
-    return Fact(code, text, command, reply, (dtype or "SMTP").upper(), action.lower())
+    preset, verb = host_verdict(text)
+    command = (command or verb or find_command(diagnostic)).upper()
+    if preset == "expired" and command == "MAIL":
+        preset = "onhold"  # a sender refused while retrying: the remote's words decide
+    if "(state " in text and said and ".0" not in said and status_reason(said):
+        preset = status_reason(said)  # Gmail: the remote's code is more precise
+    return Fact(code, text, command, reply, (dtype or "SMTP").upper(), action.lower(), preset)
 
 
 def _unfold(text: str, reply: str, said: str) -> str:
@@ -97,6 +104,8 @@ def decide(f: Fact) -> str:
     """The reason for `f` by sisimai's precedence."""
     if f.status.startswith("2."):
         return "delivered"
+    if f.preset and f.preset not in RETRY:
+        return f.preset
     if f.dtype == "SMTP":
         for reason in PROVED_ORDER:
             if _proved(reason, f):
@@ -113,6 +122,8 @@ def decide(f: Fact) -> str:
 
 def _proved(reason: str, f: Fact) -> bool:
     """Whether the codes or the text prove `reason` (sisimai's per-reason test)."""
+    if f.preset == reason:
+        return True
     code = f.by_code
     if reason == "userunknown":
         if code == "suspend":
@@ -161,6 +172,8 @@ def _proved(reason: str, f: Fact) -> bool:
 
 def _another(f: Fact) -> str:
     """sisimai's fallback: the code's own reason unless it is one worth a second look."""
+    if f.preset not in ("", "undefined", "onhold"):
+        return f.preset
     code = f.by_code
     if code not in RETRY and f.dtype == "SMTP":
         return code
