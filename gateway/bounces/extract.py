@@ -18,10 +18,13 @@ from gateway.bounces.parts import ADDR_RE, address, command, human_text, near, t
 from gateway.bounces.providers import provider_reason
 from gateway.bounces.reasons import decide, is_hard, make_fact
 from gateway.bounces.rhosts import service, service_reason
+from gateway.bounces.sesjson import read_ses, ses_report
 
 _STATUS_RE = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _MSGID_RE = re.compile(r"^message-id:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
-_BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mailerdaemon", re.I)
+_BOUNCE_SENDER = re.compile(r"mailer-daemon|post_?master|mail delivery|mailerdaemon", re.I)
+# Microsoft's Junk Mail Reporting Program sends complaints without a feedback-report part.
+_JMRP_SUBJECT = re.compile(r"^\s*complaint about message from ", re.I)
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|delivery (?:status|fail|report|notification)|returned mail|failure notice"
     r"|mail delivery failed|could not be delivered|nondeliverable|non-delivery|not delivered"
@@ -52,14 +55,22 @@ def _read(msg: Message, raw: bytes) -> Report | None:
     parts = list(msg.walk())
     types = [p.get_content_type() for p in parts]
     ids = _original_ids(msg, parts)
-    if "message/feedback-report" in types or _report_type(msg) == "feedback-report":
+    subject = str(msg.get("subject", ""))
+    if (
+        "message/feedback-report" in types
+        or _report_type(msg) == "feedback-report"
+        or _JMRP_SUBJECT.match(subject)
+    ):
         return _arf(parts, ids)
+    if not msg.is_multipart():
+        notification = read_ses(text_of(msg))
+        if notification is not None:
+            return ses_report(notification, _ses_verdict)
     for i, ctype in enumerate(types):
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             report = _dsn(parts[i], msg, ids)
             if report is not None and report.failures:
                 return report
-    subject = str(msg.get("subject", ""))
     sender = str(msg.get("from", "")) + " " + str(msg.get("return-path", ""))
     if _is_autoreply(msg, subject) and not _BOUNCE_SENDER.search(sender):
         return _autoreply(msg, ids)
@@ -70,6 +81,13 @@ def _read(msg: Message, raw: bytes) -> Report | None:
     ):
         return read_text(msg, ids)
     return None
+
+
+def _ses_verdict(status: str, diagnostic: str, action: str) -> tuple[str, str, bool]:
+    fact = make_fact(status, diagnostic, "", action)
+    reason = decide(fact)
+    code = fact.status or status
+    return reason, code, is_hard(reason, code)
 
 
 def _report_type(msg: Message) -> str:
