@@ -14,7 +14,16 @@ from email.message import Message
 
 from gateway.bounces.freetext import read_text
 from gateway.bounces.model import Failure, Report
-from gateway.bounces.parts import ADDR_RE, address, command, human_text, near, text_of, transcript
+from gateway.bounces.parts import (
+    ADDR_RE,
+    address,
+    command,
+    human_text,
+    near,
+    text_of,
+    transcript,
+    transcript_reply,
+)
 from gateway.bounces.providers import provider_reason
 from gateway.bounces.reasons import decide, is_hard, make_fact
 from gateway.bounces.rhosts import service, service_reason
@@ -135,7 +144,7 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
         dtype, _, said = f.get("diagnostic-code", "").partition(";")
         if not said:
             dtype, said = "", f.get("diagnostic-code", "")
-        diagnostic = said.strip()
+        diagnostic = transcript_reply(human, said.strip())
         if action in ("delivered", "relayed", "expanded") and not code.startswith(("4", "5")):
             reason = "delivered"
             code = code or "2.0.0"
@@ -144,7 +153,7 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
             verb = command(context) or command(near(human, recipient)) or transcript(human)
             fact = make_fact(code, context, verb, action, dtype.strip())
             remote = [f.get("remote-mta", "").partition(";")[2].strip()]
-            by_service = service_reason(service(recipient, remote, context), context)
+            by_service = service_reason(service(recipient, remote, context), context, fact.text)
             reason = provider_reason(recipient, context, by_service or decide(fact))
             code = fact.status or code
         report.failures.append(

@@ -48,14 +48,14 @@ def read_text(msg: Message, ids: list[str]) -> Report | None:
         fields = embedded.get(recipient, {})
         said = fields.get("diagnostic-code", "").partition(";")[2].strip()
         if not said:
-            context = near(text, recipient)
+            context = near(text, recipient, tuple(found))
             said = full if len(context) < 40 else context
         verb = command(said) or command(full) or transcript(text)
         fact = make_fact(fields.get("status", ""), said, verb, fields.get("action", ""))
         if not fact.status and fact.reply[:1] in ("4", "5"):
             fact = make_fact(f"{fact.reply[0]}.0.0", said, fact.command, fact.action)
         remote = [fields.get("remote-mta", "").partition(";")[2].strip()]
-        by_service = service_reason(service(recipient, remote, said), said)
+        by_service = service_reason(service(recipient, remote, said), said, fact.text)
         reason = provider_reason(recipient, full, by_service or decide(fact))
         code = fact.status
         report.failures.append(

@@ -17,6 +17,8 @@ MESSAGES: tuple[tuple[str, tuple[str | tuple[str, ...], ...]], ...] = (
         "not listed in domino directory", "not listed in public name & address book",  # Domino
         "ディレクトリのリストにありません", "domino ディレクトリには見つかりません",  # Notes (ja)
         "because the address couldn't be found. check for typos or unnecessary spaces and try again.",  # Google Workspace
+        "the email address wasn't found at the destination domain",  # Exchange Online NDR
+        "the email address wasn\u2019t found at the destination domain",
     )),
     ("hostunknown", (
         "sorry, i couldn't find any host ",  # qmail-remote.c

@@ -12,6 +12,7 @@ _COMMAND_RE = re.compile(
     r"(RCPT|MAIL|DATA|HELO|EHLO|CONN|initial connection)",
     re.I,
 )
+_MULTILINE = re.compile(r"^[245]\d\d-")
 _FAILURE_REPLY = re.compile(r"^<<<\s*[45]\d\d\b")
 _SENT = {"MAIL": "MAIL", "RCPT": "RCPT", "DATA": "DATA", "EHLO": "EHLO", "HELO": "HELO"}
 # Where a free-text bounce starts quoting the returned message: nothing after it explains.
@@ -69,12 +70,19 @@ def human_text(msg: Message) -> str:
     return text[: cut.start()] if cut and cut.start() > 0 else text
 
 
-def near(text: str, recipient: str) -> str:
-    """The lines about `recipient` in a free-text bounce, else the whole text."""
+def near(text: str, recipient: str, others: tuple[str, ...] = ()) -> str:
+    """The lines about `recipient` in a free-text bounce (up to the next of the `others`
+    it names), else the whole text."""
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if recipient and recipient in line.lower():
-            return " ".join(lines[i : i + 6])
+            block = [line]
+            for after in lines[i + 1 : i + 12]:
+                low = after.lower()
+                if any(o in low for o in others if o != recipient):
+                    break
+                block.append(after)
+            return " ".join(block)
     return " ".join(text.split())[:4000]
 
 
@@ -99,3 +107,22 @@ def transcript(text: str) -> str:
         elif _FAILURE_REPLY.match(line) and last:
             return _SENT.get(last[:4], "")
     return ""
+
+
+def transcript_reply(text: str, diagnostic: str) -> str:
+    """The whole reply a transcript shows ("<<< 550-5.7.1 ..." lines) when `diagnostic` is
+    its first line only (Sendmail cuts a multi-line reply there); else `diagnostic`."""
+    head = " ".join(diagnostic.split())[:40]
+    if not head:
+        return diagnostic
+    lines = [ln.strip()[3:].strip() for ln in text.splitlines() if ln.strip().startswith("<<<")]
+    for i, line in enumerate(lines):
+        if " ".join(line.split()).startswith(head):
+            block = [line]
+            for more in lines[i + 1 :]:
+                if not _MULTILINE.match(block[-1]):
+                    break
+                block.append(more)
+            whole = " ".join(block)
+            return whole if len(whole) > len(diagnostic) else diagnostic
+    return diagnostic

@@ -39,14 +39,15 @@ def service(recipient: str, hosts: list[str], diagnostic: str) -> str:
     return ""
 
 
-def service_reason(name: str, diagnostic: str) -> str:
-    """The reason service `name` gives in `diagnostic`, or ""."""
+def service_reason(name: str, diagnostic: str, text: str = "") -> str:
+    """The reason service `name` gives in `diagnostic` (its codes as written; its phrases
+    in `text`, the diagnostic unfolded and lower-cased, when given), or ""."""
     if not name or not diagnostic:
         return ""
     found = _by_code(name, diagnostic)
     if found:
         return found
-    text = diagnostic.lower()
+    text = text or diagnostic.lower()
     for reason, phrases in MESSAGES.get(name, {}).items():
         if any(p in text for p in phrases):
             return reason
