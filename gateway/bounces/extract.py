@@ -107,7 +107,8 @@ def _report_type(msg: Message) -> str:
 def _original_ids(msg: Message, parts: list[Message]) -> list[str]:
     """Message-IDs of the returned mail: its headers part, its attached copy, or quoted."""
     found: list[str] = []
-    for part in parts[1:]:
+    # A one-part bounce (qmail, old Sendmail) quotes the original in its own body.
+    for part in parts[1:] if msg.is_multipart() else parts:
         ctype = part.get_content_type()
         if ctype in ("message/rfc822", "message/global", "message/rfc822-headers"):
             inner = part.get_payload()
