@@ -49,6 +49,9 @@ def main() -> None:
             f"twice {sent_twice}, not written {not_written}, unsent rows {o.unsent}; "
             f"{o.seconds:.1f} s to settle ({args.n / o.seconds:.0f} mails/s)"
         )
+        # What became of an acknowledged mail that made no ticket: its spool row.
+        for row_id, state, error in o.astray[:10]:
+            print(f"  astray inbound {row_id}: {state}: {error[:300]}")
 
 
 if __name__ == "__main__":
