@@ -5,10 +5,14 @@ savepoint: a message whose handler raises is rolled back alone and quarantined w
 stage and traceback. Everything a message causes — ticket, events, outgoing mail — commits
 together with its spool state, so a crash at any point either did all of it or none.
 
-Before a batch is processed its attempt counters are committed. A message found with an
-attempt already counted was interrupted by a crash; such messages are processed one per
-transaction so that one that kills the process cannot take others down with it, and one
-that has been interrupted `MAX_ATTEMPTS` times is quarantined unprocessed.
+Interruptions are counted per message, never per batch. Before a batch of several is
+processed it is marked (`stage` BATCH_MARK, committed); a message found so marked was in
+a batch that a crash interrupted, but which of its messages was being processed is not
+known, so none of them is blamed: they are processed one per transaction. Before a
+message is processed alone its attempt counter is committed; a message found with an
+attempt counted was the one being processed at a crash, and one interrupted
+`MAX_ATTEMPTS` times alone is quarantined unprocessed. Innocent mail that merely shared
+a batch with a message that kills the process is never quarantined.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from gateway.store.model import Inbound, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+
+# `Inbound.stage` of a new message claimed as part of a batch of several (see above).
+BATCH_MARK = "runner:batch"
 
 # Processing steps aside for arriving mail only while it is less than this far behind:
 # a burst is accepted first and processed a moment later, but under a sustained flood
@@ -122,10 +129,14 @@ class Runner:
         return total
 
     def _claim(self, batch_size: int) -> tuple[list[int], bool]:
-        """Count an attempt on the next batch; say whether any was interrupted before."""
+        """Mark the next batch claimed; say whether any of it was interrupted before.
+
+        A batch of one is the message being processed, so its attempt is counted; a batch
+        of several is only marked, since a crash in it blames none of them in particular.
+        """
         with self._db.write() as session:
             query = (
-                select(Inbound.id, Inbound.attempts)
+                select(Inbound.id, Inbound.attempts, Inbound.stage)
                 .where(Inbound.state == "new")
                 .order_by(Inbound.id)
                 .limit(batch_size)
@@ -135,7 +146,7 @@ class Runner:
             rows = list(session.execute(query))
             if not rows:
                 return [], False
-            interrupted = [r.id for r in rows if r.attempts > 0]
+            interrupted = [r.id for r in rows if r.attempts > 0 or r.stage == BATCH_MARK]
             if interrupted:
                 # Recovery goes one message at a time from the first interrupted one.
                 rows = [r for r in rows if r.id >= interrupted[0]][:1]
@@ -143,9 +154,11 @@ class Runner:
                     "runner: message #%d was interrupted before; retrying alone", rows[0].id
                 )
             ids = [r.id for r in rows]
-            session.execute(
-                update(Inbound).where(Inbound.id.in_(ids)).values(attempts=Inbound.attempts + 1)
-            )
+            claimed = update(Inbound).where(Inbound.id.in_(ids))
+            if len(ids) == 1:
+                session.execute(claimed.values(attempts=Inbound.attempts + 1, stage=None))
+            else:
+                session.execute(claimed.values(stage=BATCH_MARK))
             return ids, bool(interrupted)
 
     def _parse_outside(self, ids: list[int]) -> dict[int, ParsedMessage]:
@@ -174,7 +187,11 @@ class Runner:
             for row in rows:
                 if row.attempts > MAX_ATTEMPTS:
                     self._quarantine(
-                        row, "runner", f"processing was interrupted {MAX_ATTEMPTS} times", []
+                        row,
+                        "runner",
+                        f"processing was interrupted {MAX_ATTEMPTS} times while this "
+                        "message alone was being processed",
+                        [],
                     )
                     continue
                 self._process_one(session, row, parsed.get(row.id))
@@ -211,6 +228,7 @@ class Runner:
     @staticmethod
     def _finish(row: Inbound, ctx: Context, state: str) -> None:
         row.state = state
+        row.stage = None
         row.trace = [*ctx.trace]
         row.processed_at = utcnow()
         if ctx.parsed is not None:
