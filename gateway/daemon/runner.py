@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.errors import StopProcessing
+from gateway.guard.budget import Budget
 from gateway.outgoing.outbox import INBOUND_KEY
 from gateway.parse import ParsedMessage, parse_message
 from gateway.pipeline import Context, Stage, build_pipeline
@@ -175,7 +176,8 @@ class Runner:
                     )
                 )
             )
-        return {row.id: parse_message(row.raw) for row in raws}
+        seconds = self._services.cfg.runner.parse_seconds
+        return {row.id: parse_message(row.raw, Budget(seconds)) for row in raws}
 
     def _process_batch(self, ids: list[int]) -> None:
         parsed = self._parse_outside(ids) if self._parse_first else {}
