@@ -5,14 +5,15 @@ savepoint: a message whose handler raises is rolled back alone and quarantined w
 stage and traceback. Everything a message causes — ticket, events, outgoing mail — commits
 together with its spool state, so a crash at any point either did all of it or none.
 
-Interruptions are counted per message, never per batch. Before a batch of several is
-processed it is marked (`stage` BATCH_MARK, committed); a message found so marked was in
-a batch that a crash interrupted, but which of its messages was being processed is not
-known, so none of them is blamed: they are processed one per transaction. Before a
-message is processed alone its attempt counter is committed; a message found with an
-attempt counted was the one being processed at a crash, and one interrupted
-`MAX_ATTEMPTS` times alone is quarantined unprocessed. Innocent mail that merely shared
-a batch with a message that kills the process is never quarantined.
+Interruptions are counted per message, never per batch, in `Inbound.attempts`: 1 marks a
+message claimed in the ordinary way (alone or in a batch), and each claim to process it
+alone after an interruption adds 2, so `attempts // 2` is how often it was processed
+alone. A message found claimed was in a batch that a crash interrupted, but which of the
+batch was being processed is not known, so none is blamed: they are processed one per
+transaction. One found interrupted `MAX_ATTEMPTS` times while processed alone is
+quarantined unprocessed. Innocent mail that merely shared a batch with a message that
+kills the process is never quarantined. (0 to 1 keeps the record's size, so SQLite
+rewrites one page of the row, not its whole raw message.)
 """
 
 from __future__ import annotations
@@ -38,9 +39,8 @@ from gateway.store.model import Inbound, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-
-# `Inbound.stage` of a new message claimed as part of a batch of several (see above).
-BATCH_MARK = "runner:batch"
+# `Inbound.attempts` of a message claimed, not yet processed alone (see above).
+CLAIMED = 1
 
 # Processing steps aside for arriving mail only while it is less than this far behind:
 # a burst is accepted first and processed a moment later, but under a sustained flood
@@ -130,14 +130,10 @@ class Runner:
         return total
 
     def _claim(self, batch_size: int) -> tuple[list[int], bool]:
-        """Mark the next batch claimed; say whether any of it was interrupted before.
-
-        A batch of one is the message being processed, so its attempt is counted; a batch
-        of several is only marked, since a crash in it blames none of them in particular.
-        """
+        """Mark the next batch claimed; say whether any of it was interrupted before."""
         with self._db.write() as session:
             query = (
-                select(Inbound.id, Inbound.attempts, Inbound.stage)
+                select(Inbound.id, Inbound.attempts)
                 .where(Inbound.state == "new")
                 .order_by(Inbound.id)
                 .limit(batch_size)
@@ -147,7 +143,7 @@ class Runner:
             rows = list(session.execute(query))
             if not rows:
                 return [], False
-            interrupted = [r.id for r in rows if r.attempts > 0 or r.stage == BATCH_MARK]
+            interrupted = [r.id for r in rows if r.attempts > 0]
             if interrupted:
                 # Recovery goes one message at a time from the first interrupted one.
                 rows = [r for r in rows if r.id >= interrupted[0]][:1]
@@ -156,10 +152,10 @@ class Runner:
                 )
             ids = [r.id for r in rows]
             claimed = update(Inbound).where(Inbound.id.in_(ids))
-            if len(ids) == 1:
-                session.execute(claimed.values(attempts=Inbound.attempts + 1, stage=None))
+            if interrupted:
+                session.execute(claimed.values(attempts=Inbound.attempts + 2))
             else:
-                session.execute(claimed.values(stage=BATCH_MARK))
+                session.execute(claimed.values(attempts=CLAIMED))
             return ids, bool(interrupted)
 
     def _parse_outside(self, ids: list[int]) -> dict[int, ParsedMessage]:
@@ -187,7 +183,7 @@ class Runner:
                 query = query.with_for_update(skip_locked=True)
             rows = sorted(session.scalars(query), key=lambda r: r.id)
             for row in rows:
-                if row.attempts > MAX_ATTEMPTS:
+                if row.attempts // 2 > MAX_ATTEMPTS:
                     self._quarantine(
                         row,
                         "runner",
@@ -230,7 +226,6 @@ class Runner:
     @staticmethod
     def _finish(row: Inbound, ctx: Context, state: str) -> None:
         row.state = state
-        row.stage = None
         row.trace = [*ctx.trace]
         row.processed_at = utcnow()
         if ctx.parsed is not None:
