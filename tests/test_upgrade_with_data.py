@@ -34,6 +34,7 @@ from sqlalchemy import (
     select,
 )
 
+from gateway.store import search
 from gateway.store.db import alembic_config, upgrade
 
 SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))
@@ -81,7 +82,8 @@ def populate(url: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     with engine.begin() as conn:
         for table in meta.sorted_tables:
-            if table.name == "alembic_version":
+            # The full-text tables are an index the product keeps (gateway.store.search).
+            if table.name == "alembic_version" or table.name.startswith(search.FTS_PREFIX):
                 continue
             pk = next(iter(table.primary_key.columns), None)
             # Rows a migration seeded stay, and the new ones come after them.

@@ -30,6 +30,8 @@ LAZY_GROUPS = {
     "deliver": "gateway.cli.deliver:deliver",
     "purge": "gateway.cli.maintenance:purge",
     "status": "gateway.cli.status:status",
+    "report": "gateway.cli.report:report_cmd",
+    "escalation": "gateway.cli.escalation:escalation_group",
 }
 # Commands of one module that join a group of another, added when the group is loaded.
 LAZY_ADDITIONS = {

@@ -265,7 +265,7 @@ def queue_mail(
     held: str | None = None
     tell_staff = False
     if ticket is not None and not mail.never_held:
-        held = relay.hold_reason(session, services, ticket, user)
+        held = relay.hold_reason(session, services, ticket)
         if held is not None:
             tell_staff = relay.first_hold(session, ticket)
             tickets.add_event(session, ticket, "relay_held", new=f"{mail.event} to {user.email}")

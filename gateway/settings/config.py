@@ -26,9 +26,11 @@ from gateway.settings.desk import (
     AttachmentsSection,
     CategoryEntry,
     CriticalityEntry,
+    EscalationSection,
     GroupEntry,
     NotificationsSection,
     RatingEntry,
+    ReportsSection,
     RuleEntry,
     SlaEntry,
     StatusEntry,
@@ -185,6 +187,10 @@ class SpamSection:
     suspect_threshold: float = 0.6
     # Internal domains: their mail that passed SPF or DKIM is never held.
     trusted_domains: list[str] = field(default_factory=list)
+    # The receiving server (its authserv-id, the host name its Received header gives after
+    # "by") whose SpamAssassin/rspamd score headers the filter reads as features; empty:
+    # [security] trusted_authserv_id; none: such headers are ignored (anyone can write them).
+    trusted_authserv_id: str = ""
     # The quarantine digest to agents: a cron expression (UTC), else every digest_hours;
     # both empty/0 sends none.
     digest_cron: str = ""
@@ -250,6 +256,8 @@ class Config:
     notifications: NotificationsSection = field(default_factory=NotificationsSection)
     attachments: AttachmentsSection = field(default_factory=AttachmentsSection)
     ratings: list[RatingEntry] = field(default_factory=list)
+    escalation: EscalationSection = field(default_factory=EscalationSection)
+    reports: ReportsSection = field(default_factory=ReportsSection)
     faq: FaqSection = field(default_factory=FaqSection)
     suggestions: SuggestionsSection = field(default_factory=SuggestionsSection)
     # The directory relative paths are resolved against: [helpdesk] state_dir, else the
