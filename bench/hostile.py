@@ -39,6 +39,8 @@ class Probe:
 
     def __init__(self, daemon: Daemon) -> None:
         self.daemon, self.longest, self.failures = daemon, 0.0, 0
+        # When the longest wait began (time.monotonic), to find what was arriving then.
+        self.longest_at = 0.0
         self._stop = threading.Event()
         self.running = threading.Event()
         self.running.set()
@@ -59,7 +61,8 @@ class Probe:
             except OSError:
                 code = 0
             took = time.monotonic() - start
-            self.longest = max(self.longest, took)
+            if took > self.longest:
+                self.longest, self.longest_at = took, start
             self.failures += code != 250
             self._stop.wait(0.1)
 
@@ -88,10 +91,26 @@ def corpus_files() -> list[Path]:
     return [p for p in files if p.suffix not in (".yml", ".json", ".txt", ".md")]
 
 
-def mutate(raw: bytes, rng: random.Random) -> bytes:
-    """One of the ways hostile or broken mail differs from the original."""
-    head, sep, body = raw.partition(b"\n\n")
+KINDS = (
+    "flipped bytes",
+    "truncated",
+    "8-bit headers",
+    "1,000 Received",
+    "deep HTML part",
+    "2,000 Cc",
+    "bidi filenames",
+    "body repeated",
+)
+
+
+def mutate(raw: bytes, rng: random.Random) -> tuple[str, bytes]:
+    """One of the ways hostile or broken mail differs from the original, and its name."""
     kind = rng.randrange(8)
+    return KINDS[kind], _mutated(raw, kind, rng)
+
+
+def _mutated(raw: bytes, kind: int, rng: random.Random) -> bytes:
+    head, sep, body = raw.partition(b"\n\n")
     if kind == 0:  # flipped bytes anywhere
         data = bytearray(raw)
         for _ in range(rng.randint(1, 40)):
@@ -191,8 +210,10 @@ def main() -> int:
         else:
             start = time.monotonic()
             refused = 0
+            sent_at: list[tuple[float, str, int]] = []
             for i in range(args.mutants):
-                raw = mutate(files[rng.randrange(len(files))].read_bytes(), rng)
+                kind, raw = mutate(files[rng.randrange(len(files))].read_bytes(), rng)
+                sent_at.append((time.monotonic(), kind, len(raw)))
                 try:
                     code, _ = daemon.send(raw, mail_from=f"fuzz{i}@corp.example.org")
                 except Exception:  # the client's own encoder refusing the mutant
@@ -200,7 +221,14 @@ def main() -> int:
                 refused += code != 250
             daemon.settle(600)
             took = time.monotonic() - start
+            at, longest = probe.longest_at, probe.longest
             report(f"fuzz ({args.mutants} mutants)", took, probe)
+            # What arrived in the 5 s before the longest stall began and during it.
+            window = [(k, n) for t, k, n in sent_at if at - 5 <= t <= at + longest]
+            print(
+                f"{'':<22} fuzz: around the longest stall: "
+                + ", ".join(f"{k} ({n // 1024} KB)" for k, n in window[-12:])
+            )
             print(
                 f"{'':<22} fuzz: {took / max(1, args.mutants) * 1000:.0f} ms each, "
                 f"{refused} not 250"

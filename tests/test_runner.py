@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from gateway import spool
 from gateway.cli.main import main
-from gateway.daemon.runner import MAX_ATTEMPTS, Runner
+from gateway.daemon.runner import CLAIMED, MAX_ATTEMPTS, Runner
 from gateway.pipeline import Context, Stage
 from gateway.pipeline.stages import parse
 from gateway.services import Services
@@ -93,10 +93,12 @@ def test_interrupted_messages_are_retried_one_at_a_time(
 ) -> None:
     cfg, db, _ = setup
     ids = put(db, "a", "b", "c")
-    # As if the process died while processing the batch: attempts were counted.
+    # As if the process died while processing the batch of three: it was marked.
     with db.write() as s:
-        s.execute(update(Inbound).values(attempts=1))
-        s.execute(update(Inbound).where(Inbound.id == ids[1]).values(attempts=MAX_ATTEMPTS + 1))
+        s.execute(update(Inbound).values(attempts=CLAIMED))
+        s.execute(
+            update(Inbound).where(Inbound.id == ids[1]).values(attempts=CLAIMED + 2 * MAX_ATTEMPTS)
+        )
     runner = Runner(db, Services.from_config(cfg), pipeline=PIPELINE)
     assert runner.run_once() == 1  # one at a time while recovering
     runner.drain()

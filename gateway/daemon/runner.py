@@ -5,10 +5,15 @@ savepoint: a message whose handler raises is rolled back alone and quarantined w
 stage and traceback. Everything a message causes — ticket, events, outgoing mail — commits
 together with its spool state, so a crash at any point either did all of it or none.
 
-Before a batch is processed its attempt counters are committed. A message found with an
-attempt already counted was interrupted by a crash; such messages are processed one per
-transaction so that one that kills the process cannot take others down with it, and one
-that has been interrupted `MAX_ATTEMPTS` times is quarantined unprocessed.
+Interruptions are counted per message, never per batch, in `Inbound.attempts`: 1 marks a
+message claimed in the ordinary way (alone or in a batch), and each claim to process it
+alone after an interruption adds 2, so `attempts // 2` is how often it was processed
+alone. A message found claimed was in a batch that a crash interrupted, but which of the
+batch was being processed is not known, so none is blamed: they are processed one per
+transaction. One found interrupted `MAX_ATTEMPTS` times while processed alone is
+quarantined unprocessed. Innocent mail that merely shared a batch with a message that
+kills the process is never quarantined. (0 to 1 keeps the record's size, so SQLite
+rewrites one page of the row, not its whole raw message.)
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.errors import StopProcessing
+from gateway.guard.budget import Budget
 from gateway.outgoing.outbox import INBOUND_KEY
 from gateway.parse import ParsedMessage, parse_message
 from gateway.pipeline import Context, Stage, build_pipeline
@@ -33,6 +39,8 @@ from gateway.store.model import Inbound, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# `Inbound.attempts` of a message claimed, not yet processed alone (see above).
+CLAIMED = 1
 
 # Processing steps aside for arriving mail only while it is less than this far behind:
 # a burst is accepted first and processed a moment later, but under a sustained flood
@@ -122,7 +130,7 @@ class Runner:
         return total
 
     def _claim(self, batch_size: int) -> tuple[list[int], bool]:
-        """Count an attempt on the next batch; say whether any was interrupted before."""
+        """Mark the next batch claimed; say whether any of it was interrupted before."""
         with self._db.write() as session:
             query = (
                 select(Inbound.id, Inbound.attempts)
@@ -143,9 +151,11 @@ class Runner:
                     "runner: message #%d was interrupted before; retrying alone", rows[0].id
                 )
             ids = [r.id for r in rows]
-            session.execute(
-                update(Inbound).where(Inbound.id.in_(ids)).values(attempts=Inbound.attempts + 1)
-            )
+            claimed = update(Inbound).where(Inbound.id.in_(ids))
+            if interrupted:
+                session.execute(claimed.values(attempts=Inbound.attempts + 2))
+            else:
+                session.execute(claimed.values(attempts=CLAIMED))
             return ids, bool(interrupted)
 
     def _parse_outside(self, ids: list[int]) -> dict[int, ParsedMessage]:
@@ -162,7 +172,8 @@ class Runner:
                     )
                 )
             )
-        return {row.id: parse_message(row.raw) for row in raws}
+        seconds = self._services.cfg.runner.parse_seconds
+        return {row.id: parse_message(row.raw, Budget(seconds)) for row in raws}
 
     def _process_batch(self, ids: list[int]) -> None:
         parsed = self._parse_outside(ids) if self._parse_first else {}
@@ -172,9 +183,13 @@ class Runner:
                 query = query.with_for_update(skip_locked=True)
             rows = sorted(session.scalars(query), key=lambda r: r.id)
             for row in rows:
-                if row.attempts > MAX_ATTEMPTS:
+                if row.attempts // 2 > MAX_ATTEMPTS:
                     self._quarantine(
-                        row, "runner", f"processing was interrupted {MAX_ATTEMPTS} times", []
+                        row,
+                        "runner",
+                        f"processing was interrupted {MAX_ATTEMPTS} times while this "
+                        "message alone was being processed",
+                        [],
                     )
                     continue
                 self._process_one(session, row, parsed.get(row.id))

@@ -7,6 +7,9 @@ import re
 import html2text
 import nh3
 
+from gateway.guard import html as html_guard
+from gateway.guard.budget import Budget
+
 _TAGS = set(nh3.ALLOWED_TAGS) | {"font", "tfoot"}
 _ATTRIBUTES: dict[str, set[str]] = {k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()}
 for _tag in ("td", "th", "table", "tr"):
@@ -54,6 +57,8 @@ _CLEANER = nh3.Cleaner(
     link_rel="noopener noreferrer nofollow",
     strip_comments=True,
 )
+# Markup fed to the HTML-to-text parser between two looks at the budget.
+_SLICE = 32 * 1024
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _TRAILING_WS = re.compile(r"[ \t]+\n")
 
@@ -65,6 +70,15 @@ def sanitize_html(html: str) -> str:
 
 def html_to_text(html: str) -> str:
     """Render HTML as plain text: no wrapping, links kept readable as "text (url)"."""
+    return html_to_text_within(html, None)[0]
+
+
+def html_to_text_within(html: str, budget: Budget | None) -> tuple[str, bool]:
+    """`html_to_text` within `budget`: the text, and whether all the markup was parsed.
+
+    The markup is fed to the parser in slices, the budget checked between them; once it
+    is spent the rest is taken by stripping tags (linear), after the text parsed so far.
+    """
     converter = html2text.HTML2Text()
     converter.body_width = 0
     converter.unicode_snob = True
@@ -74,9 +88,26 @@ def html_to_text(html: str) -> str:
     converter.protect_links = False
     converter.ignore_mailto_links = True
     converter.single_line_break = False
+    complete = True
     try:
-        text = converter.handle(html)
+        if budget is None:
+            text = converter.handle(html)
+        else:
+            text, complete = _handle_within(converter, html, budget)
     except Exception:  # html2text's parser has raised on broken markup (AssertionError)
         text = re.sub(r"<[^>]*>", " ", html)
     text = _TRAILING_WS.sub("\n", text)
-    return _BLANK_RUNS.sub("\n\n", text).strip("\n")
+    return _BLANK_RUNS.sub("\n\n", text).strip("\n"), complete
+
+
+def _handle_within(converter: html2text.HTML2Text, html: str, budget: Budget) -> tuple[str, bool]:
+    # What HTML2Text.handle does, one slice at a time (the HTML parser keeps a tag cut
+    # between two slices in its buffer).
+    converter.start = True
+    for start in range(0, len(html), _SLICE):
+        if budget.spent():
+            done = converter.optwrap(converter.finish())
+            return done + "\n\n" + html_guard.stripped_text(html[start:]), False
+        converter.feed(html[start : start + _SLICE])
+    converter.feed("")
+    return converter.optwrap(converter.finish()), True

@@ -9,6 +9,7 @@ from email.message import Message
 from email.parser import BytesParser
 
 from gateway.guard import html as html_guard
+from gateway.guard.budget import Budget
 from gateway.parse.charsets import decode_text, guess_message_charset
 from gateway.parse.fallback import parse_with_mailparser
 from gateway.parse.filenames import safe_filename
@@ -19,7 +20,7 @@ from gateway.parse.headers import (
     parse_date,
     parse_msgids,
 )
-from gateway.parse.html import html_to_text, sanitize_html
+from gateway.parse.html import html_to_text_within, sanitize_html
 from gateway.parse.mime import RawAttachment, first_charset, walk_message
 from gateway.parse.model import Address, ParsedAttachment, ParsedMessage
 from gateway.parse.reply import split_reply
@@ -39,8 +40,13 @@ _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _MAX_HEAD = 256 * 1024
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
-    """Parse raw RFC 5322 bytes. Never raises: the worst case is a sparse result with problems."""
+def parse_message(raw: bytes, budget: Budget | None = None) -> ParsedMessage:
+    """Parse raw RFC 5322 bytes. Never raises: the worst case is a sparse result with problems.
+
+    HTML work stops where `budget` (default: `budget.DEFAULT_SECONDS` from now) is
+    spent; the rest is taken as text and the message flagged in `problems`.
+    """
+    budget = budget if budget is not None else Budget()
     try:
         data = bytes(raw)
     except Exception:  # not bytes-like at all
@@ -48,7 +54,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     if not data.strip():
         return ParsedMessage(problems=["empty message"])
     try:
-        return _parse_stdlib(data)
+        return _parse_stdlib(data, budget)
     except Exception as exc:  # any bug or pathological input: try the other parser
         problems = [f"stdlib parser failed ({type(exc).__name__}: {exc}); used mail-parser"]
     try:
@@ -59,7 +65,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         return ParsedMessage(text=text, body=text, problems=problems)
 
 
-def _parse_stdlib(data: bytes) -> ParsedMessage:
+def _parse_stdlib(data: bytes, budget: Budget) -> ParsedMessage:
     data, repaired = _repair_head(data)
     msg = _PARSER.parsebytes(data)
     hint = first_charset(msg) or guess_message_charset(data)
@@ -73,6 +79,8 @@ def _parse_stdlib(data: bytes) -> ParsedMessage:
         markup = segment.html
         if markup is not None:
             verdict = html_guard.assess(markup)
+            if not verdict.problem and budget.spent():
+                verdict = html_guard.Verdict(budget.problem(), verdict.depth)
             if verdict.problem:
                 # Never parsed: the parsers' work grows with the square of the depth.
                 result.problems.append(f"{verdict.problem}: kept as text only, not parsed")
@@ -84,10 +92,18 @@ def _parse_stdlib(data: bytes) -> ParsedMessage:
             uu_files += files
             plain_parts.append(plain.strip("\n"))
         elif markup is not None:
-            plain_parts.append(html_to_text(markup))
+            text, complete = html_to_text_within(markup, budget)
+            plain_parts.append(text)
+            if not complete:
+                # Only part of it parsed: not kept for display, which would show half.
+                result.problems.append(f"{budget.problem()}: the rest kept as text only")
+                markup = None
         if markup is not None:
             html_parts.append(markup)
     result.text = "\n\n".join(p for p in plain_parts if p.strip())
+    if html_parts and budget.spent():
+        result.problems.append(f"{budget.problem()}: HTML not sanitised, not kept")
+        html_parts = []
     result.html = sanitize_html("\n".join(html_parts)) if html_parts else ""
     result.attachments = _attachments(walk.attachments, uu_files, result.html)
     result.problems += walk.problems

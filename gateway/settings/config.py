@@ -208,6 +208,9 @@ class RunnerSection:
     batch_size: int = 50
     # Seconds between looks at the spool when nothing woke the runner.
     poll_seconds: float = 1.0
+    # Seconds of HTML parsing and sanitising per message; past them the rest is taken as
+    # text and the message flagged (gateway.guard.budget). 0: no budget.
+    parse_seconds: float = 5.0
 
 
 @dataclass
@@ -390,6 +393,8 @@ def validate(cfg: Config) -> list[str]:
             problems.append(f"{where} poll_seconds: must be positive")
         if not 0 < box.port < 65536:
             problems.append(f"{where} port: must be 1 to 65535, not {box.port}")
+    if cfg.runner.parse_seconds < 0:
+        problems.append("[runner] parse_seconds: must be 0 (no budget) or more")
     problems += _validate_spam(cfg.spam)
     problems += _validate_hostnames(cfg)
     problems += validate_desk(cfg, ROLES)
