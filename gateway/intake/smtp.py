@@ -43,6 +43,8 @@ class IntakeHandler:
         # Told "accepted", "refused" (a recipient) or "deferred" (4xx): the daemon's metrics.
         self._on_event = on_event or (lambda _event: None)
         self.accepting = True
+        # The open SMTP connections, kept by _IntakeSMTP (the daemon drains them at stop).
+        self.connections: set[_IntakeSMTP] = set()
         self.max_sessions = default_max_sessions()
         # Connections refused at the limit since the last log line, and when that was.
         self._refused = 0

@@ -2,8 +2,8 @@
 
 Two auto-responders that know nothing of Auto-Submitted (one at the requester, one at
 an agent) answer each other through a ticket for ever; no header says so. Whatever the
-detection misses, this bound holds: past `[loop] max_relayed_per_ticket_hour` mails of
-a ticket in the last hour, further mail is kept in the outbox as `held` (with the
+detection misses, this bound holds: past `[loop] max_relayed_per_ticket_hour` received mails
+relayed on a ticket in the last hour, further mail is kept in the outbox as `held` (with the
 reason) instead of being sent, and the ticket's assignee (or every admin) is told once
 an hour, so that a person decides (`helpdesk outbox retry ID` sends a held mail).
 """
@@ -22,8 +22,11 @@ from gateway.store.model import Outbox, Ticket, User, utcnow
 # The notice to the agents that the limit was reached: never held itself.
 HELD_EVENT = "relay_held"
 
+# Relayed mails are counted by the message that caused them: one requester's mail noticed
+# to five agents is one relay, and mail no received message caused (the scheduler's, the
+# CLI's) is none.
 _SENT_SINCE = (
-    select(func.count())
+    select(func.count(func.distinct(Outbox.inbound_id)))
     .select_from(Outbox)
     .where(
         Outbox.ticket_id == bindparam("ticket_id"),
@@ -54,7 +57,7 @@ def hold_reason(
     if sent < limit:
         return None
     return (
-        f"held: {sent} mails about this ticket in the last hour (limit {limit}, "
+        f"held: {sent} received mails relayed on this ticket in the last hour (limit {limit}, "
         "[loop] max_relayed_per_ticket_hour); a loop is suspected — "
         "`helpdesk outbox retry ID` sends it"
     )
