@@ -49,8 +49,6 @@ class IntakeHandler:
         # Connections refused at the limit since the last log line, and when that was.
         self._refused = 0
         self._refused_logged = 0.0
-        # The open SMTP connections, kept by _IntakeSMTP (the daemon drains them at stop).
-        self.connections: set[_IntakeSMTP] = set()
 
     def refused_connection(self) -> None:
         """Count a connection refused at the limit; log at most once a minute."""
