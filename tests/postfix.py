@@ -131,8 +131,13 @@ class Postfix:
         self.etc = root / "etc"
         self.etc.mkdir(parents=True)
         # Postfix enters the queue folder before anything else; `check` makes the rest.
-        (root / "spool").mkdir(mode=0o755)
-        (root / "data").mkdir(mode=0o700)
+        (root / "spool").mkdir()
+        (root / "data").mkdir()
+        # Modes set explicitly: the product's CLI sets umask 0077 in this process, and
+        # Postfix's daemons (user postfix) must enter the queue and read the config.
+        for folder, mode in ((root, 0o755), (self.etc, 0o755), (root / "spool", 0o755)):
+            folder.chmod(mode)
+        (root / "data").chmod(0o700)
         postfix = pwd.getpwnam("postfix")
         os.chown(root / "data", postfix.pw_uid, postfix.pw_gid)
         domains = sorted({a.rpartition("@")[2] for a in routes})
@@ -148,6 +153,8 @@ class Postfix:
         (self.etc / "transport").write_text(
             "".join(f"{a} {t}\n" for a, t in routes.items()), encoding="utf-8"
         )
+        for name in ("main.cf", "master.cf", "transport"):
+            (self.etc / name).chmod(0o644)
         self.maillog = root / "maillog"
 
     def _run(self, *args: str) -> str:
