@@ -286,7 +286,22 @@ def main() -> None:
         "--answer-hours", type=float, default=4.0, help="delay before an answer teaches ham"
     )
     parser.add_argument("--throughput-n", type=int, default=1000)
+    parser.add_argument(
+        "--cross",
+        action="store_true",
+        help="cross-corpus mode instead (bench/spam_cross.py): learn one corpus, judge "
+        "another both ways, per year, and the starter corpus on the mail it left out",
+    )
+    parser.add_argument(
+        "--corpora", type=Path, default=Path("../shared/corpora"), help="for --cross"
+    )
+    parser.add_argument(
+        "--other", type=Path, action="append", default=[], help="--cross: ham/ spam/ folders"
+    )
     args = parser.parse_args()
+    if args.cross:
+        run_cross(args.corpora, args.other, args.quarantine)
+        return
     start = time.perf_counter()
     corpus, layout = load(args.corpus, args.ham, args.spam)
     n_spam = int(corpus.labels.sum())
@@ -299,6 +314,23 @@ def main() -> None:
     online(corpus, refit_every, args.quarantine, args.answer_hours)
     throughput(corpus, args.throughput_n)
     time_split(corpus, args.quarantine)
+    print(f"total {time.perf_counter() - start:.0f} s")
+
+
+def run_cross(corpora: Path, other: list[Path], quarantine: float) -> None:
+    from bench import spam_cross
+
+    start = time.perf_counter()
+    sets = spam_cross.spamassassin(corpora / "spamassassin")
+    tg = corpora / "tg_spam_ru" / "data"
+    if tg.is_dir():
+        sets.append(spam_cross.tg_lines(tg))
+    sets.extend(spam_cross.folders(path) for path in other)
+    for s in sets:
+        print(f"{s.name}: {int((~s.labels).sum())} ham, {int(s.labels.sum())} spam")
+    spam_cross.cross(sets, quarantine)
+    spam_cross.by_period(sets, quarantine)
+    spam_cross.starter(sets, quarantine)
     print(f"total {time.perf_counter() - start:.0f} s")
 
 

@@ -7,27 +7,27 @@ Each block is normalized alone, so neither drowns the other.
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from classifier import ngrams
+from classifier.links import anchor_tokens, url_tokens
 from classifier.message import Extracted, extract
 from classifier.ngrams import N_GRAMS
-from classifier.relay import registrable
 
 N_WORDS = 2**20
 N_FEATURES = N_WORDS + N_GRAMS
-FEATURES_VERSION = 3  # bump when features change: old models then refuse to load
+FEATURES_VERSION = 4  # bump when features change: old models then refuse to load
 # The raw-gram block's weight beside the token blocks' (tuned by cross-validation and
 # the online run of bench/spam.py: 1.0 with the token blocks' own weights below).
 GRAM_WEIGHT = 1.0
 
-_WORD = re.compile(r"[^\W_]{2,40}|[$€£¥₽!]")
+# One "!" ends a friendly greeting in any Russian letter ("Добрый день!"); runs of them
+# are the pitch. A lone "!" is no token, a run is "!!".
+_WORD = re.compile(r"[^\W_]{2,40}|[$€£¥₽]|!{2,}")
 _MAX_WORDS = 1500  # words of body text featurized; enough to judge, bounded cost
 
 
@@ -36,6 +36,8 @@ class FeatureContext:
     """Facts about the receiving site that change how a message reads."""
 
     internal_domains: list[str] = field(default_factory=list)
+    # The receiving server whose SpamAssassin/rspamd scores are features (upstream).
+    trusted_authserv_id: str = ""
 
     def is_internal(self, domain: str) -> bool:
         domain = domain.lower()
@@ -46,47 +48,13 @@ def _norm(word: str) -> str:
     # Digits carry no meaning by value but do by shape (prices, phone numbers, ids).
     if word.isdigit():
         return "#" * min(len(word), 6)
+    if word.startswith("!!"):
+        return "!!"
     return word
 
 
 def words(text: str) -> list[str]:
     return [_norm(w) for w in _WORD.findall(text.lower())]
-
-
-def _url_tokens(urls: list[str], sender_domain: str) -> list[str]:
-    tokens: list[str] = []
-    hosts: set[str] = set()
-    for url in dict.fromkeys(urls):
-        if url.lower().startswith("www."):
-            url = "http://" + url
-        try:
-            host = (urlsplit(url).hostname or "").lower()
-        except ValueError:
-            tokens.append("url:malformed")
-            continue
-        if url.lower().startswith("mailto:"):
-            tokens.append("url:mailto")
-            continue
-        if not host:
-            continue
-        try:
-            ipaddress.ip_address(host)
-            tokens.append("url:ip_host")
-            continue
-        except ValueError:
-            pass
-        hosts.add(host)
-        if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
-            tokens.append("url:userinfo")
-    own = registrable(sender_domain) if sender_domain else ""
-    for host in hosts:
-        domain = registrable(host)
-        # Newsletters link to their own site; spam sent from throwaway addresses cannot.
-        tokens.append("url:own_domain" if domain == own else "url:dom=" + domain)
-        tokens.append("url:tld=" + host.rpartition(".")[2])
-    n = len(hosts)
-    tokens.append("url:n=" + ("0" if n == 0 else "1" if n == 1 else "2-4" if n < 5 else "5+"))
-    return tokens
 
 
 # Word features of a long body would drown the subject and the header signals under
@@ -114,7 +82,7 @@ def tokens_of(ex: Extracted, context: FeatureContext | None = None) -> Blocks:
     subj += ["s2:" + a + " " + b for a, b in itertools.pairwise(subject)]
     text = ["b:" + w for w in body]
     text += ["b2:" + a + " " + b for a, b in itertools.pairwise(body)]
-    meta = _url_tokens(ex.urls, ex.sender_domain) + ex.tokens
+    meta = url_tokens(ex.urls, ex.sender_domain) + anchor_tokens(ex.anchors) + ex.tokens
     if ex.subject and sum(c.isupper() for c in ex.subject) > 0.5 * len(ex.subject):
         meta.append("s:shouting")
     if not body:
@@ -195,7 +163,8 @@ def row_from(ex: Extracted, raw: bytes, context: FeatureContext | None = None) -
 
 def row_of(raw: bytes, context: FeatureContext | None = None) -> Row:
     """Parse, extract and hash one raw message."""
-    return row_from(extract(raw), raw, context)
+    trusted = context.trusted_authserv_id if context is not None else ""
+    return row_from(extract(raw, trusted), raw, context)
 
 
 def to_matrix(rows: list[Row]) -> Any:

@@ -51,6 +51,19 @@ _SIGNAL_ATTRS = frozenset(
     ["color", "bgcolor", "size", "face", "style", "width", "height", "src", "href", "action"]
 )
 _MAX_HTML = 200_000
+# An anchor and its text, up to the next tag: enough to read "www.bank.com" off a link.
+_ANCHOR = re.compile(r"<a\s[^<>]*?href\s*=\s*[\"']?([^\"'\s<>]+)[^<>]*>([^<]{0,200})", re.I)
+_MAX_ANCHORS = 50
+
+
+def anchors(markup: str) -> list[tuple[str, str]]:
+    """(href, visible text) of the first links of ``markup``."""
+    found = []
+    for match in _ANCHOR.finditer(markup[:_MAX_HTML]):
+        found.append((match.group(1), html.unescape(match.group(2))))
+        if len(found) == _MAX_ANCHORS:
+            break
+    return found
 
 
 def html_to_text(markup: str) -> tuple[str, list[str]]:

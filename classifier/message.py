@@ -10,7 +10,9 @@ import email.utils
 import re
 from dataclasses import dataclass, field
 
-from classifier.html import html_to_text
+from classifier import signals, upstream
+from classifier.domains import registrable
+from classifier.html import anchors, html_to_text
 from classifier.relay import FILTER_HEADERS, header_tokens
 
 _MAX_TEXT = 60_000  # characters of body text kept; the start of a message carries its intent
@@ -31,6 +33,7 @@ class Extracted:
     urls: list[str] = field(default_factory=list)
     sender_domain: str = ""
     tokens: list[str] = field(default_factory=list)  # ready-made meta features
+    anchors: list[tuple[str, str]] = field(default_factory=list)  # (href, text) of HTML links
 
 
 def codec_for(charset: str | None) -> str | None:
@@ -81,7 +84,11 @@ def parse(raw: bytes) -> email.message.Message:
     ``X-Spam-*``/``X-Virus-*`` are added by upstream filters (and by whoever built a
     training corpus): learning them would learn that filter, not the mail.
     """
-    msg = email.message_from_bytes(raw)
+    return strip_filters(email.message_from_bytes(raw))
+
+
+def strip_filters(msg: email.message.Message) -> email.message.Message:
+    """``msg`` without filters' verdict headers (see parse)."""
     for name in {k for k in msg if FILTER_HEADERS.match(k)}:
         del msg[name]
     return msg
@@ -101,8 +108,7 @@ def _bucket(n: int, edges: tuple[int, ...]) -> str:
 def _alignment(domain: str, sender_domain: str) -> str:
     if not domain or not sender_domain:
         return "none"
-    a, b = domain.split("."), sender_domain.split(".")
-    return "same" if a[-2:] == b[-2:] else "other"
+    return "same" if registrable(domain) == registrable(sender_domain) else "other"
 
 
 def _header_tokens(msg: email.message.Message, out: Extracted) -> None:
@@ -111,7 +117,7 @@ def _header_tokens(msg: email.message.Message, out: Extracted) -> None:
     out.sender_domain = _domain_of(sender) if "@" in sender else ""
     tokens.append("from:dom=" + (out.sender_domain or "none"))
     reply_to = email.utils.parseaddr(decode_header(msg.get("Reply-To")))[1]
-    if reply_to and _domain_of(reply_to) != out.sender_domain:
+    if reply_to and registrable(_domain_of(reply_to)) != registrable(out.sender_domain):
         tokens.append("hdr:reply_to_elsewhere")
     recipients = email.utils.getaddresses(
         [decode_header(v) for k in ("To", "Cc") for v in msg.get_all(k, [])]
@@ -148,6 +154,7 @@ def _header_tokens(msg: email.message.Message, out: Extracted) -> None:
         for method, verdict in _AUTH.findall(str(value)):
             tokens.append(f"auth:{method.lower()}={verdict.lower()}")
     _more_header_tokens(msg, tokens)
+    tokens.extend(signals.all_header_tokens(msg))
     tokens.extend(header_tokens(msg, sender))
     spf = msg.get("Received-SPF")
     if spf:
@@ -225,6 +232,7 @@ def _body(msg: email.message.Message, out: Extracted) -> None:
             ctype = "text/html"
         if ctype == "text/html":
             out.urls.extend(_HREF.findall(body))
+            out.anchors.extend(anchors(body))
             body, tags = html_to_text(body)
             markup.extend(tags)
         texts.append(body)
@@ -236,11 +244,17 @@ def _body(msg: email.message.Message, out: Extracted) -> None:
     out.text = "\n".join(texts)[:_MAX_TEXT]
 
 
-def extract(raw: bytes) -> Extracted:
-    """Everything the featurizer needs from ``raw``; never raises on malformed mail."""
+def extract(raw: bytes, trusted_authserv_id: str = "") -> Extracted:
+    """Everything the featurizer needs from ``raw``; never raises on malformed mail.
+
+    ``trusted_authserv_id`` names the receiving server whose spam scores count (upstream).
+    """
     out = Extracted()
     try:
-        msg = parse(raw)
+        msg = email.message_from_bytes(raw)
+        if trusted_authserv_id:
+            out.tokens.extend(upstream.score_tokens(msg, trusted_authserv_id))
+        msg = strip_filters(msg)
         out.subject = decode_header(msg.get("Subject"))
         _header_tokens(msg, out)
         _body(msg, out)
@@ -249,4 +263,5 @@ def extract(raw: bytes) -> Extracted:
         if not out.text:
             out.text = decode_bytes(raw[:_MAX_TEXT], None)
     out.urls.extend(_URL.findall(out.text))
+    out.tokens.extend(signals.mixed_script_tokens(out.subject + "\n" + out.text[:20_000]))
     return out

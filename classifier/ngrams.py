@@ -18,13 +18,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from classifier.relay import FILTER_HEADERS
+from classifier.relay import FILTER_HEADERS, TRACE_HEADERS
 
 N_GRAMS = 2**20  # hashed columns of this block (after the word block's)
 PREFIX_BYTES = 3000  # of the message after the filter headers are dropped
 _GRAM_SHIFT = 32 - 20  # keep the top 20 bits of the product: N_GRAMS columns
 _FIBONACCI = 0x9E3779B1  # 2^32 / golden ratio: spreads nearby codes over the table
 _FILTER_LINE = re.compile(FILTER_HEADERS.pattern.encode(), re.I)  # the same, on bytes
+_TRACE_LINE = re.compile(TRACE_HEADERS.pattern.encode(), re.I)
 _HEADER_SCAN = 65_536  # bytes searched for the end of the header block
 
 _FOLD: Any = None  # byte -> byte table folding digits, built on first use
@@ -34,7 +35,8 @@ def prefix(raw: bytes) -> bytes:
     """The bytes the grams are taken from: line ends as LF, filters' verdicts dropped.
 
     ``X-Spam-*``/``X-Virus-*`` headers are an upstream filter's opinion (and a training
-    corpus's labels); CRLF versus LF depends on the transport that stored the mail.
+    corpus's labels); trace headers (Received, Delivered-To, ...) name the site that
+    collected the mail; CRLF versus LF depends on the transport that stored the mail.
     """
     head = raw[: _HEADER_SCAN + PREFIX_BYTES].replace(b"\r\n", b"\n")
     end = head.find(b"\n\n")
@@ -46,7 +48,7 @@ def prefix(raw: bytes) -> bytes:
             if not skipping:
                 kept.append(line)
             continue
-        skipping = bool(_FILTER_LINE.match(line))
+        skipping = bool(_FILTER_LINE.match(line) or _TRACE_LINE.match(line))
         if not skipping:
             kept.append(line)
     return (b"\n".join(kept) + body)[:PREFIX_BYTES]

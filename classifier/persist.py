@@ -26,7 +26,7 @@ from classifier.features import FEATURES_VERSION, N_FEATURES
 from classifier.recent import RecentLessons
 
 MAGIC = b"HDSPAM\x00\x01"
-FORMAT_VERSION = 2  # 2: weights stored sparse, float32
+FORMAT_VERSION = 3  # 2: weights stored sparse, float32; 3: the corpora learnt (sources)
 
 
 class Persistable(Protocol):
@@ -40,6 +40,8 @@ class Persistable(Protocol):
     def version(self) -> int: ...
     @property
     def recent(self) -> RecentLessons: ...
+    @property
+    def sources(self) -> list[dict[str, Any]]: ...
 
 
 M = TypeVar("M")
@@ -91,6 +93,7 @@ def dumps(model: Persistable) -> bytes:
         "counts": dict(model.counts),
         "version": model.version,
         "recent": model.recent.to_state(),
+        "sources": [dict(x) for x in model.sources],
     }
     # Level 1: a lesson is written at once, and level 6 saved 5% for twice the time.
     payload = zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 1)
@@ -122,7 +125,10 @@ def read_header(data: bytes) -> dict[str, Any]:
     return header
 
 
-def loads(data: bytes, build: Callable[[Any, dict[str, int], int, RecentLessons], M]) -> M:
+Build = Callable[[Any, dict[str, int], int, RecentLessons, list[dict[str, Any]]], M]
+
+
+def loads(data: bytes, build: Build[M]) -> M:
     """Rebuild a model (`build`: SpamModel) from ``dumps`` output, or raise ModelLoadError."""
     header = read_header(data)
     if header.get("format") != FORMAT_VERSION:
@@ -152,7 +158,8 @@ def loads(data: bytes, build: Callable[[Any, dict[str, int], int, RecentLessons]
         counts = dict(state["counts"])
         if set(counts) != {"ham", "spam"}:
             raise ValueError("bad counts")
-        model = build(estimator, counts, int(state["version"]), recent)
+        sources = [dict(x) for x in state["sources"]]
+        model = build(estimator, counts, int(state["version"]), recent, sources)
     except Exception as exc:
         raise ModelLoadError("corrupt", f"undecodable payload: {exc}") from None
     return model

@@ -43,6 +43,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ),
     ("gateway.desk", "the service-desk rules: statuses, roles, SLA, notices"),
     ("gateway.disclosure", "hidden notes never reach a requester: answers held"),
+    ("gateway.escalation gateway.reports", "SLA escalations; reports, charts, report mail"),
     ("gateway.pipeline.context gateway.commands.report", "what one message carries"),
     ("gateway.spam gateway.commands", "the spam filter in the product; `#` commands"),
     ("gateway.pipeline", "the stages and their order"),

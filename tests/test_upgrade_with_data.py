@@ -34,6 +34,7 @@ from sqlalchemy import (
     select,
 )
 
+from gateway.store import search
 from gateway.store.db import alembic_config, upgrade
 
 SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))
@@ -80,18 +81,9 @@ def populate(url: str) -> dict[str, int]:
     pks: dict[str, list[Any]] = {}
     counts: dict[str, int] = {}
     with engine.begin() as conn:
-        # Full-text tables (FTS5) and their shadow tables are filled by triggers from the
-        # rows below, never written to directly.
-        virtual = [
-            name
-            for (name,) in conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"
-            )
-        ]
         for table in meta.sorted_tables:
-            if table.name == "alembic_version" or any(
-                table.name == v or table.name.startswith(f"{v}_") for v in virtual
-            ):
+            # The full-text tables are an index the product keeps (gateway.store.search).
+            if table.name == "alembic_version" or table.name.startswith(search.FTS_PREFIX):
                 continue
             pk = next(iter(table.primary_key.columns), None)
             # Rows a migration seeded stay, and the new ones come after them.

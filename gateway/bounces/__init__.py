@@ -9,7 +9,8 @@ MTAs that send neither (their recipients found by `flufl.bounce`).
 
 from __future__ import annotations
 
-from gateway.bounces.extract import Failure, Report, read_bounce
+from gateway.bounces.extract import read_bounce
+from gateway.bounces.model import Failure, Report
 from gateway.bounces.reasons import classify, is_hard
 
 __all__ = ["Failure", "Report", "classify", "is_hard", "read_bounce"]

@@ -9,19 +9,31 @@ the text around them. RFC 3834 automatic replies are reported as `vacation`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import Message
 
-from flufl.bounce import scan_message
-
-from gateway.bounces.reasons import classify, is_hard
+from gateway.bounces.freetext import read_text
+from gateway.bounces.model import Failure, Report
+from gateway.bounces.parts import (
+    ADDR_RE,
+    address,
+    command,
+    human_text,
+    near,
+    text_of,
+    transcript,
+    transcript_reply,
+)
+from gateway.bounces.providers import provider_reason
+from gateway.bounces.reasons import decide, is_hard, make_fact
+from gateway.bounces.rhosts import service, service_reason
+from gateway.bounces.sesjson import read_ses, ses_report
 
 _STATUS_RE = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
-_REPLY_RE = re.compile(r"\b([245]\d\d)[ -]")
-_ADDR_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _MSGID_RE = re.compile(r"^message-id:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
-_BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mailerdaemon", re.I)
+_BOUNCE_SENDER = re.compile(r"mailer-daemon|post_?master|mail delivery|mailerdaemon", re.I)
+# Microsoft's Junk Mail Reporting Program sends complaints without a feedback-report part.
+_JMRP_SUBJECT = re.compile(r"^\s*complaint about message from ", re.I)
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|delivery (?:status|fail|report|notification)|returned mail|failure notice"
     r"|mail delivery failed|could not be delivered|nondeliverable|non-delivery|not delivered"
@@ -34,41 +46,6 @@ _AUTOREPLY_SUBJECT = re.compile(
     r"|vacation|autoreply|auto:|автоответ|r[ée]ponse automatique|自動応答|不在)",
     re.I,
 )
-_COMMAND_RE = re.compile(
-    r"\b(?:in reply to|after|while sending|during|for)\s+(?:the\s+)?(?:end of\s+)?"
-    r"(RCPT|MAIL|DATA|HELO|EHLO|CONN|initial connection)",
-    re.I,
-)
-_FAIL_STATUS_RE = re.compile(r"\b([45]\.\d{1,3}\.\d{1,3})\b")
-# Where a free-text bounce starts quoting the returned message: nothing after it explains.
-_COPY_MARKER = re.compile(
-    r"^[ \t]*(?:(?:-{2,}|={2,}|_{2,})[ \t]*(?:original message|the original message"
-    r"|returned message|original message headers|unsent message below|message text follows"
-    r"|this is a copy of the message)"
-    r"|-*[ \t]*this is a copy of the message|-*[ \t]*below this line is a copy)",
-    re.I | re.M,
-)
-
-
-@dataclass
-class Failure:
-    """One recipient the report is about."""
-
-    recipient: str
-    status: str
-    reason: str
-    hard: bool
-    diagnostic: str = ""
-
-
-@dataclass
-class Report:
-    """What a bounce, complaint or automatic reply says about mail we sent."""
-
-    kind: str  # "dsn", "arf", "autoreply", "text"
-    failures: list[Failure] = field(default_factory=list)
-    # The Message-IDs (bare) of the returned original, to find our outbox row.
-    original_ids: list[str] = field(default_factory=list)
 
 
 def read_bounce(raw: bytes) -> Report | None:
@@ -87,14 +64,22 @@ def _read(msg: Message, raw: bytes) -> Report | None:
     parts = list(msg.walk())
     types = [p.get_content_type() for p in parts]
     ids = _original_ids(msg, parts)
-    if "message/feedback-report" in types or _report_type(msg) == "feedback-report":
+    subject = str(msg.get("subject", ""))
+    if (
+        "message/feedback-report" in types
+        or _report_type(msg) == "feedback-report"
+        or _JMRP_SUBJECT.match(subject)
+    ):
         return _arf(parts, ids)
+    if not msg.is_multipart():
+        notification = read_ses(text_of(msg))
+        if notification is not None:
+            return ses_report(notification, _ses_verdict)
     for i, ctype in enumerate(types):
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             report = _dsn(parts[i], msg, ids)
             if report is not None and report.failures:
                 return report
-    subject = str(msg.get("subject", ""))
     sender = str(msg.get("from", "")) + " " + str(msg.get("return-path", ""))
     if _is_autoreply(msg, subject) and not _BOUNCE_SENDER.search(sender):
         return _autoreply(msg, ids)
@@ -103,8 +88,15 @@ def _read(msg: Message, raw: bytes) -> Report | None:
         or _BOUNCE_SUBJECT.search(subject)
         or types[0] == "multipart/report"
     ):
-        return _text(msg, ids)
+        return read_text(msg, ids)
     return None
+
+
+def _ses_verdict(status: str, diagnostic: str, action: str) -> tuple[str, str, bool]:
+    fact = make_fact(status, diagnostic, "", action)
+    reason = decide(fact)
+    code = fact.status or status
+    return reason, code, is_hard(reason, code)
 
 
 def _report_type(msg: Message) -> str:
@@ -112,22 +104,11 @@ def _report_type(msg: Message) -> str:
     return value.lower() if isinstance(value, str) else ""
 
 
-def _text_of(part: Message) -> str:
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        inner = part.get_payload()
-        return inner if isinstance(inner, str) else ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset, "replace")
-    except LookupError:
-        return payload.decode("utf-8", "replace")
-
-
 def _original_ids(msg: Message, parts: list[Message]) -> list[str]:
     """Message-IDs of the returned mail: its headers part, its attached copy, or quoted."""
     found: list[str] = []
-    for part in parts[1:]:
+    # A one-part bounce (qmail, old Sendmail) quotes the original in its own body.
+    for part in parts[1:] if msg.is_multipart() else parts:
         ctype = part.get_content_type()
         if ctype in ("message/rfc822", "message/global", "message/rfc822-headers"):
             inner = part.get_payload()
@@ -136,7 +117,7 @@ def _original_ids(msg: Message, parts: list[Message]) -> list[str]:
                 if mid:
                     found.append(str(mid))
         elif ctype in ("text/rfc822-headers", "text/plain"):
-            found += _MSGID_RE.findall(_text_of(part))
+            found += _MSGID_RE.findall(text_of(part))
     own = str(msg.get("message-id", ""))
     return [m.strip().strip("<>") for m in dict.fromkeys(found) if m.strip() != own.strip()]
 
@@ -145,85 +126,41 @@ def _fields(block: Message) -> dict[str, str]:
     return {k.lower(): " ".join(str(v).split()) for k, v in block.items()}
 
 
-def _address(value: str) -> str:
-    value = value.partition(";")[2] or value
-    m = _ADDR_RE.search(value)
-    return m.group(0).lower() if m else value.strip().strip("<>").lower()
-
-
 def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
     blocks = part.get_payload()
     if not isinstance(blocks, list):
         return None
-    human = _human_text(msg)
+    human = human_text(msg)
     report = Report("dsn", original_ids=ids)
     for block in blocks:  # the per-message block has no recipient; some MTAs omit it
         if not isinstance(block, Message):
             continue
         f = _fields(block)
-        recipient = _address(f.get("final-recipient") or f.get("original-recipient", ""))
+        recipient = address(f.get("final-recipient") or f.get("original-recipient", ""))
         if not recipient:
             continue
         action = f.get("action", "").lower()
-        status = _STATUS_RE.search(f.get("status", "")) or _STATUS_RE.search("")
+        status = _STATUS_RE.search(f.get("status", ""))
         code = status.group(1) if status else ""
-        diagnostic = f.get("diagnostic-code", "").partition(";")[2].strip() or f.get(
-            "diagnostic-code", ""
-        )
+        dtype, _, said = f.get("diagnostic-code", "").partition(";")
+        if not said:
+            dtype, said = "", f.get("diagnostic-code", "")
+        diagnostic = transcript_reply(human, said.strip())
         if action in ("delivered", "relayed", "expanded") and not code.startswith(("4", "5")):
             reason = "delivered"
             code = code or "2.0.0"
         else:
-            context = diagnostic or _near(human, recipient)
-            command = _command(context) or _command(_near(human, recipient))
-            reason = classify(code, context, command)
-            if reason == "undefined" and action == "delayed":
-                reason = "expired"
+            context = diagnostic or near(human, recipient)
+            verb = command(context) or command(near(human, recipient)) or transcript(human)
+            fact = make_fact(code, context, verb, action, dtype.strip())
+            remote = [f.get("remote-mta", "").partition(";")[2].strip()]
+            by_service = service_reason(service(recipient, remote, context), context, fact.text)
+            reason = provider_reason(recipient, context, by_service or decide(fact))
+            code = fact.status or code
         report.failures.append(
             Failure(recipient, code, reason, is_hard(reason, code), diagnostic or "")
         )
     return report
-
-
-def _human_text(msg: Message) -> str:
-    """The readable explanation of a report: text parts outside the returned message."""
-    texts: list[str] = []
-
-    def visit(part: Message) -> None:
-        ctype = part.get_content_type()
-        if ctype.startswith("message/") or ctype == "text/rfc822-headers":
-            return
-        if part.is_multipart():
-            for child in part.get_payload():
-                if isinstance(child, Message):
-                    visit(child)
-        elif ctype in ("text/plain", "text/html") or not texts:
-            text = _text_of(part)
-            if ctype == "text/html":
-                text = re.sub(r"<[^>]+>", " ", text)
-            texts.append(text)
-
-    visit(msg)
-    text = "\n".join(texts)
-    cut = _COPY_MARKER.search(text)
-    return text[: cut.start()] if cut and cut.start() > 0 else text
-
-
-def _near(text: str, recipient: str) -> str:
-    """The lines about `recipient` in a free-text bounce, else the whole text."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if recipient and recipient in line.lower():
-            return " ".join(lines[i : i + 6])
-    return " ".join(text.split())[:4000]
-
-
-def _command(text: str) -> str:
-    m = _COMMAND_RE.search(text)
-    if m is None:
-        return ""
-    word = m.group(1).upper()
-    return "CONN" if word.startswith("INITIAL") else word
 
 
 def _arf(parts: list[Message], ids: list[str]) -> Report:
@@ -238,7 +175,7 @@ def _arf(parts: list[Message], ids: list[str]) -> Report:
                     f = _fields(block)
                     for key in ("original-rcpt-to", "removal-recipient"):
                         if f.get(key):
-                            recipients.append(_address(f[key]))
+                            recipients.append(address(f[key]))
             if not blocks and isinstance(inner, str):
                 recipients += [
                     a.lower() for a in re.findall(r"(?im)^original-rcpt-to:\s*<?([^>\s]+)", inner)
@@ -248,7 +185,7 @@ def _arf(parts: list[Message], ids: list[str]) -> Report:
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 to = str(inner[0].get("to", ""))
-                recipients += [a.lower() for a in _ADDR_RE.findall(to)]
+                recipients += [a.lower() for a in ADDR_RE.findall(to)]
     for r in recipients or [""]:
         report.failures.append(Failure(r, "", "feedback", False))
     return report
@@ -267,32 +204,6 @@ def _is_autoreply(msg: Message, subject: str) -> bool:
 
 
 def _autoreply(msg: Message, ids: list[str]) -> Report:
-    sender = _ADDR_RE.search(str(msg.get("from", "")))
+    sender = ADDR_RE.search(str(msg.get("from", "")))
     recipient = sender.group(0).lower() if sender else ""
     return Report("autoreply", [Failure(recipient, "", "vacation", False)], ids)
-
-
-def _text(msg: Message, ids: list[str]) -> Report | None:
-    text = _human_text(msg)
-    found = sorted(a.decode("utf-8", "replace").lower() for a in scan_message(msg))
-    if not found:
-        found = list(dict.fromkeys(a.lower() for a in _ADDR_RE.findall(text)))
-        own = {
-            a.lower() for a in _ADDR_RE.findall(str(msg.get("from", "")) + str(msg.get("to", "")))
-        }
-        found = [a for a in found if a not in own and not _BOUNCE_SENDER.search(a)][:1]
-    if not found:
-        return None
-    report = Report("text", original_ids=ids)
-    for recipient in found:
-        context = _near(text, recipient)
-        status = _FAIL_STATUS_RE.search(context) or _FAIL_STATUS_RE.search(text)
-        code = status.group(1) if status else ""
-        if not code:
-            reply = _REPLY_RE.search(context)
-            if reply:
-                code = f"{reply.group(1)[0]}.0.0"
-        full = " ".join(text.split())
-        reason = classify(code, full if len(context) < 40 else context, _command(full))
-        report.failures.append(Failure(recipient, code or "5.0.0", reason, is_hard(reason, code)))
-    return report

@@ -1,401 +1,55 @@
 """The message fragments by which MTAs say why mail failed, per reason (lower case).
 
 These are facts about the texts Postfix, Exim, Sendmail, qmail, Exchange / Microsoft 365,
-Gmail, Yahoo, Amazon SES and others write; the lists follow the ones sisimai keeps for
-the same vocabulary (sisimai, BSD-2-Clause, https://github.com/sisimai), so that our
-reasons agree with its. A fragment matches as a substring; a pair (a, b) matches when
-b follows a; a compiled pattern by search.
+Gmail, Yahoo, Amazon SES and others write. The lists are those sisimai keeps for the same
+vocabulary (sisimai, BSD-2-Clause, https://github.com/sisimai), kept as they are there so
+that our reasons agree with its: a loose fragment added here would change which reason
+wins under sisimai's order. A string matches as a substring; a tuple (a, b, ...) when
+its pieces appear in that order, each after the end of the one before.
 """
 
-# ruff: noqa: E501
-# (The fragments are MTAs' texts, kept whole so that each can be searched for as written.)
 from __future__ import annotations
 
-import re
+from gateway.bounces.patterns_delivery import DELIVERY
+from gateway.bounces.patterns_policy import POLICY
 
-Fragment = str | tuple[str, str] | re.Pattern[str]
+Fragment = str | tuple[str, ...]
 
-PATTERNS: dict[str, list[Fragment]] = {
-    "mailboxfull": [
-        "account disabled temporarly for exceeding receiving limits",
-        "account is exceeding their quota", "account is over quota",
-        "account is temporarily over quota", "boite du destinataire pleine",
-        "delivery failed: over quota", "disc quota exceeded", "does not have enough space",
-        "exceeded storage allocation", "exceeding its mailbox quota", "full mailbox",
-        "is over disk quota", "is over quota temporarily",
-        "mail file size exceeds the maximum size allowed for mail delivery",
-        "mail quota exceeded", "mailbox exceeded the local limit", "mailbox full",
-        "mailbox has exceeded its disk space limit", "mailbox is full", "mailbox over quota",
-        "mailbox quota usage exceeded", "mailbox size limit exceeded", "maildir over quota",
-        "maildir delivery failed: userdisk quota ", "maildir delivery failed: domaindisk quota ",
-        "mailfolder is full", "not enough storage space in", "over the allowed quota",
-        "quota exceeded", "quota violation for", "recipient reached disk quota",
-        "recipient rejected: mailbox would exceed maximum allowed storage",
-        "the user's space has been used up", "the user you are trying to reach is over quota",
-        "too much mail data", "user has exceeded quota, bouncing mail",
-        "user has too many messages on the server", "user is over quota",
-        "user is over the quota", "user over quota", "would be over the allowed quota",
-        "mailbox is over quota", "insufficient disk space", "exceeded the storage",
-        "out of storage space", "inbox is out of storage", "mailbox would exceed",
-    ],
-    "mesgtoobig": [
-        "exceeded maximum inbound message size", "line limit exceeded",
-        "max message size exceeded", "message file too big", "message length exceeds administrative limit",
-        "message size exceeds fixed limit", "message size exceeds fixed maximum message size",
-        "message size exceeds maximum value", "message too big", "message too large",
-        "size limit", "taille limite du message atteinte", "message size exceeds",
-        "message is too large", "message exceeds maximum size", "exceeds the size limit",
-        "is larger than the maximum size",
-    ],
-    "exceedlimit": [
-        "message header size exceeds limit", "message too large",
-    ],
-    "suspend": [
-        " is currently suspended", " temporary locked", "archived recipient",
-        "boite du destinataire archivee", "email account that you tried to reach is disabled",
-        "has been suspended", "inactive account", "invalid/inactive user",
-        "is a deactivated mailbox", "is unavailable: user is terminated", "mailbox unavailable or access denied",
-        "mailbox currently suspended", "mailbox disabled", "mailbox is frozen",
-        "mailbox unavailable or access denied", "recipient rejected: temporarily inactive",
-        "recipient suspend the service", "this account has been disabled or discontinued",
-        "this account has been temporarily suspended", "this address no longer accepts mail",
-        "this mailbox is disabled", "user or domain is disabled", "user suspended",
-        "vdelivermail: user is disabled", "account disabled", "account has been disabled",
-        "account is disabled", "account is inactive", "account suspended", "is disabled",
-        "user account is unavailable", "account is not active", "mailbox is inactive",
-        "account has been suspended", "user is inactive", "account expired",
-    ],
-    "hasmoved": [" has been replaced by ", "address has moved", "has moved to"],
-    "norelaying": [
-        "as a relay", "insecure mail relay", "is not permitted to relay through this server without authentication",
-        "mail server requires authentication when attempting to send to a non-local e-mail address",
-        "no relaying", "not a gateway", "not allowed to relay", "not local host",
-        "not permitted to relay", "not an open relay, so get lost", "relay access denied",
-        "relay denied", "relay not permitted", "relaying denied", "relaying mail to ",
-        "specified domain is not allowed", "that domain isn't in my list of allowed rcpthost",
-        "this system is not configured to relay mail", "unable to relay",
-        "we don't handle mail for", "relay prohibited", "relaying not allowed",
-        "you are not allowed to relay", "relay not allowed",
-    ],
-    "userunknown": [
-        "#5.1.1 bad address", "550 address invalid", "5.1.0 address rejected.",
-        "address does not exist", "address not present in directory", "address unknown",
-        "can't accept user", "does not exist.", "destination addresses were unknown",
-        "destination server rejected recipients", "email address does not exist",
-        "email address could not be found", "invalid address", "invalid mailbox",
-        "invalid mailbox path", "invalid recipient", "is not a known user",
-        "is not a valid mailbox", "is not an active address at this host",
-        "mailbox does not exist", "mailbox invalid", "mailbox is inactive",
-        "mailbox is unavailable", "mailbox not present", "mailbox not found",
-        "mailbox unavaiable", "nessun utente simile in questo indirizzo",
-        "no account by that name here", "no existe dicha persona", "no existe ese usuario ",
-        "no mail box available for this user", "no mailbox by that name is currently available",
-        "no mailbox found", "no such address here", "no such mailbox",
-        "no such person at this address", "no such recipient", "no such user",
-        "no thank you rejected: account unavailable", "no valid recipients, bye",
-        "not a valid recipient", "not a valid user here", "not a local address",
-        "not email addresses", "recipient address rejected. (in reply to rcpt to command)",
-        "recipient address rejected: access denied", "recipient address rejected: invalid user",
-        "recipient address rejected: invalid-recipient", "recipient address rejected: unknown user",
-        "recipient address rejected: userunknown", "recipient does not exist",
-        "recipient is not accepted", "recipient is not local", "recipient not exist",
-        "recipient not found", "recipient not ok", "recipient refuses to accept your mail",
-        "recipient unknown", "requested action not taken: mailbox unavailable",
-        "resolver.adr.recipient notfound", "resolver.adr.recipnotfound", "sorry, user unknown",
-        "sorry, badrcptto", "sorry, no mailbox here by that name",
-        "sorry, your envelope recipient has been denied",
-        "that domain or user isn't in my list of allowed rcpthosts",
-        "the email account that you tried to reach does not exist",
-        "the following recipients was undeliverable", "the user's email name is not found",
-        "there is no one at this address", "this address no longer accepts mail",
-        "this email address is wrong or no longer valid",
-        "this recipient is in my badrecipientto list",
-        "this recipient is not in my validrcptto list", "this spectator does not exist",
-        "unknown mailbox", "unknown recipient", "unknown user", "user does not exist",
-        "user missing home directory", "user not active", "user not exist", "user not found",
-        "user not known", "user unknown", "utilisateur inconnu !",
-        "vdeliver: invalid or unknown virtual user",
-        "your envelope recipient is in my badrcptto list",
-        "address rejected", "no mailbox here by that name", "recipient rejected",
-        "account that you tried to reach does not exist", "address not found",
-        "address couldn't be found", "address could not be found",
-        ("<", "> not found"), ("<", ">... blocked by "),
-        ("account ", " does not exist at the organization"), ("bad", "recipient"),
-        ("mailbox ", "does not exist"), ("mailbox ", "unavailable or access denied"),
-        ("no ", " in name directory"), ("non", "existent user"), ("rcpt <", " does not exist"),
-        ("rcpt (", "t exist "), ("recipient ", " was not found in"),
-        ("recipient address rejected: user ", "  does not exist"),
-        ("recipient address rejected: user unknown in ", "  table"),
-        ("said: 550-5.1.1 ", " user unknown "), ("said: 550 5.1.1 ", " user unknown "),
-        ("this user doesn't have a ", " account"), ("unknown e", "mail address"),
-        ("unknown local", "part"), ("user ", " was not found"), ("user ", " does not exist"),
-        ("user (", ") unknown"),
-    ],
-    "filtered": [
-        "because the recipient is only accepting mail from specific email addresses",
-        "bounced address",
-        "due to extended inactivity new mail is not currently being accepted for this mailbox",
-        "has restricted sms e-mail", "is not accepting any mail",
-        "refused due to recipient preferences", "resolver.rst.notauthorized",
-        "this account is protected by", "user not found", "user reject",
-        "we failed to deliver mail because the following address recipient id refuse to receive mail",
-        "you have been blocked by the recipient",
-    ],
+PATTERNS: dict[str, list[Fragment]] = {**DELIVERY, **POLICY}
+
+
+# Texts that look like a reason's fragment but say something else: a refused recipient
+# address is not a refused sender.
+NOT_PATTERNS: dict[str, list[str]] = {
     "rejected": [
-        "<> invalid sender", "access denied (in reply to mail from command)",
-        "administrative prohibition", "batv failed to verify", "batv validation failure",
-        "backscatter protection detected an invalid or expired email address",
-        "bogus mail from", "connections not accepted from servers without a valid sender domain",
-        "denied [bouncedeny]", "delivery not authorized, message refused", "does not exist e2110",
-        "domain of sender address ", "emetteur invalide", "empty envelope senders not allowed",
-        "envelope blocked – ", "error: no third-party dsns",
-        "from: domain is invalid. please provide a valid from:",
-        "fully qualified email address required", "invalid domain, see <url:",
-        "is not a registered gateway user", "mail from not owned by user",
-        "message rejected: email address is not verified", "mx records for ",
-        "null sender is not allowed", "recipient addresses rejected : access denied",
-        "recipient not accepted. (batv: no tag", "returned mail not accepted here",
-        "rfc 1035 violation: recursive cname records for", "rule imposed mailbox access for",
-        "sender email address rejected", "sender is spammer", "sender not pre-approved",
-        "sender rejected", "sender domain is empty", "sender verify failed",
-        "syntax error: empty email address", "the message has been rejected by batv defense",
-        "transaction failed unsigned dsn for", "unroutable sender address",
-        "you are sending to/from an address that has been blacklisted",
-        "sender address rejected",
+        "5.1.0 address rejected",
+        "recipient address rejected",
+        "sender ip address rejected",
     ],
-    "hostunknown": [
-        "domain does not exist", "domain is not reachable", "domain must exist",
-        "host or domain name not found", "host unknown", "host unreachable",
-        "mail domain mentioned in email address is unknown", "name or service not known",
-        "no such domain", "recipient address rejected: unknown domain name",
-        "recipient domain must exist", "the account or domain may not exist",
-        "unknown host", "unroutable address", "unrouteable address",
-        "domain not found", "unknown domain", "no mx record", "dns error: domain name not found",
-        "the domain name in the email address is incorrect",
-        re.compile(r"550 host unknown|host .+ not found"),
-    ],
-    "spamdetected": [
-        " - spam", "//www.spamhaus.org/help/help_spam_16.htm", "//dsbl.org/help/help_spam_16.htm",
-        "//mail.163.com/help/help_spam_16.htm", "554 5.7.0 reject, id=",
-        "appears to be unsolicited", "blacklisted url in message", "block for spam",
-        "blocked by policy: no spam please", "blocked by spamassassin",
-        "blocked for abuse. see http://att.net/blocks", "bulk email",
-        "cannot be forwarded because it was detected as spam",
-        "considered unsolicited bulk e-mail (spam) by our mail filters",
-        "content filter rejection",
-        "cyberoam anti spam engine has identified this email as a bulk email",
-        "denied due to spam list", "high probability of spam",
-        "is classified as spam and is rejected", "listed in work.drbl.imedia.ru",
-        "the mail server detected your message as spam and has prevented delivery.",
-        "mail appears to be unsolicited", "mail content denied", "may consider spam",
-        "message considered as spam or virus", "message contains spam or virus",
-        "message content rejected", "message detected as spam", "message filtered",
-        "message looks like spam", "message is being rejected as it seems to be a spam",
-        "message refused by mailmarshal spamprofiler",
-        "message refused by trustwave seg spamprofiler", "message rejected as spam",
-        "message rejected because of unacceptable content",
-        "message rejected due to suspected spam content", "message rejected for policy reasons",
-        "message was rejected for possible spam/virus content",
-        "our email server thinks this email is spam", "our system has detected that this message is ",
-        "probable spam", "reject bulk.advertising", "rejected: spamassassin score ",
-        "rejecting banned content", "rejecting mail content",
-        "related to content with spam-like characteristics",
-        "sending address not accepted due to spam filter", "spam blocked", "spam check",
-        "spam content matched", "spam detected", "spam email", "spam email not accepted",
-        "spam message rejected.", "spam not accepted", "spam refused", "spam rejection",
-        "spam score ", "spambouncer identified spam", "spamming not allowed", "too much spam.",
-        "the email message was detected as spam",
-        "the message has been rejected by spam filtering engine",
-        "the message was rejected due to classification as bulk mail",
-        "the content of this message looked like spam", "this message appears to be spam",
-        "this message has been identified as spam",
-        "this message has been scored as spam with a probability",
-        "this message was classified as spam",
-        "this message was rejected by recurrent pattern detection system",
-        "transaction failed spam message not queued", "we dont accept spam",
-        "your email appears similar to spam we have received before",
-        "your email breaches local uribl policy", "your email had spam-like ",
-        "your email is considered spam", "your email is probably spam",
-        "your email was detected as spam", "your message as spam and has prevented delivery",
-        "your message has been temporarily blocked by our filter",
-        "your message has been rejected because it appears to be spam",
-        "your message has triggered a spam block", "your message may contain the spam contents",
-        "your message failed several antispam checks",
-        ("greylisted", " please try again in"), ("mail rejete. mail rejected. ", "506"),
-        ("our filters rate at and above ", " percent probability of being spam"),
-        ("rejected by ", " (spam)"), ("rule imposed as ", " is blacklisted on"),
-        ("spam ", " exceeded"), ("this message scored ", " spam points"),
-        re.compile(r"(?:\d[.]\d[.]\d|\d{3}) spam\Z"),
-        re.compile(r"rejected due to spam (?:url in )?(?:classification|content)"),
-        re.compile(r"sender domain listed at [^ ]+"),
-    ],
-    "virusdetected": [
-        "it has a potentially executable attachment", "message contains a virus",
-        "the message was rejected because it contains prohibited virus or spam content",
-        "this form of attachment has been used by recent viruses or other malware",
-        "virus detected", "virus phishing/malicious_url detected",
-        "your message was infected with a virus", "a virus was found", "infected with a virus",
-        "contains a virus",
-    ],
-    "policyviolation": [
-        "an illegal attachment on your message", "because the recipient is not accepting mail with ",
-        "by non-member to a members-only list", "closed mailing list",
-        "denied by policy", "email not accepted for policy reasons",
-        "header error", "header size exceeds maximum permitted",
-        "message bounced due to organizational settings", "message given low priority",
-        "message not accepted for policy reasons", "message violates a policy rule set up by the domain administrator",
-        "messages with multiple addresses in from: not allowed", "the message contains a prohibited attachment",
-        "the message was rejected by organization policy", "this message was blocked because its content presents a security issue",
-        "we do not accept messages containing images or other attachments",
-        "you're using a mass mailer", "rejected by policy", "policy violation",
-        "message rejected due to local policy", "message rejected by policy",
-        "prohibited attachment", "due to local policy",
-    ],
-    "requireptr": [
-        "access denied. ip name lookup failed", "all mail servers must have a ptr record with a valid reverse dns entry",
-        "bad dns ptr resource record", "cannot find your hostname", "client host rejected: cannot find your hostname",
-        "fix reverse dns for ", "ips with missing ptr records", "no ptr record found.",
-        "please get a custom reverse dns name from your isp for your host",
-        "ptr record setup", "reverse dns failed", "reverse dns required",
-        "sender ip reverse lookup rejected", "the ip address sending this message does not have a ptr record setup",
-        "the corresponding forward dns entry does not point to the sending ip",
-        "this system will not accept messages from servers/devices with no reverse dns",
-        "unresolvable relay host name", "we do not accept mail from hosts with dynamic ip or generic dns ptr-records",
-        "reverse dns", "no ptr record", "reverse lookup",
-    ],
-    "badreputation": [
-        "has been temporarily rate limited due to ip reputation",
-        "ip/domain reputation problems", "likely suspicious due to the very low reputation",
-        "temporarily deferred due to unexpected volume or user complaints",
-        "the sending mta's poor reputation", "poor reputation", "bad reputation",
-        "low reputation",
-    ],
-    "authfailure": [
-        "//spf.pobox.com", "bad spf records for", "dmarc policy", "please inspect your spf settings",
-        "sender policy framework (spf) fail", "sender policy framework violation",
-        "spf (sender policy framework) domain authentication fail", "spf check: fail",
-        "spf fail", "spf validation", "dkim signature", "dkim validation", "dkim check", "authentication failed", "does not pass dmarc",
-        "failed dmarc", "unauthenticated email",
-    ],
-    "speeding": [
-        "please try again slower", "receiving mail at a rate that prevents additional messages from being delivered",
-        "sending too fast", "too many messages in a short time", "rate limit exceeded",
-        "throttled", "rate limited",
-    ],
-    "toomanyconn": [
-        "all available ips are at maximum connection limit", "connection rate limit exceeded",
-        "exceeds per-domain connection limit for", "has exceeded the max emails per hour ",
-        "throttling failure: daily message quota exceeded",
-        "throttling failure: maximum sending rate exceeded", "too many connections",
-        "too many connections from your host.", "too many concurrent smtp connections",
-        "too many errors from your ip", "too many recipients", "too many smtp sessions for this host",
-        "trop de connexions, ", "we have already made numerous attempts to deliver this message",
-        "too many messages", "too many hops",
-    ],
-    "blocked": [
-        re.compile(
-            r"access denied[.] ip name lookup failed|access from ip address .+ blocked"
-            r"|blocked - see https://support[.]proofpoint[.]com/dnsbl-lookup[.]cgi[?]ip=.+"
-            r"|cannot resolve your address"
-            r"|client host rejected: (?:may not be mail exchanger|was not authenticated)"
-            r"|confirm this mail server"
-            r"|connection (?:dropped|refused by|reset by peer|was dropped by remote host)"
-            r"|domain does not exist:|domain .+ mismatches client ip"
-            r"|dns lookup failure: .+ try again later|go away|hosts with dynamic ip"
-            r"|ip \d{1,3}[.]\d{1,3}[.]\d{1,3}[.]\d{1,3} is blocked by earthlink"
-            r"|is not allowed to send mail from|mail server at .+ is blocked"
-            r"|messages from .+ temporarily deferred due to user complaints"
-            r"|no access from mail server|not currently accepting mail from your ip"
-            r"|please use the smtp server of your isp|rejecting open proxy"
-            r"|sorry, (?:that domain isn'?t in my list of allowed rcpthosts"
-            r"|your remotehost looks suspiciously like spammer)"
-            r"|spf record|the (?:email|domain|ip).+ is blacklisted"
-            r"|your (?:network is temporary blacklisted|server requires confirmation)"
-            r"|we do not accept mail from (?:hosts with dynamic ip or generic dns ptr-records"
-            r"|dynamic ips)|http://www[.]spamcop[.]net/bl[.]"
-        ),
-        "blocked using", " blocked by ", "blocked for abuse", "listed in", "blacklisted", "blocklisted", "dnsbl", "rbl",
-        "your ip", "client host rejected", "access denied", "banned", "has been blocked",
-        "poor ip", "ip address is", "is blocked",
-    ],
-    "securityerror": [
-        "account not subscribed to ses", "authentication credentials invalid",
-        "authentication failure", "authentication required", "authentication turned on in your email client",
-        "executable files are not allowed in compressed files", "insecure mail relay",
-        "recipient address rejected: access denied", "sorry, you don't authenticate or the domain isn't in my list of allowed rcpthosts",
-        "tls required but not supported", "unauthenticated senders not allowed",
-        "user not authenticated", "verification failed", "you are not authorized to send mail, authentication is required",
-        "must issue a starttls command first", "encryption required",
-    ],
-    "systemerror": [
-        "aliasing/forwarding loop broken", "can't create user output file", "could not load drd for domain",
-        "internal error reading data", "internal server error:", "interrupted system call",
-        "it encountered an error while being processed", "it would create a mail loop",
-        "local configuration error", "local error in processing", "loop was found in the mail exchanger",
-        "loops back to myself", "mail system configuration error", "mail for ", "remote server returned",
-        "server configuration error", "service currently unavailable", "system config error",
-        "temporary error", "timed out while receiving the initial server greeting",
-        "too many hops", "unable to connect to dspam", "internal error",
-        "resources temporarily unavailable", "system error", "routing loop", "mail loop",
-    ],
-    "networkerror": [
-        "could not connect and send the mail to", "dns records for the destination computer could not be found",
-        "hop count exceeded - possible mail loop", "host is unreachable", "host name lookup failure",
-        "host not found, try again", "mail forwarding loop for ", "malformed name server reply",
-        "malformed or unexpected name server reply", "maximum forwarding loop count exceeded",
-        "message looping", "message probably in a routing loop", "no route to host",
-        "too many hops", "unable to resolve route ", "unrouteable mail domain",
-        "connection timed out", "network is unreachable", "lost connection",
-    ],
-    "expired": [
-        "connection timed out", "could not find a gateway for", "delivery attempts will continue to be",
-        "delivery expired", "delivery time expired", "failed to deliver to domain ",
-        "giving up on", "has been delayed", "it has not been collected after",
-        "message expired after sitting in queue for", "message expired, cannot connect to remote server",
-        "message expired, connection refulsed", "message timed out",
-        "retry time not reached for any host after a long failure period",
-        "server did not respond", "this message has been in the queue too long",
-        "unable to deliver message after multiple retries", "was not reachable within the allowed queue period",
-        "your message could not be delivered for more than", "could not be delivered for",
-        "retry timeout exceeded", "message expired", "delivery has failed for", "too long in the queue",
-        "has not been delivered for", "queue period", "timed out",
-        "this is a warning message only", "will continue to be attempted",
-        "delivery to the following recipients has been delayed", "still trying",
-    ],
-    "contenterror": [
-        "message header size, or recipient list, exceeds policy limit",
-        "message mime complexity exceeds the policy maximum",
-        "routing loop detected -- too many received: headers",
-        "the headers in this message contain improperly-formatted binary content",
-        "this message contains invalid mime headers", "this message contains improperly-formatted binary content",
-        "this message contains text that uses unnecessary base64 encoding",
-        "invalid mime", "mime", "malformed",
-    ],
-    "systemfull": ["mail system full", "requested mail action aborted: exceeded storage allocation", "system full", "insufficient system storage"],
-    "notaccept": [
-        "does not accept mail", "host/domain does not accept mail", "name server: .: host not found",
-        "no mx for", "host does not accept mail", "null mx", "this domain does not accept email",
-        "domain does not accept mail", "does not receive mail",
-    ],
-    "mailererror": [
-        "x-unix; ", "command failed: ", "exit code", "command died with status", "command output:",
-        "procmail: ", "bin/", "mailer error",
-    ],
-    "syntaxerror": ["syntax error", "command unrecognized", "unrecognized command", "bad command"],
-    "onhold": [],
-}  # fmt: skip
+}
+
+
+def aligned(text: str, pieces: tuple[str, ...]) -> bool:
+    """Whether `pieces` appear in `text` in order, each after the end of the one before."""
+    at = 0
+    for piece in pieces:
+        found = text.find(piece, at)
+        if found < 0:
+            return False
+        at = found + len(piece)
+    return True
 
 
 def matches(reason: str, text: str) -> bool:
     """Whether the lower-cased diagnostic `text` has one of `reason`'s fragments."""
+    if not text:
+        return False
+    if any(n in text for n in NOT_PATTERNS.get(reason, ())):
+        return False
     for fragment in PATTERNS.get(reason, ()):
         if isinstance(fragment, str):
             if fragment in text:
                 return True
-        elif isinstance(fragment, tuple):
-            at = text.find(fragment[0])
-            if at >= 0 and text.find(fragment[1], at + len(fragment[0])) >= 0:
-                return True
-        elif fragment.search(text):
+        elif aligned(text, fragment):
             return True
     return False

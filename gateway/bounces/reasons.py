@@ -1,118 +1,200 @@
 """A reason in sisimai's vocabulary from a status code (RFC 3463) and the diagnostic text.
 
-The text decides when it is specific (a full mailbox reported with a generic 5.0.0); the
-status code decides when the text says nothing known; a known class of the code that
-the text contradicts (5.1.1 with "mailbox full") yields to the text, as sisimai does.
+The precedence is sisimai's. First the reasons that the status code, the reply code or a
+specific text prove, tried in a fixed order (a full mailbox reported with 5.1.1 is full;
+"user unknown" answered after DATA is a filter's word). When none does, the reason the
+code names stands unless it is one worth a second look (RETRY: "undefined", "expired",
+"userunknown"...): then the other patterns are tried, then the class of the code, the
+reply code, the DSN's action and the SMTP command. A text that still says nothing
+known is `onhold`; no text at all, `undefined`.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
+from gateway.bounces.codes import find_command, find_reply, find_status, prefer, status_reason
+from gateway.bounces.hosts import host_verdict
 from gateway.bounces.patterns import matches
 
-# RFC 3463 / RFC 5248 codes with one meaning (the subject.detail part, for 4.x and 5.x).
-STATUS: dict[str, str] = {
-    "1.0": "userunknown", "1.1": "userunknown", "1.2": "hostunknown", "1.3": "userunknown",
-    "1.4": "filtered", "1.6": "hasmoved", "1.7": "rejected", "1.8": "rejected",
-    "1.9": "systemerror", "1.10": "notaccept",
-    "2.0": "filtered", "2.1": "filtered", "2.2": "mailboxfull", "2.3": "exceedlimit",
-    "2.4": "filtered",
-    "3.0": "systemerror", "3.1": "systemfull", "3.2": "notaccept", "3.3": "systemerror",
-    "3.4": "mesgtoobig", "3.5": "systemerror",
-    "4.0": "networkerror", "4.1": "expired", "4.2": "networkerror", "4.3": "systemerror",
-    "4.4": "networkerror", "4.5": "toomanyconn", "4.6": "networkerror", "4.7": "expired",
-    "5.3": "toomanyconn", "5.4": "systemerror", "5.5": "systemerror", "5.6": "securityerror",
-    "6.0": "contenterror", "6.1": "contenterror", "6.2": "contenterror", "6.3": "contenterror",
-    "6.5": "contenterror", "6.6": "contenterror", "6.7": "contenterror", "6.8": "contenterror",
-    "6.9": "contenterror",
-    "7.0": "securityerror", "7.1": "blocked", "7.2": "blocked", "7.3": "securityerror",
-    "7.4": "securityerror", "7.5": "securityerror", "7.6": "securityerror",
-    "7.7": "securityerror", "7.8": "securityerror", "7.9": "securityerror",
-    "7.10": "securityerror", "7.11": "securityerror", "7.13": "suspend",
-    "7.14": "securityerror", "7.15": "securityerror", "7.16": "mesgtoobig",
-    "7.17": "hasmoved", "7.18": "hasmoved", "7.20": "authfailure", "7.21": "authfailure",
-    "7.22": "authfailure", "7.23": "authfailure", "7.24": "authfailure",
-    "7.25": "requireptr", "7.26": "authfailure", "7.27": "notaccept",
-}  # fmt: skip
-# Temporary codes that differ from their permanent twins.
-TEMPORARY: dict[str, str] = {"2.1": "suspend", "1.1": "userunknown"}
-
-# The order the text is tried in: specific conditions before the broad ones that also
-# appear in their texts ("quota exceeded" before "rejected", "spam" before "blocked").
-ORDER = (
+PROVED_ORDER = (
     "mailboxfull", "mesgtoobig", "exceedlimit", "suspend", "hasmoved", "norelaying",
-    "virusdetected", "spamdetected", "policyviolation", "requireptr", "badreputation",
-    "authfailure", "speeding", "userunknown", "filtered", "rejected", "hostunknown",
-    "notaccept", "toomanyconn", "blocked", "securityerror", "systemfull", "expired",
-    "networkerror", "systemerror", "contenterror", "mailererror", "syntaxerror",
+    "authfailure", "userunknown", "filtered", "requireptr", "notcompliantrfc",
+    "badreputation", "contenterror", "rejected", "hostunknown", "spamdetected", "speeding",
+    "toomanyconn", "blocked",
 )  # fmt: skip
-# Codes that name a class too broad to stand against a specific text.
-_GENERIC = {"0.0", "0", "7.0", "3.0", "5.0", "4.0", "1.0", "2.0", "7.1"}
+OTHER_ORDER = (
+    "mailboxfull", "authfailure", "badreputation", "speeding", "spamdetected",
+    "virusdetected", "policyviolation", "norelaying", "systemerror", "networkerror",
+    "suspend", "contenterror", "systemfull", "notaccept", "expired", "securityerror",
+    "mailererror",
+)  # fmt: skip
+# Every reason the text alone can give, each once: for callers that list them.
+ORDER = tuple(dict.fromkeys(PROVED_ORDER + OTHER_ORDER))
+RETRY = frozenset(
+    ("", "undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror",
+     "hostunknown", "userunknown")
+)  # fmt: skip
+# Commands before DATA: a refusal there cannot be about the message's content.
+BEFORE_DATA = frozenset(("CONN", "EHLO", "HELO", "MAIL", "RCPT"))
+# Found in a "5.1.1" text, these tell a different story than the missing mailbox.
+_NOT_UNKNOWN = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept")
 HARD = {"userunknown", "hostunknown", "hasmoved"}
-_STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
-def status_reason(status: str) -> str | None:
-    """The reason a status code names by itself, or None (2.x.x is `delivered`)."""
-    m = _STATUS_RE.search(status or "")
-    if m is None:
-        return None
-    klass, subject, detail = m.groups()
-    if klass == "2":
-        return "delivered"
-    key = f"{subject}.{detail}"
-    if klass == "4" and key in TEMPORARY:
-        return TEMPORARY[key]
-    return STATUS.get(key)
+@dataclass(frozen=True)
+class Fact:
+    """What one failure says, as far as the reason is concerned."""
+
+    status: str  # the enhanced status code kept ("" when none)
+    text: str  # the diagnostic, lower case, whitespace folded
+    command: str  # RCPT, MAIL, DATA, CONN, HELO, EHLO or ""
+    reply: str  # the SMTP reply code ("" when none)
+    dtype: str  # the Diagnostic-Code's type: SMTP, X-UNIX, X-POSTFIX
+    action: str  # the DSN's Action, lower case
+    preset: str = ""  # what the MTA's own sentence says (host_rules), "" when none
+
+    @property
+    def by_code(self) -> str:
+        return status_reason(self.status)
 
 
-def classify(status: str, diagnostic: str, command: str = "") -> str:
+def make_fact(
+    status: str, diagnostic: str, command: str = "", action: str = "", dtype: str = ""
+) -> Fact:
+    """The fact for `classify`: the status code the Status field and the diagnostic agree
+    on best, the reply code and the command the diagnostic names when none is given."""
+    said = find_status(diagnostic)
+    reply = find_reply(diagnostic, said)
+    code = prefer((status or "").strip(), said, reply)
+    text = " ".join(_unfold(diagnostic, reply, said).lower().split())
+    preset, verb = host_verdict(text)
+    command = (command or verb or find_command(diagnostic)).upper()
+    if preset == "expired" and command == "MAIL":
+        preset = "onhold"  # a sender refused while retrying: the remote's words decide
+    if "(state " in text and said and ".0" not in said and status_reason(said):
+        preset = status_reason(said)  # Gmail: the remote's code is more precise
+    return Fact(code, text, command, reply, (dtype or "SMTP").upper(), action.lower(), preset)
+
+
+def _unfold(text: str, reply: str, said: str) -> str:
+    """A multi-line SMTP reply ("550-5.7.1 Our system ... 550-5.7.1 likely unsolicited") as
+    one sentence behind one code, so that a phrase broken across its lines still matches."""
+    if not reply or f"{reply}-" not in text:
+        return text
+    for sep in ("-", " "):
+        if said:
+            text = text.replace(f"{reply}{sep}{said}", "")
+        text = text.replace(f"{reply}{sep}", "")
+    return f"{reply} {said} {text}" if reply not in text else text
+
+
+def classify(
+    status: str, diagnostic: str, command: str = "", action: str = "", dtype: str = ""
+) -> str:
     """The reason for one failed recipient; 'undefined' when nothing tells.
 
-    `command` is the SMTP command the remote server answered (RCPT, MAIL, DATA, CONN),
-    when the report says: an unknown user refused after DATA is a content filter's
-    doing (`filtered`), at RCPT a missing mailbox.
+    `command` is the SMTP command the remote server answered when the report says;
+    `action` the DSN's Action field; `dtype` the type of its Diagnostic-Code.
     """
-    text = " ".join(diagnostic.lower().split())
-    by_code = status_reason(status)
-    if by_code == "delivered":
-        return by_code
-    m = _STATUS_RE.search(status or "")
-    generic = m is None or f"{m.group(2)}.{m.group(3)}" in _GENERIC or by_code is None
-    for reason in ORDER:
-        if not matches(reason, text):
-            continue
-        if reason == "userunknown":
-            reason = _unknown_user(by_code, command)
-        if generic or _text_wins(by_code, reason) or (reason, command) == ("userunknown", "RCPT"):
-            return reason
-        break
-    if by_code is not None:
-        return by_code
-    if command == "MAIL" and text:
-        return "rejected"
-    if command in ("CONN", "HELO", "EHLO") and text:
-        return "blocked"  # refused before any address was given: the sending host was
-    return "undefined"
+    return decide(make_fact(status, diagnostic, command, action, dtype))
 
 
-def _unknown_user(by_code: str | None, command: str) -> str:
-    """'user unknown' in the text: at RCPT or with a 5.1.x code the mailbox is missing;
-    after DATA, or with a mailbox-status code (5.2.x), a filter refused the mail."""
-    if by_code == "userunknown" or command == "RCPT":
-        return "userunknown"
-    if by_code == "filtered" or command == "DATA":
-        return "filtered"
-    return "userunknown"
+def decide(f: Fact) -> str:
+    """The reason for `f` by sisimai's precedence."""
+    if f.status.startswith("2."):
+        return "delivered"
+    if f.preset and f.preset not in RETRY:
+        return f.preset
+    if f.dtype == "SMTP":
+        for reason in PROVED_ORDER:
+            if _proved(reason, f):
+                return reason
+    found = _another(f)
+    if found and found not in ("undefined", "onhold"):
+        return found
+    if f.action == "delayed":
+        return "expired"
+    if matches("vacation", f.text):
+        return "vacation"
+    return "onhold" if f.text else "undefined"
 
 
-def _text_wins(by_code: str | None, by_text: str) -> bool:
-    """A specific text against a specific code: the text tells the narrower story
-    ("5.1.1 ... mailbox full", "5.2.1 account disabled")."""
-    if by_code == by_text or (by_code, by_text) == ("userunknown", "filtered"):
+def _proved(reason: str, f: Fact) -> bool:
+    """Whether the codes or the text prove `reason` (sisimai's per-reason test)."""
+    if f.preset == reason:
         return True
-    return by_text in ("mailboxfull", "suspend", "spamdetected", "virusdetected", "mesgtoobig")
+    code = f.by_code
+    if reason == "userunknown":
+        if code == "suspend":
+            return False
+        if code == "userunknown":
+            return not any(matches(r, f.text) for r in _NOT_UNKNOWN)
+        # A report that does not name the command is read as refused at RCPT: the
+        # recipient-by-recipient refusals MTAs report without it mostly are.
+        return f.command in ("RCPT", "") and matches("userunknown", f.text)
+    if reason == "filtered":
+        if code == "suspend":
+            return False
+        said = matches("filtered", f.text) or matches("userunknown", f.text)
+        return said if code == "filtered" or f.command not in BEFORE_DATA else False
+    if reason == "rejected":
+        if code == "rejected":
+            return True
+        if f.command == "MAIL" or (f.command == "DATA" and code != "userunknown"):
+            return matches("rejected", f.text)
+        return code in ("", "onhold", "undefined", "securityerror", "systemerror") and matches(
+            "rejected", f.text
+        )
+    if reason == "hostunknown" and code == "hostunknown":
+        return not matches("networkerror", f.text)
+    if reason == "mesgtoobig":
+        if code == "mesgtoobig":
+            return True
+        if code == "exceedlimit" or f.status == "5.2.3":
+            return False
+    if reason == "suspend" and f.reply == "525":
+        return True
+    if reason == "norelaying" and f.command in ("CONN", "EHLO", "HELO"):
+        return False
+    if reason == "contenterror" and _proved("spamdetected", f):
+        return False
+    if reason == "spamdetected":
+        if not f.status:
+            return False
+        if code == "spamdetected":
+            return True
+        return f.command not in BEFORE_DATA and matches(reason, f.text)
+    if reason in ("hasmoved", "norelaying", "notcompliantrfc", "badreputation", "speeding"):
+        return matches(reason, f.text)  # their codes alone do not prove them
+    return code == reason or matches(reason, f.text)
+
+
+def _another(f: Fact) -> str:
+    """sisimai's fallback: the code's own reason unless it is one worth a second look."""
+    if f.preset not in ("", "undefined", "onhold"):
+        return f.preset
+    code = f.by_code
+    if code not in RETRY and f.dtype == "SMTP":
+        return code
+    for reason in OTHER_ORDER:
+        if matches(reason, f.text):
+            return reason
+    if code:
+        return code
+    if f.status[:3] in ("5.6", "4.6"):
+        return "contenterror"
+    if f.status[:3] in ("5.7", "4.7"):
+        return "securityerror"
+    if f.dtype.startswith("X-UNIX"):
+        return "mailererror"
+    if f.reply.isdigit() and (400 < int(f.reply) < 408 or 500 < int(f.reply) < 508):
+        return "syntaxerror"
+    if f.action in ("delayed", "expired"):
+        return "expired"
+    if f.command in ("EHLO", "HELO"):
+        return "blocked"
+    return ""
 
 
 def is_hard(reason: str, status: str) -> bool:

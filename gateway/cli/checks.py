@@ -39,11 +39,13 @@ PARTS = ("subject", "txt", "html")
 def deep_checks(cfg: Config, database: bool = True) -> list[str]:
     """Every problem found; `database`: also connect to the database and look at its schema."""
     problems = _template_checks(cfg)
-    problems += _secret_checks(cfg)
+    # Two looks at the secret: whether it can be loaded or made, and whether what is there
+    # is a usable key; one report of it is enough.
+    secret = _secret_checks(cfg)
+    problems += secret or secret_file_problems(cfg)
     if database:
         problems += database_checks(cfg)
     problems += _assignee_checks(cfg)
-    problems += secret_file_problems(cfg)
     problems += _faq_checks(cfg)
     if cfg.outgoing.transport == "maildir":
         parent = cfg.path(cfg.outgoing.maildir)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.exc import DBAPIError
 
 from gateway.cli.context import get_config
 from gateway.errors import ConfigError, HelpdeskError
@@ -30,6 +29,8 @@ LAZY_GROUPS = {
     "deliver": "gateway.cli.deliver:deliver",
     "purge": "gateway.cli.maintenance:purge",
     "status": "gateway.cli.status:status",
+    "report": "gateway.cli.report:report_cmd",
+    "escalation": "gateway.cli.escalation:escalation_group",
 }
 # Commands of one module that join a group of another, added when the group is loaded.
 LAZY_ADDITIONS = {
@@ -43,6 +44,16 @@ def _load(target: str) -> click.Command:
     module, _, attr = target.partition(":")
     command: click.Command = getattr(importlib.import_module(module), attr)
     return command
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """Whether `exc` is the database driver's error (SQLAlchemy's DBAPIError).
+
+    Looked up in sys.modules rather than imported: a command that never touched the
+    database cannot raise it, and importing SQLAlchemy costs start-up time.
+    """
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
 
 
 class HelpdeskGroup(click.Group):
@@ -75,9 +86,12 @@ class HelpdeskGroup(click.Group):
         except HelpdeskError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
-        except DBAPIError as exc:
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
             # The database is down, unreachable, locked or not set up: the admin's to fix.
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            orig = getattr(exc, "orig", None)
+            reason = str(orig).strip().splitlines()[0] if orig else str(exc)
             hint = " (run `helpdesk db upgrade`)" if "no such table" in reason else ""
             click.echo(f"error: database: {reason}{hint}", err=True)
             sys.exit(1)

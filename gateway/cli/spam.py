@@ -17,6 +17,7 @@ from gateway.errors import HelpdeskError
 
 if TYPE_CHECKING:
     from gateway.services import Services
+    from gateway.spam.tools import Trained
     from gateway.store.db import Database
 
 _PATH = click.Path(path_type=Path)
@@ -94,6 +95,11 @@ def spam_group() -> None:
     help="IMAP folder of wanted mail (default INBOX when --imap-folder is given).",
 )
 @click.option("--mailbox", default=None, help="The [[imap]] mailbox by name (default: first).")
+@click.option(
+    "--starter",
+    is_flag=True,
+    help="Learn the starter corpus the package ships (public ham and spam, en and ru).",
+)
 @click.pass_context
 def spam_train(
     ctx: click.Context,
@@ -102,13 +108,21 @@ def spam_train(
     imap_spam: tuple[str, ...],
     imap_ham: tuple[str, ...],
     mailbox: str | None,
+    starter: bool,
 ) -> None:
     """Learn labelled mail (each option may be repeated); the daemons pick it up at once."""
     from gateway.spam import tools
     from gateway.spam.imap_source import fetch_folder, pick_mailbox
 
+    if starter:
+        if ham or spam or imap_spam or imap_ham:
+            raise HelpdeskError("--starter learns the shipped corpus alone: train it first")
+        _train_starter(ctx)
+        return
     if not (ham or spam or imap_spam or imap_ham):
-        raise HelpdeskError("nothing to learn: give --ham/--spam paths or --imap-folder")
+        raise HelpdeskError(
+            "nothing to learn: give --ham/--spam paths, --imap-folder, or --starter"
+        )
     _check_paths(ham, spam)
     cfg = get_config(ctx)
     box = pick_mailbox(cfg, mailbox) if imap_spam or imap_ham else None
@@ -126,9 +140,37 @@ def spam_train(
             for folder in imap_spam:
                 yield from ((raw, True) for raw in fetch_folder(cfg, box, folder))
 
+    source = " ".join(
+        [f"ham:{p}" for p in ham]
+        + [f"spam:{p}" for p in spam]
+        + [f"imap-ham:{f}" for f in imap_ham if box is not None]
+        + [f"imap-spam:{f}" for f in imap_spam]
+    )
     db, services = _open(ctx)
     with _progress("reading and learning") as advance:
-        done = tools.train(db, services, items(), _actor(), advance)
+        done = tools.train(db, services, items(), _actor(), advance, source)
+    _report_trained(done)
+
+
+def _train_starter(ctx: click.Context) -> None:
+    """Learn the shipped starter corpus into the stored model."""
+    from classifier.starter import NAME, StarterCorruptError, iter_starter
+    from gateway.spam import tools
+
+    def items() -> Iterator[tuple[bytes, bool]]:
+        for raw, is_spam, _source in iter_starter():
+            yield raw, is_spam
+
+    db, services = _open(ctx)
+    try:
+        with _progress("learning the starter corpus") as advance:
+            done = tools.train(db, services, items(), _actor(), advance, NAME)
+    except StarterCorruptError as exc:
+        raise HelpdeskError(f"{exc} (reinstall the package)") from None
+    _report_trained(done)
+
+
+def _report_trained(done: Trained) -> None:
     click.echo(
         f"learned {done.ham} ham and {done.spam} spam; model version {done.version} "
         f"({done.counts['ham']} ham, {done.counts['spam']} spam in all)"
@@ -196,7 +238,11 @@ def spam_stats(ctx: click.Context, fmt: str) -> None:
     if fmt == "json":
         click.echo(to_json({**data, "updated_at": iso(data["updated_at"])}))
     else:
-        rows = [{"key": k, "value": v} for k, v in data.items()]
+        rows = [{"key": k, "value": v} for k, v in data.items() if k != "corpora"]
+        rows += [
+            {"key": f"corpus {c['name']}", "value": f"{c['ham']} ham, {c['spam']} spam"}
+            for c in data["corpora"]
+        ]
         emit(rows, ("key", "value"), fmt, title="Spam filter")
     if data["load_error"]:
         click.echo(f"error: {data['load_error']}", err=True)

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from gateway.cli.context import get_config
 from gateway.cli.tickets import tickets_group
 from gateway.errors import HelpdeskError, UnknownTicket, UnknownUser
-from gateway.services import Services
 from gateway.settings.config import AGENT_ROLES, Config
 from gateway.store.db import Database
 from gateway.store.model import Ticket, User
@@ -45,7 +44,10 @@ def _ticket(session: Session, cfg: Config, ref: str) -> Ticket:
 
 
 def _run(ctx: click.Context, ref: str, by: str, what: str, assignee: str = "") -> None:
+    # Imported here: Services brings Jinja and the spam store, which `tickets show` and
+    # `tickets list` (loaded with this group) do not need.
     from gateway.desk import actions
+    from gateway.services import Services
 
     cfg = get_config(ctx)
     database = Database.from_config(cfg)

@@ -48,6 +48,7 @@ def tickets_group() -> None:
     "--before", "before_ref", metavar="ID", help="Only tickets older than this one (a cursor)."
 )
 @click.option("--all", "every", is_flag=True, help="Every match, streamed (json or csv).")
+@click.option("--extra", is_flag=True, help="Only tickets flagged as extra work (#extra).")
 @format_option
 @click.pass_context
 def list_cmd(
@@ -67,6 +68,7 @@ def list_cmd(
     offset: int | None,
     before_ref: str | None,
     every: bool,
+    extra: bool,
     fmt: str,
 ) -> None:
     """List tickets matching every given filter, newest first, a page at a time."""
@@ -90,6 +92,7 @@ def list_cmd(
         criticality,
         updated_since.replace(tzinfo=dt.UTC) if updated_since else None,
         before,
+        extra,
     )
     database = Database.from_config(cfg)
     with database.read() as session:

@@ -176,7 +176,22 @@ def uncc(run: Run, cmd: CommandLine) -> str:
     return f"{email} no longer receives this ticket's answers"
 
 
+def extra(run: Run, cmd: CommandLine) -> str:
+    if not desk.set_extra(run.ctx.session, run.ticket, run.actor):
+        return "already flagged as extra work"
+    return "flagged as extra work"
+
+
+def report(run: Run, cmd: CommandLine) -> str:
+    raise CommandFailed(
+        "#report is not a ticket's command",
+        "send #report in a new mail to the support address (admins only)",
+    )
+
+
 ACTIONS: dict[str, Action] = {
+    "report": report,
+    "extra": extra,
     "note": note,
     "spam": spam,
     "ham": ham,

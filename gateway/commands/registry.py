@@ -35,6 +35,8 @@ SPECS = (
     Spec("category", ("категория",), "value", usage="#category NAME"),
     Spec("canned", ("шаблон", "заготовка"), "value", usage="#canned NAME"),
     Spec("cc", ("копия",), "value", usage="#cc EMAIL"),
+    Spec("extra", ("доп", "допработа", "дополнительно"), "none", usage="#extra"),
+    Spec("report", ("отчет", "отчёт"), "text", usage="#report [week|month|quarter|year]"),
     Spec("uncc", ("убратькопию", "без-копии"), "value", usage="#uncc EMAIL"),
     Spec("card", ("карточка", "клиент"), "text", usage="#card [set KEY=VALUE ...]"),
     Spec("faq", ("чаво", "справка"), "value", usage="#faq NAME|WORDS"),

@@ -30,8 +30,10 @@ from sqlalchemy.orm import Session
 from gateway.daemon.logs import configure_from
 from gateway.daemon.reload import reload_config
 from gateway.daemon.runner import Runner
+from gateway.escalation import job as escalation_job
 from gateway.outgoing import outbox
 from gateway.outgoing.transports import Transport, make_transport
+from gateway.reports import schedule as report_schedule
 from gateway.services import Services
 from gateway.settings.config import Config
 from gateway.spam import store as spam_store
@@ -143,6 +145,8 @@ def serve(
     )
     schedule_digest(scheduler, cfg, db, services, on_queued=sender.wake.set)
     schedule_confirm(scheduler, cfg, db, services)
+    escalation_job.schedule(scheduler, db, services, on_queued=sender.wake.set)
+    report_schedule.schedule(scheduler, db, services, on_queued=sender.wake.set)
     scheduler.start()
     log.info("processing started")
     try:

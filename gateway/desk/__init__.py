@@ -10,11 +10,13 @@ from gateway.desk.actions import (
     assign,
     change_status,
     close,
+    move_status,
     rate,
     reopen,
     set_assignee,
     set_category,
     set_criticality,
+    set_extra,
 )
 from gateway.desk.catalog import StatusDef, categories, criticality_levels, ratings, statuses
 from gateway.desk.errors import InvalidValue
@@ -30,6 +32,7 @@ __all__ = [
     "close",
     "criticality_levels",
     "is_agent",
+    "move_status",
     "rate",
     "ratings",
     "reopen",
@@ -37,5 +40,6 @@ __all__ = [
     "set_assignee",
     "set_category",
     "set_criticality",
+    "set_extra",
     "statuses",
 ]

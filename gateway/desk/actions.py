@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.desk import catalog, notices, sla
+from gateway.desk import catalog, clock, notices, sla
 from gateway.desk.errors import InvalidValue
 from gateway.services import Services
 from gateway.store import tickets
@@ -20,7 +20,42 @@ def _set_status(
     services: Services, session: Session, ticket: Ticket, name: str, actor: str
 ) -> None:
     closed = catalog.is_closed(services.cfg, name)
+    old = ticket.status
+    if old == name:
+        return
     tickets.set_status(session, ticket, name, actor, closed=closed)
+    clock.status_changed(session, services.cfg, ticket, old, actor, utcnow())
+
+
+# Statuses the requester hears of when an agent moves the ticket there: the notice's
+# `[notifications]` switch, by the status's name.
+_REQUESTER_NOTICES = {"resolved": "status_resolved", "waiting": "status_waiting"}
+
+
+def _tell_requester(
+    session: Session, services: Services, ticket: Ticket, old: str, actor: User
+) -> None:
+    """A short notice to the requester of a status they care about, set by someone else."""
+    if ticket.status == old or actor.id == ticket.requester_id:
+        return
+    kind = _REQUESTER_NOTICES.get(ticket.status)
+    if kind is None and ticket.closed and ticket.status != catalog.SPAM:
+        kind = "status_closed"
+    elif kind is None and catalog.pauses_sla(services.cfg, ticket.status):
+        kind = "status_waiting"
+    if kind is None:
+        return
+    status = catalog.status_def(services.cfg, ticket.status)
+    context = {
+        "actor": notices.person(actor),
+        "status": {
+            "name": ticket.status,
+            "label": status.label(ticket.requester.locale or services.cfg.helpdesk.locale)
+            if status
+            else ticket.status,
+        },
+    }
+    notices.send(session, services, ticket, kind, ticket.requester, context, event="status_notice")
 
 
 def change_status(
@@ -28,12 +63,32 @@ def change_status(
 ) -> None:
     """Move to a status named by its name or its Russian or English label (any case)."""
     found = catalog.find_status(services.cfg, status)
+    old = ticket.status
     _set_status(services, session, ticket, found.name, actor.email)
+    _tell_requester(session, services, ticket, old, actor)
+
+
+def move_status(
+    session: Session, services: Services, ticket: Ticket, name: str, actor: User
+) -> None:
+    """Move to a configured status by the rules (an answer, the requester's reply)."""
+    _set_status(services, session, ticket, name, actor.email)
+
+
+def set_extra(session: Session, ticket: Ticket, actor: User) -> bool:
+    """Flag the ticket as extra work (#extra); False when it already was."""
+    if ticket.extra:
+        return False
+    ticket.extra = True
+    tickets.add_event(session, ticket, "extra", actor=actor.email, new="extra work")
+    return True
 
 
 def close(session: Session, services: Services, ticket: Ticket, actor: User) -> None:
     """Close to the first closed status that is not spam."""
+    old = ticket.status
     _set_status(services, session, ticket, catalog.closing_status(services.cfg), actor.email)
+    _tell_requester(session, services, ticket, old, actor)
 
 
 def reopen(session: Session, services: Services, ticket: Ticket, actor: User) -> None:
@@ -72,6 +127,11 @@ def assign(
     previous = ticket.assignee
     if not set_assignee(session, ticket, assignee, actor.email):
         return
+    if previous is not None:
+        target = assignee.email if assignee is not None else "nobody"
+        clock.recompute(
+            session, services.cfg, ticket, f"reassigned to {target}", actor.email, utcnow()
+        )
     if assignee is None:
         return
     context = {
@@ -104,9 +164,12 @@ def set_criticality(
     tickets.add_event(
         session, ticket, "criticality", actor=actor.email, old=ticket.criticality, new=name
     )
+    old = ticket.criticality
     ticket.criticality = name
     ticket.updated_at = utcnow()
-    apply_sla(session, services, ticket, ticket.sla_level, actor.email)
+    clock.recompute(
+        session, services.cfg, ticket, f"criticality {old} -> {name}", actor.email, utcnow()
+    )
 
 
 def set_category(
@@ -141,6 +204,7 @@ def apply_sla(
         )
     ticket.sla_level = level_name
     ticket.response_due_at, ticket.resolve_due_at = response, resolve
+    clock.schedule(services.cfg, ticket)
 
 
 def _iso(value: object) -> str:

@@ -15,6 +15,8 @@ class StatusDef:
     label_ru: str
     label_en: str
     closed: bool
+    # The SLA clocks stop while a ticket is in this status.
+    pauses_sla: bool = False
 
     def label(self, locale: str) -> str:
         return self.label_ru if locale == "ru" else self.label_en
@@ -24,7 +26,7 @@ DEFAULT_STATUSES = (
     StatusDef("new", "Новая", "New", False),
     StatusDef("accepted", "Принято к рассмотрению", "Accepted", False),
     StatusDef("in_progress", "В стадии решения", "In progress", False),
-    StatusDef("waiting", "Ожидает ответа заявителя", "Waiting for requester", False),
+    StatusDef("waiting", "Ожидает ответа заявителя", "Waiting for requester", False, True),
     StatusDef("resolved", "Успешно решено", "Resolved", True),
     StatusDef("closed", "Закрыта", "Closed", True),
     StatusDef("spam", "Спам", "Spam", True),
@@ -42,10 +44,23 @@ SPAM = "spam"
 def statuses(cfg: Config) -> list[StatusDef]:
     if not cfg.statuses:
         return list(DEFAULT_STATUSES)
+    # A list that flags no status keeps the default: "waiting" stops the clocks.
+    flagged = any(s.pauses_sla for s in cfg.statuses)
     return [
-        StatusDef(s.name, s.label_ru or s.name, s.label_en or s.name, s.closed)
+        StatusDef(
+            s.name,
+            s.label_ru or s.name,
+            s.label_en or s.name,
+            s.closed,
+            s.pauses_sla if flagged else s.name == "waiting",
+        )
         for s in cfg.statuses
     ]
+
+
+def pauses_sla(cfg: Config, name: str) -> bool:
+    found = status_def(cfg, name)
+    return found.pauses_sla if found is not None else False
 
 
 def criticality_levels(cfg: Config) -> list[str]:

@@ -40,6 +40,8 @@ class StatusEntry:
     label_ru: str = ""
     label_en: str = ""
     closed: bool = False
+    # The SLA clocks stop while a ticket is in this status (waiting for the requester).
+    pauses_sla: bool = False
 
 
 @dataclass
@@ -72,6 +74,8 @@ class SlaTarget:
     criticality: str = ""
     response: str = ""
     resolve: str = ""
+    # Each later requester mail is to be answered within this ("" : no update clock).
+    update: str = ""
 
 
 @dataclass
@@ -112,6 +116,31 @@ class NotificationsSection:
     reopened: bool = True
     attachment_refused: bool = True
     denied: bool = True
+    # Short notices to the requester when an agent moves the ticket to a status they see.
+    status_resolved: bool = True
+    status_waiting: bool = True
+    status_closed: bool = True
+
+
+@dataclass
+class EscalationSection:
+    # Seconds between checks of the SLA clocks; 0 turns escalations off.
+    check_seconds: int = 60
+    # Fractions of each target at which the assignee is warned.
+    warn_at: list[float] = field(default_factory=lambda: [0.75])
+    # Who hears of a breach besides the assignee; [] means every admin.
+    breach_to: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReportsSection:
+    # When the report mail goes out: a cron expression in `timezone`; "" sends none.
+    schedule: str = "0 8 * * 1"
+    timezone: str = ""
+    # Who gets it; [] means every admin.
+    recipients: list[str] = field(default_factory=list)
+    # The period the scheduled report covers, in days before it is sent.
+    period_days: int = 7
 
 
 @dataclass
@@ -187,6 +216,30 @@ def validate_desk(cfg: Any, roles: tuple[str, ...]) -> list[str]:
     for i, rating in enumerate(cfg.ratings):
         if not rating.label.strip():
             problems.append(f"[[ratings]] #{i + 1} label: must not be empty")
+    e = cfg.escalation
+    if e.check_seconds < 0:
+        problems.append("[escalation] check_seconds: must not be negative")
+    if any(not 0.0 < f < 1.0 for f in e.warn_at):
+        problems.append("[escalation] warn_at: fractions above 0 and below 1")
+    for a_ in e.breach_to:
+        _email(problems, "[escalation] breach_to", a_)
+    rep = cfg.reports
+    for a_ in rep.recipients:
+        _email(problems, "[reports] recipients", a_)
+    if rep.period_days <= 0:
+        problems.append("[reports] period_days: must be positive")
+    if rep.timezone:
+        try:
+            zoneinfo.ZoneInfo(rep.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            problems.append(f"[reports] timezone: unknown time zone {rep.timezone!r}")
+    if rep.schedule:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(rep.schedule)
+        except ValueError as exc:
+            problems.append(f"[reports] schedule: not a cron expression: {exc}")
     a = cfg.attachments
     if a.client_max_bytes < 0 or a.client_max_total_bytes < 0:
         problems.append("[attachments]: limits must not be negative")
@@ -206,7 +259,7 @@ def _sla_problems(where: str, s: SlaEntry, levels: list[str], groups: list[str])
         label = f"{where} targets #{j + 1}"
         if target.criticality not in levels:
             problems.append(f"{label} criticality: unknown level {target.criticality!r}")
-        for key in ("response", "resolve"):
+        for key in ("response", "resolve", "update"):
             value = getattr(target, key)
             if value and parse_duration(value) is None:
                 problems.append(f"{label} {key}: not a duration like 30m, 4h, 2d: {value!r}")

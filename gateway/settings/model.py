@@ -11,9 +11,11 @@ from gateway.settings.desk import (
     AttachmentsSection,
     CategoryEntry,
     CriticalityEntry,
+    EscalationSection,
     GroupEntry,
     NotificationsSection,
     RatingEntry,
+    ReportsSection,
     RuleEntry,
     SlaEntry,
     StatusEntry,
@@ -62,6 +64,8 @@ class Config:
     notifications: NotificationsSection = field(default_factory=NotificationsSection)
     attachments: AttachmentsSection = field(default_factory=AttachmentsSection)
     ratings: list[RatingEntry] = field(default_factory=list)
+    escalation: EscalationSection = field(default_factory=EscalationSection)
+    reports: ReportsSection = field(default_factory=ReportsSection)
     faq: FaqSection = field(default_factory=FaqSection)
     suggestions: SuggestionsSection = field(default_factory=SuggestionsSection)
     # The directory relative paths are resolved against: [helpdesk] state_dir, else the

@@ -157,6 +157,10 @@ class SpamSection:
     suspect_threshold: float = 0.6
     # Internal domains: their mail that passed SPF or DKIM is never held.
     trusted_domains: list[str] = field(default_factory=list)
+    # The receiving server (its authserv-id, the host name its Received header gives after
+    # "by") whose SpamAssassin/rspamd score headers the filter reads as features; empty:
+    # [security] trusted_authserv_id; none: such headers are ignored (anyone can write them).
+    trusted_authserv_id: str = ""
     # The quarantine digest to agents: a cron expression (UTC), else every digest_hours;
     # both empty/0 sends none.
     digest_cron: str = ""

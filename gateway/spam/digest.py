@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
-import secrets
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.outgoing import compose, outbox
+from gateway.outgoing import bulk, compose
 from gateway.spam.learning import MARKER, reasons
 from gateway.store.model import Inbound, KeyValue, Outbox, User, utcnow
 
@@ -33,10 +32,6 @@ KIND = "spam_digest"
 MID_PREFIX = "hd.spam-digest."
 STATE_KEY = "spam.digest"
 MAX_LISTED = 200
-
-
-def make_message_id(domain: str, now: dt.datetime) -> str:
-    return f"<{MID_PREFIX}{now:%Y%m%dT%H%M%S}.{secrets.token_hex(8)}@{domain}>"
 
 
 def is_digest_reply(session: Session, message_ids: list[str], user: User) -> bool:
@@ -117,39 +112,22 @@ def send_digest(
     if not rows:
         return 0
     entries = [entry(r) for r in rows[:MAX_LISTED]]
-    cfg = services.cfg
-    for user in recipients(session):
-        context = {
-            "helpdesk": {"name": cfg.helpdesk.name, "address": cfg.helpdesk.address},
-            "recipient": {"name": user.name, "email": user.email, "is_agent": user.is_agent},
-            "count": len(rows),
-            "messages": entries,
-            "more": len(rows) - len(entries),
-            "release_address": cfg.helpdesk.address,
-        }
-        rendered = services.renderer.render(KIND, user.locale or cfg.helpdesk.locale, **context)
-        message = compose.build(
-            from_name=cfg.helpdesk.name,
-            from_addr=cfg.helpdesk.address,
-            to=[(user.name, user.email)],
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            message_id=make_message_id(services.domain, now),
-            reply_to=cfg.helpdesk.address,
-            auto_submitted="auto-generated",
-            headers={compose.LOOP_HEADER: cfg.helpdesk.address},
-        )
-        outbox.enqueue(
-            session,
-            kind=KIND,
-            ticket_id=None,
-            mail_from=cfg.helpdesk.address,
-            rcpt_to=[user.email],
-            message=message,
-            automatic=True,
-            subject=rendered.subject,
-        )
+    bulk.queue_to(
+        session,
+        services,
+        recipients(session),
+        bulk.Bulk(
+            event=KIND,
+            context={
+                "count": len(rows),
+                "messages": entries,
+                "more": len(rows) - len(entries),
+                "release_address": services.cfg.helpdesk.address,
+            },
+            mid_prefix=MID_PREFIX,
+        ),
+        now,
+    )
     _mark_sent(session, now, len(rows))
     log.info("spam digest: %d held message(s) listed", len(rows))
     return len(rows)

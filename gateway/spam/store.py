@@ -30,10 +30,13 @@ ROW_ID = 1
 
 
 def feature_context(cfg: Config) -> FeatureContext:
-    """What the classifier needs to know about this site (its internal domains)."""
+    """What the classifier needs to know about this site: internal domains, trusted server."""
     from classifier import FeatureContext
 
-    return FeatureContext(internal_domains=[d.lower() for d in cfg.spam.trusted_domains])
+    return FeatureContext(
+        internal_domains=[d.lower() for d in cfg.spam.trusted_domains],
+        trusted_authserv_id=cfg.spam.trusted_authserv_id or cfg.security.trusted_authserv_id,
+    )
 
 
 def _is_sqlite(session: Session) -> bool:

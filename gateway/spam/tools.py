@@ -46,14 +46,19 @@ def train(
     items: Iterable[tuple[bytes, bool]],
     actor: str,
     progress: Progress | None = None,
+    source: str = "",
 ) -> Trained:
-    """Learn labelled mail into the stored model (a new one if none) and store it."""
+    """Learn labelled mail into the stored model (a new one if none) and store it.
+
+    ``source`` names the corpus (the starter, or the paths and folders given); the model
+    records it with its counts, and `spam stats` lists them.
+    """
     matrix, labels = featurize(services, items, progress)
     n_spam = sum(labels)
     with db.write() as session:
         model = services.spam.for_update(session)
         if labels:
-            model.learn_matrix(matrix, labels)
+            model.learn_matrix(matrix, labels, source=source[:200] or None)
         version = services.spam.save(session, model, actor)
         now = utcnow()
         for is_spam, count in ((False, len(labels) - n_spam), (True, n_spam)):
@@ -117,6 +122,7 @@ def stats(db: Database, services: Services, now: dt.datetime | None = None) -> d
             "ham_learned": model.counts["ham"] if model is not None else 0,
             "spam_learned": model.counts["spam"] if model is not None else 0,
             "uncalibrated": bool(model is not None and model.uncalibrated),
+            "corpora": [dict(x) for x in model.sources] if model is not None else [],
             "corrections_7d": _count(session, corrections, SpamLearning.at >= since[7]),
             "corrections_30d": _count(session, corrections, SpamLearning.at >= since[30]),
             "corrections_to_spam_30d": _count(

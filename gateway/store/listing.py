@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -47,7 +47,7 @@ def _dialect(session: Session) -> str:
 def _rows_query(f: TicketFilter, dialect: str) -> Select[Any]:
     requester = aliased(User)
     assignee = aliased(User)
-    return (
+    query = (
         select(
             Ticket.id,
             Ticket.subject,
@@ -55,6 +55,8 @@ def _rows_query(f: TicketFilter, dialect: str) -> Select[Any]:
             Ticket.closed,
             Ticket.criticality,
             Ticket.category,
+            Ticket.extra,
+            Ticket.breached,
             Ticket.last_public_by,
             Ticket.created_at,
             Ticket.updated_at,
@@ -75,6 +77,8 @@ def _rows_query(f: TicketFilter, dialect: str) -> Select[Any]:
         .where(*conditions(f, dialect))
         .order_by(Ticket.id.desc())
     )
+    # More columns than the typed Select overloads spell out.
+    return cast("Select[Any]", query)
 
 
 def _row_dict(row: Row[Any], prefix: str) -> dict[str, Any]:
@@ -87,6 +91,8 @@ def _row_dict(row: Row[Any], prefix: str) -> dict[str, Any]:
         "closed": bool(row.closed),
         "criticality": row.criticality,
         "category": row.category,
+        "extra": bool(row.extra),
+        "breached": bool(row.breached),
         "requester": row.requester,
         "assignee": row.assignee,
         "created_at": iso(row.created_at),

@@ -171,6 +171,23 @@ class Ticket(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The closed ticket a late reply continued (this ticket was opened instead of reopening).
     linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # The SLA clock (gateway.desk.clock): the update clock after a later requester mail,
+    # when the clocks stopped (a pausing status) and the business seconds stopped so far,
+    # the first response and resolution in business seconds of the level, pauses left out.
+    update_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    update_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sla_paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sla_paused_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_response_s: Mapped[int | None] = mapped_column(Integer)
+    resolution_s: Mapped[int | None] = mapped_column(Integer)
+    # A due time passed before its answer or resolution (counted by the reports).
+    breached: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Flagged by an agent as extra work (#extra), highlighted in reports.
+    extra: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The next warning or breach moment of the escalation job, and the milestones done
+    # ("response:0.75", "resolve:breach"), each sent once.
+    next_escalation_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    escalated: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="joined")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
@@ -194,6 +211,18 @@ class Ticket(Base):
         Index("ix_tickets_criticality", "criticality", "id"),
         Index("ix_tickets_updated", "updated_at"),
         Index("ix_tickets_linked", "linked_ticket_id"),
+        # The reports: tickets opened / resolved in a period.
+        Index("ix_tickets_created_at", "created_at"),
+        # Open at the end of a period: the tickets still open, found without a scan.
+        Index("ix_tickets_closed_created", "closed", "created_at"),
+        Index("ix_tickets_resolved_at", "resolved_at"),
+        # The escalation check reads only the tickets whose next milestone is due.
+        Index(
+            "ix_tickets_next_escalation",
+            "next_escalation_at",
+            sqlite_where=text("next_escalation_at IS NOT NULL"),
+            postgresql_where=text("next_escalation_at IS NOT NULL"),
+        ),
     )
 
     def tag(self, prefix: str) -> str:
@@ -253,7 +282,11 @@ class Message(Base):
         back_populates="message", order_by="Attachment.id", lazy="selectin"
     )
 
-    __table_args__ = (Index("ix_messages_ticket", "ticket_id"),)
+    __table_args__ = (
+        Index("ix_messages_ticket", "ticket_id"),
+        # The reports: messages (answers, daily load) in a period.
+        Index("ix_messages_created_at", "created_at"),
+    )
 
 
 class Rating(Base):
@@ -270,7 +303,10 @@ class Rating(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_ratings_ticket", "ticket_id"),)
+    __table_args__ = (
+        Index("ix_ratings_ticket", "ticket_id"),
+        Index("ix_ratings_at", "at"),
+    )
 
 
 class Blob(Base):
@@ -338,7 +374,11 @@ class Event(Base):
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_events_ticket", "ticket_id"),)
+    __table_args__ = (
+        Index("ix_events_ticket", "ticket_id"),
+        # The reports count reopenings (and other kinds) in a period.
+        Index("ix_events_kind_at", "kind", "at"),
+    )
 
 
 class Outbox(Base):

@@ -51,6 +51,8 @@ class TicketFilter:
     updated_since: dt.datetime | None = None
     # Only tickets older (lower id) than this one: the cursor of the next page.
     before: int | None = None
+    # Only the tickets flagged as extra work (#extra).
+    extra: bool = False
 
 
 def conditions(f: TicketFilter, dialect: str) -> list[ColumnElement[bool]]:
@@ -89,6 +91,8 @@ def conditions(f: TicketFilter, dialect: str) -> list[ColumnElement[bool]]:
         where.append(Ticket.updated_at >= f.updated_since)
     if f.before is not None:
         where.append(Ticket.id < f.before)
+    if f.extra:
+        where.append(Ticket.extra.is_(True))
     return where
 
 
@@ -116,6 +120,8 @@ def ticket_dict(ticket: Ticket, prefix: str, messages: int) -> dict[str, Any]:
         "closed": ticket.closed,
         "criticality": ticket.criticality,
         "category": ticket.category,
+        "extra": ticket.extra,
+        "breached": ticket.breached,
         "requester": ticket.requester.email,
         "assignee": ticket.assignee.email if ticket.assignee else None,
         "created_at": iso(ticket.created_at),

@@ -181,3 +181,31 @@ def test_training_spam_alone_warns_that_wanted_mail_will_be_held(
     assert shown.exit_code == 0 and "no wanted mail" in shown.stderr
     cli(config, "spam", "train", "--ham", str(sources["ham"]))
     assert "warning" not in cli(config, "spam", "stats").stderr
+
+
+def test_train_starter_records_the_corpus_and_scores(config: Path) -> None:
+    result = cli(config, "spam", "train", "--starter")
+    assert result.exit_code == 0, result.output
+    assert "learned " in result.stdout and " spam; model version 1" in result.stdout
+    data = stats(config)
+    assert data["trained"] is True
+    corpora = data["corpora"]
+    assert isinstance(corpora, list) and [c["name"] for c in corpora] == ["starter"]
+    assert corpora[0]["ham"] > 300 and corpora[0]["spam"] > 300
+    table = cli(config, "spam", "stats")
+    assert "corpus starter" in table.stdout
+    mixed = cli(config, "spam", "train", "--starter", "--ham", str(config.parent))
+    assert mixed.exit_code != 0 and "--starter learns the shipped corpus alone" in mixed.output
+    assert stats(config)["version"] == 1  # nothing learnt by the refused command
+
+
+def test_train_from_paths_names_them_in_stats(config: Path, sources: dict[str, Path]) -> None:
+    result = cli(
+        config, "spam", "train", "--ham", str(sources["ham"]), "--spam", str(sources["spam"])
+    )
+    assert result.exit_code == 0, result.output
+    corpora = stats(config)["corpora"]
+    assert isinstance(corpora, list)
+    assert corpora == [
+        {"name": f"ham:{sources['ham']} spam:{sources['spam']}", "ham": 40, "spam": 40}
+    ]

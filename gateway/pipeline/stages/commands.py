@@ -9,7 +9,7 @@ is told why. Commands apply all or none; the agent gets one receipt per mail.
 from __future__ import annotations
 
 from gateway import desk
-from gateway.commands import digest, my, on_behalf, rating
+from gateway.commands import digest, my, on_behalf, rating, report_request
 from gateway.commands.auth import authenticate
 from gateway.commands.execute import execute
 from gateway.commands.parse import split_commands
@@ -45,6 +45,8 @@ def run(ctx: Context) -> None:
         rating.record(ctx, rest)
         raise StopProcessing("recorded a rating", state="done")
     ticket, sender = ctx.ticket, ctx.sender
+    if ticket is None and report_request.requested(commands):
+        report_request.answer(ctx, commands)
     if ticket is None or sender is None:
         if commands and _is_agent(ctx) and on_behalf.requested(commands):
             on_behalf.open_for(ctx, commands, rest)

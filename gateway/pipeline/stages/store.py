@@ -13,7 +13,16 @@ import datetime as dt
 import hashlib
 
 from gateway import desk
-from gateway.desk import attachments, catalog, classify, notices, participants, replies, roles
+from gateway.desk import (
+    attachments,
+    catalog,
+    classify,
+    clock,
+    notices,
+    participants,
+    replies,
+    roles,
+)
 from gateway.errors import StopProcessing
 from gateway.pipeline.context import Context
 from gateway.settings.config import AGENT_ROLES
@@ -190,15 +199,18 @@ def _after_message(ctx: Context, ticket: Ticket, sender: User, kind: str) -> Non
     now = utcnow()
     if kind == "answer":
         ticket.last_public_by = "agent"
-        if ticket.first_response_at is None:
-            ticket.first_response_at = now
+        clock.answered(cfg, ticket, now)
         if ticket.status == catalog.initial_status(cfg):
-            closed = catalog.is_closed(cfg, cfg.tickets.answer_status)
-            tickets.set_status(
-                ctx.session, ticket, cfg.tickets.answer_status, sender.email, closed=closed
-            )
+            desk.move_status(ctx.session, ctx.services, ticket, cfg.tickets.answer_status, sender)
     elif kind == "request":
         ticket.last_public_by = "requester"
+        if not ctx.new_ticket and not ticket.closed:
+            if catalog.pauses_sla(cfg, ticket.status):
+                # The requester answered what the desk waited for: the clocks run again.
+                desk.move_status(
+                    ctx.session, ctx.services, ticket, cfg.tickets.reopen_status, sender
+                )
+            clock.requester_wrote(cfg, ticket, now)
     if kind != "auto" and not ctx.new_ticket:  # a new ticket was created just now
         ticket.updated_at = now
 

@@ -7,7 +7,7 @@ the SMTP intake path, which inserts state "new"/"queued") and leaves when purged
 run reads what it drops.
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0007
 Create Date: 2026-12-02 14:20:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

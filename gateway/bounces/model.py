@@ -1,0 +1,26 @@
+"""What a bounce report says: one Failure per recipient, in a Report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Failure:
+    """One recipient the report is about."""
+
+    recipient: str
+    status: str
+    reason: str
+    hard: bool
+    diagnostic: str = ""
+
+
+@dataclass
+class Report:
+    """What a bounce, complaint or automatic reply says about mail we sent."""
+
+    kind: str  # "dsn", "arf", "autoreply", "text"
+    failures: list[Failure] = field(default_factory=list)
+    # The Message-IDs (bare) of the returned original, to find our outbox row.
+    original_ids: list[str] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Escalations: the scheduler job that watches the SLA clocks, warns and reports breaches."""

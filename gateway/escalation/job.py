@@ -1,0 +1,49 @@
+"""The escalation check as a job of the daemon's scheduler (`[escalation] check_seconds`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from gateway.escalation.check import CheckResult, run_check
+from gateway.services import Services
+from gateway.store.db import Database
+from gateway.store.model import utcnow
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "escalation"
+
+
+def schedule(
+    scheduler: Any, db: Database, services: Services, on_queued: Callable[[], None] | None = None
+) -> None:
+    seconds = services.cfg.escalation.check_seconds
+    if seconds <= 0:
+        return
+    scheduler.add_job(
+        run,
+        "interval",
+        seconds=seconds,
+        args=[db, services, on_queued],
+        id=JOB_ID,
+        coalesce=True,
+        max_instances=1,
+    )
+
+
+def run(
+    db: Database, services: Services, on_queued: Callable[[], None] | None = None
+) -> CheckResult:
+    """One check now; a failure is logged and the next tick tries again (nothing is lost:
+    the milestones stay due until a check commits them)."""
+    try:
+        with db.write() as session:
+            result = run_check(session, services, utcnow())
+    except Exception:
+        log.exception("escalation check failed; the next tick tries again")
+        return CheckResult()
+    if result.mails and on_queued is not None:
+        on_queued()
+    return result

@@ -1,0 +1,86 @@
+"""The scheduled report mail (`[reports] schedule`, a cron expression in `timezone`).
+
+Several daemons on one database send it once: the job records the last sending in the
+`kv` table, read under a row lock (PostgreSQL), and skips a run that comes within the
+minute of one already sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.reports.figures import Period
+from gateway.reports.mailing import recipients, send_report
+from gateway.services import Services
+from gateway.store.db import Database
+from gateway.store.model import KeyValue, utcnow
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "report-mail"
+STATE_KEY = "reports.mail"
+_GAP = dt.timedelta(seconds=50)
+
+
+def schedule(
+    scheduler: Any, db: Database, services: Services, on_queued: Callable[[], None] | None = None
+) -> None:
+    rep = services.cfg.reports
+    if not rep.schedule:
+        return
+    from apscheduler.triggers.cron import CronTrigger
+
+    tz: dt.tzinfo | None = zoneinfo.ZoneInfo(rep.timezone) if rep.timezone else None
+    trigger = CronTrigger.from_crontab(rep.schedule, timezone=tz or _local())
+    scheduler.add_job(
+        run, trigger, args=[db, services, on_queued], id=JOB_ID, coalesce=True, max_instances=1
+    )
+
+
+def _local() -> dt.tzinfo:
+    return dt.datetime.now().astimezone().tzinfo or dt.UTC
+
+
+def _last(session: Session) -> dt.datetime | None:
+    query = select(KeyValue).where(KeyValue.key == STATE_KEY)
+    if session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update()
+    row = session.scalar(query)
+    at = row.value.get("at") if row is not None else None
+    return dt.datetime.fromisoformat(str(at)) if at else None
+
+
+def send_scheduled(session: Session, services: Services, now: dt.datetime) -> int:
+    """Send the scheduled report unless another daemon just did; mails queued."""
+    last = _last(session)
+    if last is not None and now - last < _GAP:
+        return 0
+    period = Period(now - dt.timedelta(days=services.cfg.reports.period_days), now)
+    queued = send_report(session, services, recipients(session, services), period, now)
+    value: dict[str, object] = {"at": now.isoformat(), "mails": len(queued)}
+    row = session.get(KeyValue, STATE_KEY)
+    if row is None:
+        session.add(KeyValue(key=STATE_KEY, value=value, updated_at=now))
+    else:
+        row.value, row.updated_at = value, now
+    log.info("report mail: %d queued", len(queued))
+    return len(queued)
+
+
+def run(db: Database, services: Services, on_queued: Callable[[], None] | None = None) -> int:
+    try:
+        with db.write() as session:
+            sent = send_scheduled(session, services, utcnow())
+    except Exception:
+        log.exception("the scheduled report failed; the next scheduled time tries again")
+        return 0
+    if sent and on_queued is not None:
+        on_queued()
+    return sent
