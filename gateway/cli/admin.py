@@ -224,3 +224,13 @@ def outbox_release(ctx: click.Context, ids: tuple[int, ...]) -> None:
             ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
             double.release(session, ticket, row, "cli")
     click.echo(f"released {len(ids)} held mail(s); the daemon sends them at once")
+
+
+def _add_remove() -> None:
+    # Its own module (one job: anonymising a person); registered under `users`.
+    from gateway.cli.user_remove import users_remove
+
+    users_group.add_command(users_remove)
+
+
+_add_remove()

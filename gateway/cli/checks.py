@@ -95,7 +95,11 @@ def database_checks(cfg: Config) -> list[str]:
     url = cfg.database_url
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        if not path.exists():
+        try:
+            present = path.exists()
+        except OSError as exc:  # a folder on the way this user may not enter
+            return [f"[database] url: cannot use {path}: {exc.strerror}"]
+        if not present:
             # Not created by a check: the daemon makes it, in a folder that must allow it.
             parent = path.parent
             while not parent.exists() and parent != parent.parent:

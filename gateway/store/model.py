@@ -56,6 +56,14 @@ class Base(DeclarativeBase):
 
 
 NOT_SMTP = "source != 'smtp'"
+# The rows `helpdesk purge` may still empty: processed (sent) mail whose raw bytes are kept.
+# Queries must use these texts as they are, for SQLite to pick the partial indexes. The
+# state is compared as an expression (`|| ''`) so that the planner cannot take the state
+# indexes instead: "sent" or "done" is most of a table, which its estimates do not know.
+PURGEABLE_INBOUND = (
+    "state || '' IN ('done', 'ignored', 'duplicate', 'discarded') AND length(raw) > 0"
+)
+PURGEABLE_OUTBOX = "state || '' IN ('sent', 'failed') AND length(raw) > 0"
 
 
 class Inbound(Base):
@@ -105,6 +113,13 @@ class Inbound(Base):
             "sha256",
             sqlite_where=text(NOT_SMTP),
             postgresql_where=text(NOT_SMTP),
+        ),
+        # `helpdesk purge`: processed mail by age, only while its raw bytes are kept.
+        Index(
+            "ix_inbound_purgeable",
+            "received_at",
+            sqlite_where=text(PURGEABLE_INBOUND),
+            postgresql_where=text(PURGEABLE_INBOUND),
         ),
     )
 
@@ -403,6 +418,13 @@ class Outbox(Base):
         Index("ix_outbox_message_id", "message_id"),
         # The relay limit counts a ticket's mail of the last hour (gateway.outgoing.relay).
         Index("ix_outbox_ticket_created", "ticket_id", "created_at"),
+        # `helpdesk purge`: sent or failed mail by age, only while its raw bytes are kept.
+        Index(
+            "ix_outbox_purgeable",
+            "created_at",
+            sqlite_where=text(PURGEABLE_OUTBOX),
+            postgresql_where=text(PURGEABLE_OUTBOX),
+        ),
     )
 
 
