@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import signal
 import smtplib
@@ -209,6 +210,13 @@ class Daemon:
         return CliRunner().invoke(
             main, ["--config", str(self.config), *args], input=input, catch_exceptions=False
         )
+
+    def show(self, ticket_id: int) -> dict[str, Any]:
+        """`tickets show ID --history` as JSON (hidden messages included)."""
+        result = self.cli("tickets", "show", str(ticket_id), "--history", "--format", "json")
+        assert result.exit_code == 0, result.output
+        data: dict[str, Any] = json.loads(result.output)
+        return data
 
     def close(self) -> None:
         if self.proc is not None:

@@ -3,9 +3,7 @@ desk sent him, or an agent's forwarded reply address, cannot act as that agent."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -18,13 +16,6 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     d = Daemon(tmp_path_factory.mktemp("impersonation")).start()
     yield d
     d.close()
-
-
-def show(daemon: Daemon, ticket_id: int) -> dict[str, Any]:
-    result = daemon.cli("tickets", "show", str(ticket_id), "--history", "--format", "json")
-    assert result.exit_code == 0, result.output
-    data: dict[str, Any] = json.loads(result.output)
-    return data
 
 
 def test_harvested_references_never_name_mail_to_agents(daemon: Daemon) -> None:
@@ -57,7 +48,7 @@ def test_forged_from_with_harvested_reply_id_executes_nothing(daemon: Daemon) ->
     before = len(t.to_requester())
     assert daemon.send(forged.as_bytes(), mail_from="eve@corp.example.org")[0] == 250
     daemon.settle()
-    data = show(daemon, t.id)
+    data = daemon.show(t.id)
     assert data["criticality"] != "high"
     assert "victim@corp.example.org" not in data["participants"]
     assert daemon.outgoing_to("victim@corp.example.org") == []
@@ -71,7 +62,7 @@ def test_agent_token_from_another_sender_is_hidden(daemon: Daemon) -> None:
     stolen = reply(t.notice, "oscar@corp.example.org", "Ответ от имени агента: всё решено.")
     assert daemon.send(stolen, mail_from="oscar@corp.example.org")[0] == 250
     daemon.settle()
-    data = show(daemon, t.id)
+    data = daemon.show(t.id)
     last = data["messages"][-1]
     assert last["hidden"] is True and last["kind"] == "unauthenticated"
     assert len(t.to_requester()) == before
@@ -80,10 +71,10 @@ def test_agent_token_from_another_sender_is_hidden(daemon: Daemon) -> None:
 def test_token_replayed_after_close_does_not_act(daemon: Daemon) -> None:
     t = Desk(daemon, "paul@corp.example.org", "Не открывается файл")
     t.agent_says("#close")
-    assert show(daemon, t.id)["closed"] is True
+    assert daemon.show(t.id)["closed"] is True
     # The old notice's reply address and Message-ID, replayed later by whoever holds them.
     t.agent_says("#priority high\n#cc outsider@corp.example.org")
-    data = show(daemon, t.id)
+    data = daemon.show(t.id)
     assert data["criticality"] != "high"
     assert "outsider@corp.example.org" not in data["participants"]
     receipt = [m for m in daemon.outgoing_to("alice@example.com") if t.tag in subject(m)][-1]

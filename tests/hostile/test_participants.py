@@ -3,9 +3,7 @@ participants, colleagues first; the rest are listed for the agent, whose #cc add
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -20,13 +18,6 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     d.close()
 
 
-def show(daemon: Daemon, ticket_id: int) -> dict[str, Any]:
-    result = daemon.cli("tickets", "show", str(ticket_id), "--history", "--format", "json")
-    assert result.exit_code == 0, result.output
-    data: dict[str, Any] = json.loads(result.output)
-    return data
-
-
 def test_two_thousand_cc_make_at_most_the_cap(daemon: Daemon) -> None:
     colleagues = [f"colleague{i}@corp.example.org" for i in range(15)]
     strangers = [f"victim{i}@mail{i % 40}.example.ru" for i in range(1985)]
@@ -39,7 +30,7 @@ def test_two_thousand_cc_make_at_most_the_cap(daemon: Daemon) -> None:
     assert daemon.send(msg)[0] == 250
     daemon.settle(60)
     [ticket] = daemon.tickets()
-    data = show(daemon, ticket.id)
+    data = daemon.show(ticket.id)
     assert sorted(data["participants"]) == sorted(colleagues[:10])
     proposed = [e for e in data["events"] if e["kind"] == "cc_proposed"]
     assert proposed and "victim0@mail0.example.ru" in proposed[0]["new"]
