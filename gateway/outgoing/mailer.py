@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.outgoing import compose, outbox, relay
@@ -138,22 +138,37 @@ def last_mail_of(session: Session, ticket: Ticket, user: User) -> str | None:
     )
 
 
+def _visible_refs(session: Session, ticket: Ticket, user: User) -> list[str]:
+    """The ticket's Message-IDs `user` may be shown, oldest first, in one query.
+
+    Never the desk's mail to anyone else: the id of a mail sent to an agent proves, when
+    answered, that the agent wrote the answer (gateway.commands.auth), so shown to someone
+    else it would let them act as that agent. To a requester (and the participants in Cc)
+    also no private id: hidden notes and agents' own mail.
+    """
+    stmt = select(MessageRef.message_id).where(
+        MessageRef.ticket_id == ticket.id,
+        or_(MessageRef.outgoing.is_(False), MessageRef.recipient_id == user.id),
+    )
+    if not user.is_agent:
+        stmt = stmt.where(MessageRef.private.is_(False))
+    return list(session.scalars(stmt.order_by(MessageRef.id)))
+
+
 def _threading(
     session: Session, ticket: Ticket, user: User, mail: Outgoing
 ) -> tuple[str | None, list[str]]:
-    """In-Reply-To and References for `mail` to `user`.
-
-    An agent may see every Message-ID of the ticket. A requester (and the participants in
-    Cc) sees only those of mail they have seen; an answer to them replies to their own
-    latest mail, so their client threads it under what they wrote.
-    """
+    """In-Reply-To and References for `mail` to `user`: only ids `user` may see
+    (`_visible_refs`); an answer to a requester replies to their own latest mail, so their
+    client threads it under what they wrote."""
+    visible = _visible_refs(session, ticket, user)
+    allowed = {compose.bare_id(r) for r in visible}
     given = mail.references
+    refs = visible if given is None else [r for r in given if compose.bare_id(r) in allowed]
     if user.is_agent:
-        return mail.in_reply_to, given if given is not None else references(session, ticket)
-    public = references(session, ticket, public_only=True)
-    allowed = set(public)
-    refs = [r for r in given if r in allowed] if given is not None else public
-    in_reply_to = mail.in_reply_to if mail.in_reply_to in allowed else None
+        return mail.in_reply_to, refs
+    known = mail.in_reply_to is not None and compose.bare_id(mail.in_reply_to) in allowed
+    in_reply_to = mail.in_reply_to if known else None
     if in_reply_to is None:
         in_reply_to = last_mail_of(session, ticket, user)
     return in_reply_to, refs
@@ -164,29 +179,6 @@ def _auto_submitted(mail: Outgoing, user: User) -> str | None:
         return None
     # A notice to an agent answers nothing they wrote (RFC 3834 section 5).
     return "auto-generated" if user.is_agent else "auto-replied"
-
-
-def _own_references(session: Session, ticket: Ticket, user: User, refs: list[str]) -> list[str]:
-    """`refs` without the ids of the desk's mail to anyone but `user`.
-
-    The id of a mail sent to an agent proves, when answered, that the agent wrote the
-    answer (gateway.commands.auth); shown to a requester in References, it would let the
-    requester act as that agent.
-    """
-    bare = [compose.bare_id(r) for r in refs if r]
-    if not bare:
-        return []
-    foreign = set(
-        session.scalars(
-            select(MessageRef.message_id).where(
-                MessageRef.ticket_id == ticket.id,
-                MessageRef.message_id.in_(bare[-200:]),
-                MessageRef.outgoing.is_(True),
-                MessageRef.recipient_id != user.id,
-            )
-        )
-    )
-    return [r for r in refs if r and compose.bare_id(r) not in foreign]
 
 
 def queue(
@@ -241,7 +233,6 @@ def queue_mail(
         token = make_token(services.secret, "r", ticket.id, user.id)
         reply_to = reply_address(cfg.helpdesk.address, token)
         in_reply_to, refs = _threading(session, ticket, user, mail)
-        refs = _own_references(session, ticket, user, refs)
     else:
         reply_to, in_reply_to, refs = cfg.helpdesk.address, mail.in_reply_to, []
     message = compose.build(
