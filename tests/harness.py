@@ -75,7 +75,9 @@ poll_seconds = 0.2
     return path
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
+    # The timeout bounds a hang, it is not a speed check: on a loaded machine a CLI call in a
+    # predicate can take seconds, so the bounds are generous (speed lives in bench/).
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

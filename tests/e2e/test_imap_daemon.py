@@ -47,7 +47,7 @@ address = "printers@example.com"
             # Let the poller reach IDLE, then append: delivery is pushed, not polled.
             wait_until(
                 lambda: "idle" in daemon.cli("imap", "status", "--format", "json").output,
-                20,
+                60,
                 "the mailbox poller to idle",
             )
             started = time.monotonic()
