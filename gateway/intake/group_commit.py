@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 # The longest a commit waits for messages that other sessions are still sending.
 GATHER_SECONDS = 0.002
+# A commit slower than this is logged: senders waited that long for their 250 (another
+# writer held SQLite's lock, or the disk was slow).
+SLOW_COMMIT_SECONDS = 0.5
 
 
 @dataclass
@@ -110,7 +113,16 @@ class GroupCommitWriter:
             try:
                 ids = self._commit_inline(batch)
                 if ids is None:
+                    started = loop.time()
                     ids = await loop.run_in_executor(self._executor, self._commit, batch)
+                    took = loop.time() - started
+                    if took > SLOW_COMMIT_SECONDS:
+                        log.warning(
+                            "spool commit of %d message(s) took %.2f s (waiting for the "
+                            "database's write lock or the disk)",
+                            len(batch),
+                            took,
+                        )
             except Exception as exc:  # the database is down, full, or read-only
                 log.error("spool commit of %d message(s) failed: %s", len(batch), exc)
                 for item in batch:
