@@ -117,7 +117,7 @@ def batch_query(model: Any, where: tuple[Any, ...]) -> Select[tuple[int]]:
     return select(model.id).where(*where).order_by(age).limit(PURGE_BATCH)
 
 
-def drop(session: Any, model: Any, ids: list[int]) -> None:
+def drop(session: Any, model: Any, ids: list[Any]) -> None:
     """Drop the raw bytes of these rows: a received message's `inbound_raw` row goes (and
     its spool row says when); a sent one's bytes are emptied in place."""
     from sqlalchemy import delete, update

@@ -70,8 +70,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_inbound_purgeable", table_name="inbound")
+    # An empty blob, not the text '' (which SQLite would store as TEXT).
+    empty = "X''" if op.get_bind().dialect.name == "sqlite" else "''::bytea"
     with op.batch_alter_table("inbound") as batch:
-        batch.add_column(sa.Column("raw", sa.LargeBinary(), nullable=False, server_default=""))
+        batch.add_column(
+            sa.Column("raw", sa.LargeBinary(), nullable=False, server_default=sa.text(empty))
+        )
     op.execute(
         "UPDATE inbound SET raw = "
         "(SELECT r.raw FROM inbound_raw r WHERE r.inbound_id = inbound.id) "
