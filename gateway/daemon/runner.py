@@ -81,11 +81,17 @@ class Runner:
             self.wake.clear()
             limit = None
             pressure = self._pressure
-            if pressure is not None and pressure.busy() and self._lag() < MAX_LAG_SECONDS:
-                pressure.yield_to_intake(stop)
+            if pressure is not None and pressure.busy():
+                if self._lag() < MAX_LAG_SECONDS:
+                    pressure.yield_to_intake(stop)
+                else:
+                    # Far behind: no pause, but an intake commit waiting for the lock
+                    # right now goes first (it takes milliseconds).
+                    pressure.let_waiting_commit(stop)
                 if pressure.busy():
-                    # Still arriving after the longest pause: one message, the shortest
-                    # hold of the write lock, then step aside again.
+                    # Still arriving: one message per transaction, the shortest hold of
+                    # the write lock, so that no sender waits for more than one message's
+                    # processing (a batch under load took seconds), however far behind.
                     limit = 1
             try:
                 done = self.run_once(limit)
