@@ -149,3 +149,8 @@ def test_purge_drops_the_raw_row(tmp_path: Path) -> None:
         assert b.raw == RAWS[2] and b.raw_dropped_at is None
         assert list(s.scalars(select(InboundRaw.inbound_id))) == [b.id]
     db.dispose()
+    shown = CliRunner().invoke(
+        main, ["--config", str(config), "inbound", "show", str(ids[0]), "--format", "json"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert '"raw_dropped_at": "' in shown.output
