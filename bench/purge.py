@@ -45,7 +45,10 @@ def build(db: Database, rows: int) -> None:
             batch.append(
                 {
                     "received_at": (when + dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S"),
-                    "raw": raw if kept else b"",
+                    "id": i + 1,
+                    "raw": raw,
+                    "kept": kept,
+                    "dropped": None if kept else "2026-01-01 00:00:00",
                     "state": states[i % len(states)],
                     "sha": f"{i:064x}",
                 }
@@ -53,11 +56,16 @@ def build(db: Database, rows: int) -> None:
             if len(batch) == 50_000 or i == rows - 1:
                 conn.execute(
                     text(
-                        "INSERT INTO inbound (received_at, source, mail_from, rcpt_to, size,"
-                        " sha256, raw, state, attempts, trace, origin) VALUES (:received_at,"
-                        " 'smtp', 'a@example.ru', '[]', 250, :sha, :raw, :state, 1, '[]', '{}')"
+                        "INSERT INTO inbound (id, received_at, source, mail_from, rcpt_to, size,"
+                        " sha256, state, attempts, trace, origin, raw_dropped_at) VALUES (:id,"
+                        " :received_at, 'smtp', 'a@example.ru', '[]', 250, :sha, :state, 1,"
+                        " '[]', '{}', :dropped)"
                     ),
                     batch,
+                )
+                conn.execute(
+                    text("INSERT INTO inbound_raw (inbound_id, raw) VALUES (:id, :raw)"),
+                    [row for row in batch if row["kept"]],
                 )
                 batch = []
         conn.execute(text("ANALYZE"))
@@ -100,7 +108,7 @@ def main() -> None:
             .where(
                 Inbound.state.in_(("done", "ignored", "duplicate", "discarded")),
                 Inbound.received_at < cutoff,
-                Inbound.raw != b"",
+                Inbound.raw_dropped_at.is_(None),
             )
             .limit(PURGE_BATCH)
         )

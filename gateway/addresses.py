@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from email.utils import parseaddr
 
 from gateway.settings.config import Config
+
+# local@domain with nothing parseaddr would change: no display name, comment or quotes.
+_PLAIN = re.compile(r"[^\s<>()\[\]\",;:\\@]+@[^\s<>()\[\]\",;:\\@]+")
 
 
 def split_address(address: str) -> tuple[str, str, str]:
@@ -36,7 +40,9 @@ class AddressBook:
 
     def is_own(self, address: str) -> bool:
         """True for any address this helpdesk sends as (mail from it must be ignored)."""
-        _, email = parseaddr(address)
+        # Most callers pass a parsed addr-spec already; parseaddr is costly enough to
+        # matter for a mail with thousands of recipients, so it is kept for the rest.
+        email = address if _PLAIN.fullmatch(address) else parseaddr(address)[1]
         if "@" not in email:
             return False
         return self._key(email) in self._own

@@ -71,6 +71,8 @@ def describe(row: Inbound, bounces: list[Bounce], outbox: list[int]) -> dict[str
             "hard": first.hard,
         },
         "outbox": outbox,
+        # When `purge` dropped the raw bytes (null: kept).
+        "raw_dropped_at": iso(row.raw_dropped_at) if row.raw_dropped_at else None,
     }
 
 

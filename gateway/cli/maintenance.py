@@ -117,6 +117,20 @@ def batch_query(model: Any, where: tuple[Any, ...]) -> Select[tuple[int]]:
     return select(model.id).where(*where).order_by(age).limit(PURGE_BATCH)
 
 
+def drop(session: Any, model: Any, ids: list[Any]) -> None:
+    """Drop the raw bytes of these rows: a received message's `inbound_raw` row goes (and
+    its spool row says when); a sent one's bytes are emptied in place."""
+    from sqlalchemy import delete, update
+
+    from gateway.store.model import InboundRaw
+
+    if model is Inbound:
+        session.execute(delete(InboundRaw).where(InboundRaw.inbound_id.in_(ids)))
+        session.execute(update(Inbound).where(Inbound.id.in_(ids)).values(raw_dropped_at=utcnow()))
+    else:
+        session.execute(update(model).where(model.id.in_(ids)).values(raw=b""))
+
+
 @click.command("purge")
 @click.option("--raw-older-than", "older", required=True, help="Age such as 365d.")
 @click.option("--dry-run", is_flag=True, help="Count only.")
@@ -129,7 +143,7 @@ def purge(ctx: click.Context, older: str, dry_run: bool) -> None:
     recognised). Mail still new, quarantined, held or queued is never touched. Works in
     batches of 1000 rows, so the daemon's writers wait for moments, not minutes.
     """
-    from sqlalchemy import func, select, update
+    from sqlalchemy import func, select
 
     days = _days(older)
     cutoff = utcnow() - dt.timedelta(days=days)
@@ -146,7 +160,7 @@ def purge(ctx: click.Context, older: str, dry_run: bool) -> None:
                     ids = list(session.scalars(batch_query(model, where)))
                     if not ids:
                         break
-                    session.execute(update(model).where(model.id.in_(ids)).values(raw=b""))
+                    drop(session, model, ids)
                     total += len(ids)
             counts[name] = total
     finally:

@@ -24,8 +24,10 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
+from gateway.bounces import Report, read_bounce
 from gateway.errors import StopProcessing
 from gateway.guard.budget import Budget
 from gateway.outgoing.outbox import INBOUND_KEY
@@ -39,6 +41,8 @@ from gateway.store.model import Inbound, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# A message's raw bytes, parsed form and bounce report, read before its transaction.
+_Prepared = tuple[bytes, ParsedMessage, Report | None]
 # `Inbound.attempts` of a message claimed, not yet processed alone (see above).
 CLAIMED = 1
 
@@ -66,6 +70,7 @@ class Runner:
         self._pipeline = tuple(pipeline) if pipeline is not None else build_pipeline()
         # Parse before the transaction only for a pipeline that starts with parsing.
         self._parse_first = bool(self._pipeline) and self._pipeline[0].name == "parse"
+        self._reads_bounces = any(stage.name == "bounce" for stage in self._pipeline)
         self._on_committed = on_committed
         self.wake = threading.Event()
 
@@ -76,11 +81,17 @@ class Runner:
             self.wake.clear()
             limit = None
             pressure = self._pressure
-            if pressure is not None and pressure.busy() and self._lag() < MAX_LAG_SECONDS:
-                pressure.yield_to_intake(stop)
+            if pressure is not None and pressure.busy():
+                if self._lag() < MAX_LAG_SECONDS:
+                    pressure.yield_to_intake(stop)
+                else:
+                    # Far behind: no pause, but an intake commit waiting for the lock
+                    # right now goes first (it takes milliseconds).
+                    pressure.let_waiting_commit(stop)
                 if pressure.busy():
-                    # Still arriving after the longest pause: one message, the shortest
-                    # hold of the write lock, then step aside again.
+                    # Still arriving: one message per transaction, the shortest hold of
+                    # the write lock, so that no sender waits for more than one message's
+                    # processing (a batch under load took seconds), however far behind.
                     limit = 1
             try:
                 done = self.run_once(limit)
@@ -158,11 +169,13 @@ class Runner:
                 session.execute(claimed.values(attempts=CLAIMED))
             return ids, bool(interrupted)
 
-    def _parse_outside(self, ids: list[int]) -> dict[int, ParsedMessage]:
-        """The batch's messages parsed with no write transaction open.
+    def _parse_outside(self, ids: list[int]) -> dict[int, _Prepared]:
+        """The batch's messages parsed, and read as bounces, with no write transaction open.
 
-        Parsing (HTML above all) takes most of a message's time; done under the write
-        lock it would keep SQLite's intake waiting for it.
+        Parsing (HTML above all) takes most of a message's time, and reading a bounce is
+        a parse of its own; done under the write lock they would keep SQLite's intake
+        waiting for them (a 10 MB message: seconds). The raw bytes come along, so that
+        the transaction need not read them again.
         """
         with self._db.read() as session:
             raws = list(
@@ -173,16 +186,29 @@ class Runner:
                 )
             )
         seconds = self._services.cfg.runner.parse_seconds
-        return {row.id: parse_message(row.raw, Budget(seconds)) for row in raws}
+        bounces = self._reads_bounces
+        return {
+            row.id: (
+                row.raw,
+                parse_message(row.raw, Budget(seconds)),
+                read_bounce(row.raw) if bounces else None,
+            )
+            for row in raws
+        }
 
     def _process_batch(self, ids: list[int]) -> None:
-        parsed = self._parse_outside(ids) if self._parse_first else {}
+        prepared = self._parse_outside(ids) if self._parse_first else {}
         with self._db.write() as session:
             query = select(Inbound).where(Inbound.id.in_(ids), Inbound.state == "new")
+            if prepared:
+                query = query.options(defer(Inbound.raw))
             if not self._db.sqlite:
                 query = query.with_for_update(skip_locked=True)
             rows = sorted(session.scalars(query), key=lambda r: r.id)
             for row in rows:
+                if row.id in prepared:
+                    # The bytes read before the transaction (never changed since).
+                    set_committed_value(row, "raw", prepared[row.id][0])
                 if row.attempts // 2 > MAX_ATTEMPTS:
                     self._quarantine(
                         row,
@@ -192,12 +218,18 @@ class Runner:
                         [],
                     )
                     continue
-                self._process_one(session, row, parsed.get(row.id))
+                self._process_one(session, row, prepared.get(row.id))
 
     def _process_one(
-        self, session: Session, row: Inbound, parsed: ParsedMessage | None = None
+        self,
+        session: Session,
+        row: Inbound,
+        prepared: _Prepared | None = None,
     ) -> None:
-        ctx = Context(session=session, services=self._services, inbound=row, parsed=parsed)
+        ctx = Context(session=session, services=self._services, inbound=row)
+        if prepared is not None:
+            _raw, ctx.parsed, ctx.bounce = prepared
+            ctx.bounce_read = True
         stage_name = "start"
         session.info[INBOUND_KEY] = row.id
         try:

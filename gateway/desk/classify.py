@@ -12,13 +12,12 @@ from gateway.settings.config import Config
 
 def intake_addresses(rcpt_to: list[str], headers: list[str]) -> list[str]:
     """The addresses the mail was sent to, `+detail` removed, lower case, envelope first."""
-    found: list[str] = []
+    found: dict[str, None] = {}  # ordered, and a lookup that stays flat with 2,000 Cc
     for address in [*rcpt_to, *headers]:
         base, _, domain = split_address(address)
-        plain = f"{base}@{domain}"
-        if domain and plain not in found:
-            found.append(plain)
-    return found
+        if domain:
+            found.setdefault(f"{base}@{domain}")
+    return list(found)
 
 
 def category_for(cfg: Config, addresses: list[str], mailbox_category: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +26,18 @@ log = logging.getLogger(__name__)
 
 # The longest a commit waits for messages that other sessions are still sending.
 GATHER_SECONDS = 0.002
+# An inline commit (on the event loop) slower than this, on average, means a slow fsync:
+# commits then go to the writer thread, so that the loop keeps reading the other
+# sessions' DATA meanwhile and their messages share the next commit.
+INLINE_SECONDS = 0.001
+# A batch larger than this is never committed inline: writing megabytes into the WAL on
+# the event loop would hold every other session's DATA for that long.
+INLINE_BYTES = 256 * 1024
+# How long the writer thread polls for SQLite's lock before it waits in SQLite's handler.
+POLL_SECONDS = 10.0
+# A commit slower than this is logged: senders waited that long for their 250 (another
+# writer held SQLite's lock, or the disk was slow).
+SLOW_COMMIT_SECONDS = 0.5
 
 
 @dataclass
@@ -53,6 +66,9 @@ class GroupCommitWriter:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._inline: SqliteSpoolInserter | None = None
+        self._threaded: SqliteSpoolInserter | None = None  # the writer thread's own
+        # Moving average of a commit's duration (the fsync, mostly): decides inline or not.
+        self._commit_seconds = 0.0
         self._committing = False  # the writer task has a batch under way
         # Sessions between MAIL and the end of DATA: a message on its way (kept by the
         # SMTP intake).
@@ -76,6 +92,9 @@ class GroupCommitWriter:
         if self._inline is not None:
             self._inline.close()
             self._inline = None
+        if self._threaded is not None:
+            self._threaded.close()
+            self._threaded = None
 
     async def submit(
         self, raw: bytes, source: str, mail_from: str, rcpt_to: list[str], alone: bool = False
@@ -90,7 +109,7 @@ class GroupCommitWriter:
         if self._pressure is not None:
             self._pressure.touch()
         pending = _Pending(raw, source, mail_from, rcpt_to, future)
-        if alone and self._queue.empty() and not self._committing:
+        if alone and self._queue.empty() and not self._committing and self._inline_fast([pending]):
             ids = self._commit_inline([pending])
             if ids is not None:
                 if self._on_stored is not None:
@@ -108,9 +127,18 @@ class GroupCommitWriter:
             await self._gather(batch)
             self._committing = True
             try:
-                ids = self._commit_inline(batch)
+                ids = self._commit_inline(batch) if self._inline_fast(batch) else None
                 if ids is None:
+                    started = loop.time()
                     ids = await loop.run_in_executor(self._executor, self._commit, batch)
+                    took = loop.time() - started
+                    if took > SLOW_COMMIT_SECONDS:
+                        log.warning(
+                            "spool commit of %d message(s) took %.2f s (waiting for the "
+                            "database's write lock or the disk)",
+                            len(batch),
+                            took,
+                        )
             except Exception as exc:  # the database is down, full, or read-only
                 log.error("spool commit of %d message(s) failed: %s", len(batch), exc)
                 for item in batch:
@@ -149,6 +177,16 @@ class GroupCommitWriter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
 
+    def _inline_fast(self, batch: list[_Pending]) -> bool:
+        """Commit on the event loop: fsyncs are fast lately, and the batch is small."""
+        if self._commit_seconds > INLINE_SECONDS:
+            return False
+        return sum(len(p.raw) for p in batch) <= INLINE_BYTES
+
+    def _timed(self, started: float) -> None:
+        took = time.perf_counter() - started
+        self._commit_seconds = 0.8 * self._commit_seconds + 0.2 * took
+
     def _commit_inline(self, batch: list[_Pending]) -> list[int] | None:
         """On SQLite, commit right here when the lock is free; None when it is not.
 
@@ -162,7 +200,10 @@ class GroupCommitWriter:
         try:
             if self._inline is None:
                 self._inline = SqliteSpoolInserter(self._db)
-            return self._inline.insert(self._rows(batch))
+            started = time.perf_counter()
+            ids = self._inline.insert(self._rows(batch))
+            self._timed(started)
+            return ids
         except Busy:
             return None
         except Exception as exc:
@@ -173,6 +214,41 @@ class GroupCommitWriter:
             return None
 
     def _commit(self, batch: list[_Pending]) -> list[int]:
+        """In the writer thread: the hot path's INSERT, retried every millisecond while
+        another writer holds the lock (for `POLL_SECONDS`), then the ordinary
+        transaction, which waits for the lock with SQLite's own handler. Processing is
+        told that a commit waits (`pressure.writing`) and steps aside.
+
+        SQLite's busy handler sleeps up to 100 ms between its tries: a writer that
+        commits and begins again within that time takes the lock first, again and
+        again, and the senders' 250s wait for seconds. Polling catches the gap.
+        """
+        if not self._db.sqlite:
+            return self._waiting_for_lock(batch)
+        rows = self._rows(batch)
+        deadline = time.monotonic() + POLL_SECONDS
+        with self._pressure.writing() if self._pressure is not None else contextlib.nullcontext():
+            while True:
+                try:
+                    if self._threaded is None:
+                        self._threaded = SqliteSpoolInserter(self._db)
+                    started = time.perf_counter()
+                    ids = self._threaded.insert(rows)
+                    self._timed(started)
+                    return ids
+                except Busy:
+                    if time.monotonic() >= deadline:
+                        break
+                    time.sleep(0.001)
+                except Exception as exc:
+                    log.warning("spool hot path failed in the writer thread (%s)", exc)
+                    if self._threaded is not None:
+                        self._threaded.close()
+                        self._threaded = None
+                    break
+            return self._store(batch)
+
+    def _waiting_for_lock(self, batch: list[_Pending]) -> list[int]:
         if self._pressure is not None:
             with self._pressure.writing():
                 return self._store(batch)

@@ -11,6 +11,7 @@ from gateway.store.model import Inbound, Message, Ticket, User
 from gateway.store.tickets import USER_BY_EMAIL
 
 if TYPE_CHECKING:
+    from gateway.bounces import Report as BounceReport
     from gateway.commands.report import Report
     from gateway.outgoing.tokens import Token
     from gateway.parse import ParsedAttachment, ParsedMessage
@@ -35,6 +36,11 @@ class Context:
     services: Services
     inbound: Inbound
     parsed: ParsedMessage | None = None
+    # The bounce report in the raw bytes, when the runner read it before the transaction
+    # (`bounce_read`); else the bounce stage reads it. Reading is a second parse of the
+    # whole message: done under the write lock, a 10 MB one held up every SMTP commit.
+    bounce: BounceReport | None = None
+    bounce_read: bool = False
     # Why the mail counts as automatic (auto-reply, bounce, list mail); None for a person's.
     automatic: str | None = None
     sender: User | None = None

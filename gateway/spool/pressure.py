@@ -93,6 +93,23 @@ class IntakePressure:
                 return True
         return False
 
+    def commit_waiting(self) -> bool:
+        """An intake commit is waiting for the database's lock right now."""
+        state = self._state
+        return any(state[2 * slot + 1] > 0 for slot in range(_SLOTS))
+
+    def let_waiting_commit(self, stop: threading.Event | None = None) -> None:
+        """Wait (at most `quiet_after`) while an intake commit waits for the lock.
+
+        SQLite's busy handler sleeps between its tries; a writer starting again at
+        once after its own commit would take the lock before the intake every time.
+        """
+        deadline = time.monotonic() + self.quiet_after
+        while self.commit_waiting() and time.monotonic() < deadline:
+            if stop is not None and stop.is_set():
+                return
+            time.sleep(0.001)
+
     def yield_to_intake(self, stop: threading.Event | None = None) -> float:
         """Wait while the intake is busy, at most `max_pause`; the seconds waited."""
         start = time.monotonic()

@@ -22,7 +22,7 @@ from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.pool import PoolProxiedConnection
 
 from gateway.store.db import Database
-from gateway.store.model import Inbound
+from gateway.store.model import Inbound, InboundRaw
 
 _COLUMNS = (
     "received_at",
@@ -31,7 +31,6 @@ _COLUMNS = (
     "rcpt_to",
     "size",
     "sha256",
-    "raw",
     "state",
     "attempts",
     "trace",
@@ -60,6 +59,15 @@ class SqliteSpoolInserter:
         self._binds: list[tuple[str, Callable[[Any], Any]]] = [
             (name, table.c[name].type.bind_processor(dialect) or identity) for name in order
         ]
+        raw_table = InboundRaw.__table__
+        assert isinstance(raw_table, Table)
+        raw_stmt = insert(raw_table).values(
+            inbound_id=bindparam("inbound_id"), raw=bindparam("raw")
+        )
+        raw_compiled = raw_stmt.compile(dialect=dialect)
+        self._raw_sql = str(raw_compiled)
+        assert raw_compiled.positiontup == ["inbound_id", "raw"]
+        self._raw_bind = raw_table.c.raw.type.bind_processor(dialect) or identity
         # Held for the writer's lifetime; the engine's connect events already set WAL,
         # synchronous=FULL and the rest.
         self._proxy: PoolProxiedConnection = db.engine.raw_connection()
@@ -75,15 +83,6 @@ class SqliteSpoolInserter:
     def insert(self, rows: Sequence[dict[str, object]]) -> list[int]:
         """Commit `rows`; their ids in order. `Busy` when the lock is taken (nothing done)."""
         conn = self._conn
-        if len(rows) == 1:
-            # One statement in autocommit: committed (and synced) once it has run to the
-            # end, without a BEGIN and a COMMIT of its own to send.
-            params = [process(rows[0][name]) for name, process in self._binds]
-            try:
-                ((row_id,),) = conn.execute(self._sql, params).fetchall()
-            except sqlite3.OperationalError as exc:
-                raise _busy_or(exc) from exc
-            return [int(row_id)]
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -92,7 +91,9 @@ class SqliteSpoolInserter:
             ids = []
             for row in rows:
                 params = [process(row[name]) for name, process in self._binds]
-                ids.append(int(conn.execute(self._sql, params).fetchone()[0]))
+                row_id = int(conn.execute(self._sql, params).fetchone()[0])
+                conn.execute(self._raw_sql, (row_id, self._raw_bind(row["raw"])))
+                ids.append(row_id)
             conn.execute("COMMIT")
         except BaseException as exc:
             if conn.in_transaction:

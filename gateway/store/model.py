@@ -18,9 +18,13 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    func,
+    literal,
+    select,
     text,
+    type_coerce,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from gateway.store import search
@@ -61,13 +65,30 @@ NOT_SMTP = "source != 'smtp'"
 # state is compared as an expression (`|| ''`) so that the planner cannot take the state
 # indexes instead: "sent" or "done" is most of a table, which its estimates do not know.
 PURGEABLE_INBOUND = (
-    "state || '' IN ('done', 'ignored', 'duplicate', 'discarded') AND length(raw) > 0"
+    "state || '' IN ('done', 'ignored', 'duplicate', 'discarded') AND raw_dropped_at IS NULL"
 )
 PURGEABLE_OUTBOX = "state || '' IN ('sent', 'failed') AND length(raw) > 0"
 
 
+class InboundRaw(Base):
+    """The raw bytes of a received message, written once when it is accepted.
+
+    Apart from its spool row, so that the row's state and trace updates never rewrite
+    (nor copy into the WAL) a message of many megabytes: on SQLite an UPDATE writes the
+    whole record, overflow pages included, and holds the write lock while it does.
+    `helpdesk purge` deletes the row; nothing else writes it after the insert.
+    """
+
+    __tablename__ = "inbound_raw"
+
+    inbound_id: Mapped[int] = mapped_column(
+        ForeignKey("inbound.id", ondelete="CASCADE"), primary_key=True
+    )
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Inbound(Base):
-    """A received message: raw bytes kept forever, and where its processing stands.
+    """A received message: where its processing stands; its raw bytes are `InboundRaw`.
 
     state: new -> done | ignored | duplicate | quarantined (a handler raised) | held (spam).
     """
@@ -81,7 +102,21 @@ class Inbound(Base):
     rcpt_to: Mapped[list[str]] = mapped_column(JSON, default=list)
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # Read-only: the bytes of `InboundRaw` (empty once purged). Loaded with the row as
+    # before; never part of the row's UPDATEs.
+    raw: Mapped[bytes] = column_property(
+        type_coerce(
+            func.coalesce(
+                select(InboundRaw.raw)
+                .where(InboundRaw.inbound_id == id)
+                .correlate_except(InboundRaw)
+                .scalar_subquery(),
+                literal(b"", LargeBinary),
+            ),
+            LargeBinary,
+        ),
+        expire_on_flush=False,
+    )
     state: Mapped[str] = mapped_column(String(20), default="new")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     message_id: Mapped[str | None] = mapped_column(String(998))
@@ -93,6 +128,8 @@ class Inbound(Base):
     processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Where it came from within its source (IMAP mailbox name and UID, for instance).
     origin: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # When `helpdesk purge` dropped the raw bytes (NULL: kept).
+    raw_dropped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index("ix_inbound_state_id", "state", "id"),

@@ -32,6 +32,10 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
         d.config.read_text().replace("max_message_size = 1000000", "max_message_size = 30000000")
     )
     d.start()
+    # The processing process is up (it imports scikit-learn, loads the model) before
+    # the clock runs: the bound is on the bomb's processing, not on the start-up.
+    assert d.send(mail("Прогрев", "Текст.", sender="warm@corp.example.com"))[0] == 250
+    d.settle(180)
     yield d
     d.close()
 
@@ -56,14 +60,12 @@ def others_meanwhile(daemon: Daemon, stop: threading.Event, waits: list[float]) 
 @pytest.mark.parametrize(
     ("name", "size", "unit", "max_wait"),
     [
-        # The target is 1 s; on a shared 2-core machine under load waits of 1-2 s were
-        # seen (group commit and processing competing for the CPU), so the bound is 2 s.
-        ("div-1mb", 900_000, ("<div>", "</div>"), 2.0),
-        # SQLite rewrites a row whole, its 10 MB of raw bytes included, each time the
-        # spool marks it (attempt, then state): those two commits are what other
-        # senders wait for here, not the parsing (which runs outside any transaction).
-        ("div-10mb", 10_000_000, ("<div>", "</div>"), 3.0),
-        ("tables-1mb", 900_000, ("<table><tr><td>", "</td></tr></table>"), 2.0),
+        # The raw bytes live apart from the spool row (inbound_raw), so marking a bomb
+        # claimed or done rewrites a small row, not its megabytes: other senders wait
+        # for no commit longer than a small one.
+        ("div-1mb", 900_000, ("<div>", "</div>"), 1.0),
+        ("div-10mb", 10_000_000, ("<div>", "</div>"), 1.0),
+        ("tables-1mb", 900_000, ("<table><tr><td>", "</td></tr></table>"), 1.0),
     ],
 )
 def test_bomb_is_bounded_and_intake_keeps_answering(
@@ -84,6 +86,7 @@ def test_bomb_is_bounded_and_intake_keeps_answering(
     took = time.monotonic() - start
     daemon.settle()
     assert took < BOUND_SECONDS
+    print(f"{name}: {len(waits)} other messages, longest wait for 250 {max(waits):.3f} s")
     assert waits and max(waits) < max_wait, f"longest wait for 250: {max(waits):.2f} s"
     with daemon.db.read() as s:
         message = s.scalars(select(Message).where(Message.subject == name)).one()

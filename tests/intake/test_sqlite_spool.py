@@ -44,6 +44,7 @@ def test_rows_match_the_orm(db: Database) -> None:
         a, b = s.get(Inbound, by_orm), s.get(Inbound, fast)
         assert a is not None and b is not None
         assert _columns(a) == _columns(b)
+        assert a.raw == b.raw == raw  # both wrote the bytes to inbound_raw
         assert b.received_at.tzinfo is not None
         assert b.received_at == values["received_at"]
     # The raw SQL agrees too: the JSON and timestamp columns are stored the same way.

@@ -28,7 +28,7 @@ _HARMLESS = {"vacation", "delivered", "feedback"}
 
 
 def run(ctx: Context) -> None:
-    report = read_bounce(ctx.inbound.raw)
+    report = ctx.bounce if ctx.bounce_read else read_bounce(ctx.inbound.raw)
     if report is None:
         return
     if ctx.automatic is None and report.kind not in ("dsn", "arf"):
