@@ -9,10 +9,12 @@ the text around them. RFC 3834 automatic replies are reported as `vacation`.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from email import message_from_bytes, policy
 from email.message import Message
 
 from gateway.bounces.freetext import read_text
+from gateway.bounces.lhosts import Entry, read_lhost
 from gateway.bounces.model import Failure, Report
 from gateway.bounces.parts import (
     ADDR_RE,
@@ -75,6 +77,10 @@ def _read(msg: Message, raw: bytes) -> Report | None:
         notification = read_ses(text_of(msg))
         if notification is not None:
             return ses_report(notification, _ses_verdict)
+    own = read_lhost(msg, human_text(msg))
+    if own:
+        kind = "dsn" if "message/delivery-status" in types else "text"
+        return Report(kind, [_lhost_failure(e) for e in own], ids)
     for i, ctype in enumerate(types):
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             report = _dsn(parts[i], msg, ids)
@@ -97,6 +103,20 @@ def _ses_verdict(status: str, diagnostic: str, action: str) -> tuple[str, str, b
     reason = decide(fact)
     code = fact.status or status
     return reason, code, is_hard(reason, code)
+
+
+def _lhost_failure(e: Entry) -> Failure:
+    """A failure as an MTA's own format reported it: its verdict decides unless a reason
+    sisimai tries first is proved by the code or the text."""
+    fact = make_fact(e.status, e.diagnostic, e.command)
+    if e.reason:
+        fact = replace(fact, preset=e.reason)
+    by_service = service_reason(
+        service(e.recipient, [], e.diagnostic), e.diagnostic, fact.text, fact.status, fact.command
+    )
+    reason = provider_reason(e.recipient, e.diagnostic, by_service or decide(fact))
+    code = fact.status or ("4.0.0" if fact.reply.startswith("4") else "5.0.0")
+    return Failure(e.recipient, code, reason, is_hard(reason, code), e.diagnostic[:1000])
 
 
 def _report_type(msg: Message) -> str:
@@ -154,7 +174,9 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
             verb = command(context) or command(near(human, recipient)) or transcript(human)
             fact = make_fact(code, context, verb, action, dtype.strip())
             remote = [f.get("remote-mta", "").partition(";")[2].strip()]
-            by_service = service_reason(service(recipient, remote, context), context, fact.text)
+            by_service = service_reason(
+                service(recipient, remote, context), context, fact.text, fact.status, fact.command
+            )
             reason = provider_reason(recipient, context, by_service or decide(fact))
             code = fact.status or code
         report.failures.append(

@@ -19,6 +19,7 @@ MESSAGES: tuple[tuple[str, tuple[str | tuple[str, ...], ...]], ...] = (
         "because the address couldn't be found. check for typos or unnecessary spaces and try again.",  # Google Workspace
         "the email address wasn't found at the destination domain",  # Exchange Online NDR
         "the email address wasn\u2019t found at the destination domain",
+        "resolver.adr.recipientnotfound", "resolver.adr.recipient notfound",  # Exchange's own label
     )),
     ("hostunknown", (
         "sorry, i couldn't find any host ",  # qmail-remote.c
