@@ -1,5 +1,5 @@
 """Bounces of MTAs and carriers with a format of their own: au (KDDI, EZweb), Verizon,
-Trend Micro InterScan MSS, the fml mailing-list manager and Zoho Mail.
+Trend Micro InterScan MSS, the fml mailing-list manager, Zoho Mail and Sendmail 5.
 
 Each is told by its own headers (sender, subject, Received, X-Mlserver, X-ZohoMail) and
 read line by line as its software writes: the failed recipients, the refused command, the
@@ -37,7 +37,7 @@ def read_lhost(msg: Message, text: str) -> list[Entry] | None:
     explanation is `text`), or None when it is none of them."""
     head = _headers(msg)
     received = [str(v) for v in msg.get_all("received") or []]
-    for reader in (_ezweb, _kddi, _verizon, _interscan, _fml, _zoho):
+    for reader in (_ezweb, _kddi, _verizon, _interscan, _fml, _zoho, _v5sendmail):
         found = reader(head, received, text)
         if found:
             return [e for e in found if e.recipient]
@@ -45,7 +45,7 @@ def read_lhost(msg: Message, text: str) -> list[Entry] | None:
 
 
 def _headers(msg: Message) -> Headers:
-    names = ("from", "subject", "message-id", "reply-to", "x-spasign", "x-mlserver")
+    names = ("from", "subject", "message-id", "reply-to", "x-spasign", "x-mlserver", "content-type")
     head = {n: " ".join(str(msg.get(n, "")).split()) for n in names}
     head["x-zohomail"] = "1" if msg.get("x-zohomail") is not None else ""
     return head
@@ -208,15 +208,23 @@ _INTERSCAN_SUBJECTS = ("Mail could not be delivered", "メッセージを配信�
 
 
 def _interscan(head: Headers, received: list[str], text: str) -> list[Entry] | None:
-    if not (head["from"].startswith('"InterScan MSS"') or head["subject"] in _INTERSCAN_SUBJECTS):
+    if not (
+        head["from"].startswith('"InterScan')
+        or "InterScan" in head["content-type"]
+        or head["subject"] in _INTERSCAN_SUBJECTS
+    ):
         return None
     entries: list[Entry] = [Entry()]
     for line in text.splitlines():
-        if m := re.match(rf"^.+[<>]{{3}}[ \t]+.+<{_ADDR}>", line):
-            address = m.group(1).lower()
+        m = re.match(rf"^.+[<>]{{3}}[ \t]+.+<{_ADDR}>", line)
+        unable = re.search(rf"Unable to deliver .*<{_ADDR}>", line)
+        if m or unable:
+            address = (m or unable).group(1).lower()  # type: ignore[union-attr]
             if entries[-1].recipient and address != entries[-1].recipient:
                 entries.append(Entry())
             entries[-1].recipient = address
+            if unable:
+                entries[-1].diagnostic = line
         if m := re.match(r"^Sent[ ]+<{3}[ ]+([A-Z]{4})[ ]", line):
             entries[-1].command = m.group(1)
         elif m := re.match(r"^Received[ ]+>{3}[ ]+(\d{3}[ ]+.+)$", line):
@@ -227,6 +235,8 @@ def _interscan(head: Headers, received: list[str], text: str) -> list[Entry] | N
             entries[-1].diagnostic = m.group(1)
     for e in entries:
         e.diagnostic = _sweep(e.diagnostic)
+        # "Unable to deliver message to <addr>": its way of saying the address is unknown.
+        e.reason = "userunknown" if "Unable to deliver" in e.diagnostic else ""
     return entries if any(e.recipient for e in entries) else None
 
 
@@ -290,3 +300,60 @@ def _zoho(head: Headers, received: list[str], text: str) -> list[Entry] | None:
         e.diagnostic = _sweep(e.diagnostic)
         e.reason = "expired" if "Host not reachable" in e.diagnostic else ""
     return entries if any(e.recipient for e in entries) else None
+
+
+_V5_BOUNDARY = re.compile(
+    r"^ *----- (?:Unsent message follows|No message was collected) -----", re.M
+)
+_V5_RECIPIENT = re.compile(r" <([^ <>]*@[^ <>]+)>\.\.\.")
+_V5_RCPT_TO = re.compile(r">>> RCPT TO:\s*<([^ <>]*@[^ <>]+)>", re.I)
+_V5_HOST = re.compile(r"While talking to ([\w.-]+\.[a-z]{2,})", re.I)
+_V5_COMMAND = re.compile(r"^>>> ([A-Za-z]{4})")
+
+
+def _v5sendmail(head: Headers, received: list[str], text: str) -> list[Entry] | None:
+    """Sendmail 5 and its kin: a session transcript ("While talking to host:", ">>> DATA",
+    "<<< 550 ...") then one "550 <addr>... reason" line per recipient, no DSN."""
+    if not head["subject"].startswith("Returned mail: ") or not _V5_BOUNDARY.search(text):
+        return None
+    entries: list[Entry] = [Entry()]
+    others: dict[int, str] = {}  # lines before any remote host, per recipient number
+    started, host, command = False, "", ""
+    for line in _cut(text, _V5_BOUNDARY):
+        if not started:
+            started = "----- Transcript of session follows -----" in line
+            continue
+        if not line.strip():
+            continue
+        if m := _V5_COMMAND.match(line):
+            command = m.group(1).upper()
+        named = _V5_RECIPIENT.search(line) or _V5_RCPT_TO.search(line)
+        if named:
+            address = named.group(1).lower()
+            if not host:
+                others[len(entries) - 1] = others.get(len(entries) - 1, "") + " " + line
+                continue
+            current = entries[-1]
+            if address == current.recipient or (command == "MAIL" and line.startswith("<<< ")):
+                current.diagnostic += " " + line
+                command = ""
+            else:
+                current = _new(entries)
+                current.recipient = address
+                current.diagnostic += " " + line
+                current.command = current.command or command
+        elif m := _V5_HOST.search(line):
+            host = m.group(1)
+        elif line.startswith((">>> ", "<<< ")):
+            entries[-1].diagnostic += " " + line
+        else:
+            others[len(entries) - 1] = others.get(len(entries) - 1, "") + " " + line
+    for i, e in enumerate(entries):
+        e.diagnostic = _sweep(e.diagnostic or others.get(i, ""))
+        said = _V5_COMMAND_IN.search(e.diagnostic)
+        if not e.command and said:
+            e.command = said.group(1).upper()
+    return entries if any(e.recipient for e in entries) else None
+
+
+_V5_COMMAND_IN = re.compile(r">>> ([A-Za-z]{4})")
