@@ -108,7 +108,7 @@ def _ses_verdict(status: str, diagnostic: str, action: str) -> tuple[str, str, b
 def _lhost_failure(e: Entry) -> Failure:
     """A failure as an MTA's own format reported it: its verdict decides unless a reason
     sisimai tries first is proved by the code or the text."""
-    fact = make_fact(e.status, e.diagnostic, e.command)
+    fact = replace(make_fact(e.status, e.diagnostic, e.command), read_whole=True)
     if e.reason:
         fact = replace(fact, preset=e.reason)
     by_service = service_reason(

@@ -1,5 +1,6 @@
 """Bounces of MTAs and carriers with a format of their own: au (KDDI, EZweb), Verizon,
-Trend Micro InterScan MSS, the fml mailing-list manager, Zoho Mail and Sendmail 5.
+Trend Micro InterScan MSS, the fml mailing-list manager, Zoho Mail, Apache James and
+Sendmail 5.
 
 Each is told by its own headers (sender, subject, Received, X-Mlserver, X-ZohoMail) and
 read line by line as its software writes: the failed recipients, the refused command, the
@@ -37,7 +38,8 @@ def read_lhost(msg: Message, text: str) -> list[Entry] | None:
     explanation is `text`), or None when it is none of them."""
     head = _headers(msg)
     received = [str(v) for v in msg.get_all("received") or []]
-    for reader in (_ezweb, _kddi, _verizon, _interscan, _fml, _zoho, _v5sendmail):
+    readers = (_ezweb, _kddi, _verizon, _interscan, _fml, _zoho, _james, _v5sendmail)
+    for reader in readers:
         found = reader(head, received, text)
         if found:
             return [e for e in found if e.recipient]
@@ -357,3 +359,29 @@ def _v5sendmail(head: Headers, received: list[str], text: str) -> list[Entry] | 
 
 
 _V5_COMMAND_IN = re.compile(r">>> ([A-Za-z]{4})")
+
+
+def _james(head: Headers, received: list[str], text: str) -> list[Entry] | None:
+    """Apache James: "Error message below:" then the remote's reply, and the recipient in
+    the "Message details" block ("  RCPT TO: addr")."""
+    if not (
+        head["subject"] == "[BOUNCE]"
+        or ".JavaMail." in head["message-id"]
+        or any("JAMES SMTP Server" in r for r in received)
+    ):
+        return None
+    entries: list[Entry] = [Entry()]
+    said: list[str] = []
+    reading = False
+    for line in text.splitlines():
+        if m := re.match(rf"^[ ]+RCPT TO: {_ADDR}$", line):
+            _new(entries).recipient = m.group(1).lower()
+        elif line.strip() == "Error message below:":
+            reading, said = True, [line.strip()]
+        elif reading and line.strip() and not line.startswith("Message details:"):
+            said.append(line.strip())
+        else:
+            reading = False
+    for e in entries:
+        e.diagnostic = _sweep(" ".join(said))
+    return entries if any(e.recipient for e in entries) else None

@@ -53,6 +53,9 @@ class Fact:
     dtype: str  # the Diagnostic-Code's type: SMTP, X-UNIX, X-POSTFIX
     action: str  # the DSN's Action, lower case
     preset: str = ""  # what the MTA's own sentence says (host_rules), "" when none
+    # The MTA's own format was read whole (lhosts) and names no command: the command is
+    # unknown, not merely unsaid, and is not guessed.
+    read_whole: bool = False
 
     @property
     def by_code(self) -> str:
@@ -135,7 +138,8 @@ def _proved(reason: str, f: Fact) -> bool:
         # report without it mostly are. A code naming another cause (5.2.1, 5.7.1) is
         # read as sisimai reads it: without the command, not an unknown user.
         vague = code in ("", "undefined", "onhold") or f.status[1:] == ".0.0"
-        return (f.command == "RCPT" or (not f.command and vague)) and matches(
+        guess = not f.command and vague and not f.read_whole
+        return (f.command == "RCPT" or guess) and matches(
             "userunknown", f.text
         )
     if reason == "filtered":
