@@ -2,7 +2,8 @@
 
 Usage: python bench/bounce_sweep.py [CORPUS_DIR] [-v] [--deliver]
 (default: ../shared/corpora/sisimai_bounces). Each expected recipient counts once; ours
-agree when the file's reports hold the same reason. Per-reason counts are printed.
+agree when the file's reports hold the same reason. Per-reason counts are printed, and
+the hard/soft flag against sisimai's `hardbounce` where the corpus gives it.
 """
 
 from __future__ import annotations
@@ -53,16 +54,45 @@ def score(expected: Expected, ours: dict[str, list[str]], verbose: bool, label: 
     return ok / max(n, 1)
 
 
+def hardness(expected: Expected, ours: dict[str, list[tuple[str, bool]]], verbose: bool) -> None:
+    """Print how often our hard/soft flag agrees with sisimai's `hardbounce`, over the
+    expected recipients whose reason we gave too (a flag for a wrong reason says little)."""
+    total = agree = 0
+    misses: list[str] = []
+    for name, want in expected.items():
+        left = list(ours.get(name, []))
+        for entry in want:
+            if "hardbounce" not in entry:
+                continue
+            reason, hard = str(entry["reason"]), bool(entry["hardbounce"])
+            same = next((x for x in left if x[0] == reason), None)
+            if same is None:
+                continue
+            left.remove(same)
+            total += 1
+            if same[1] == hard:
+                agree += 1
+            else:
+                misses.append(f"    {name}: {reason} expected hard={hard}, ours hard={same[1]}")
+    print(f"hard/soft agreement {agree}/{total} = {agree / max(total, 1):.1%}")
+    if verbose:
+        print("\n".join(misses))
+
+
 def direct(root: Path, verbose: bool) -> float:
     expected, files = load(root)
     ours: dict[str, list[str]] = {}
+    flags: dict[str, list[tuple[str, bool]]] = {}
     for name in expected:
         path = files.get(name)
         if path is None:
             continue
         report = read_bounce(path.read_bytes())
         ours[name] = [f.reason for f in report.failures] if report else []
-    return score(expected, ours, verbose, "bounces (read_bounce)")
+        flags[name] = [(f.reason, f.hard) for f in report.failures] if report else []
+    share = score(expected, ours, verbose, "bounces (read_bounce)")
+    hardness(expected, flags, verbose)
+    return share
 
 
 def delivered(root: Path, verbose: bool) -> float:
