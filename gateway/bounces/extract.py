@@ -188,6 +188,8 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
 def _arf(parts: list[Message], ids: list[str]) -> Report:
     report = Report("arf", original_ids=ids)
     recipients: list[str] = []
+    # Microsoft's JMRP sends no feedback-report part: its reports are all spam complaints.
+    feedback = "abuse"
     for part in parts:
         if part.get_content_type() == "message/feedback-report":
             inner = part.get_payload()
@@ -195,6 +197,7 @@ def _arf(parts: list[Message], ids: list[str]) -> Report:
             for block in blocks:
                 if isinstance(block, Message):
                     f = _fields(block)
+                    feedback = f.get("feedback-type", feedback).lower().strip() or feedback
                     for key in ("original-rcpt-to", "removal-recipient"):
                         if f.get(key):
                             recipients.append(address(f[key]))
@@ -202,14 +205,16 @@ def _arf(parts: list[Message], ids: list[str]) -> Report:
                 recipients += [
                     a.lower() for a in re.findall(r"(?im)^original-rcpt-to:\s*<?([^>\s]+)", inner)
                 ]
+                said = re.search(r"(?im)^feedback-type:\s*([\w-]+)", inner)
+                feedback = said.group(1).lower() if said else feedback
     for part in parts:
         if not recipients and part.get_content_type() in ("message/rfc822", "text/rfc822-headers"):
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 to = str(inner[0].get("to", ""))
                 recipients += [a.lower() for a in ADDR_RE.findall(to)]
-    for r in recipients or [""]:
-        report.failures.append(Failure(r, "", "feedback", False))
+    for r in dict.fromkeys(recipients) or [""]:
+        report.failures.append(Failure(r, "", "feedback", False, feedback_type=feedback))
     return report
 
 

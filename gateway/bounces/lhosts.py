@@ -9,6 +9,8 @@ formats are as sisimai (BSD-2-Clause) documents them per MTA. A reason found her
 MTA's own verdict; the generic rules still come first where sisimai's do.
 """
 
+# ruff: noqa: E501
+# (The sentences are the MTAs' texts, kept whole so that each can be searched for as written.)
 from __future__ import annotations
 
 import re
@@ -183,10 +185,16 @@ def _verizon(head: Headers, received: list[str], text: str) -> list[Entry] | Non
         return None
     entries: list[Entry] = [Entry()]
     if head["from"].strip("<>") == "post_master@vtext.com":
-        start, unknown = re.compile(r"^Error:[ \t]"), "550 - Requested action not taken: no such user here"
+        start, unknown = (
+            re.compile(r"^Error:[ \t]"),
+            "550 - Requested action not taken: no such user here",
+        )
         rcpt, diag = re.compile(r"^[ \t]+RCPT TO: (.*)$"), re.compile(r"^\d{3}[ \t]-[ \t].*$")
     elif re.search(r"<?sysadmin@.+\.vzwpix\.com>?$", head["from"]):
-        start, unknown = re.compile(r"^Message could not be delivered to mobile"), "No valid recipients for this MM"
+        start, unknown = (
+            re.compile(r"^Message could not be delivered to mobile"),
+            "No valid recipients for this MM",
+        )
         rcpt, diag = re.compile(r"^To:[ \t]+(.*)$"), re.compile(r"^Error:[ \t]+.+$")
     else:
         return None
@@ -206,7 +214,11 @@ def _verizon(head: Headers, received: list[str], text: str) -> list[Entry] | Non
     return entries if any(e.recipient for e in entries) else None
 
 
-_INTERSCAN_SUBJECTS = ("Mail could not be delivered", "メッセージを配信できません。", "メール配信に失敗しました")
+_INTERSCAN_SUBJECTS = (
+    "Mail could not be delivered",
+    "メッセージを配信できません。",
+    "メール配信に失敗しました",
+)
 
 
 def _interscan(head: Headers, received: list[str], text: str) -> list[Entry] | None:
@@ -220,8 +232,9 @@ def _interscan(head: Headers, received: list[str], text: str) -> list[Entry] | N
     for line in text.splitlines():
         m = re.match(rf"^.+[<>]{{3}}[ \t]+.+<{_ADDR}>", line)
         unable = re.search(rf"Unable to deliver .*<{_ADDR}>", line)
-        if m or unable:
-            address = (m or unable).group(1).lower()  # type: ignore[union-attr]
+        found = m or unable
+        if found is not None:
+            address = found.group(1).lower()
             if entries[-1].recipient and address != entries[-1].recipient:
                 entries.append(Entry())
             entries[-1].recipient = address

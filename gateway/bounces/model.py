@@ -14,6 +14,8 @@ class Failure:
     reason: str
     hard: bool
     diagnostic: str = ""
+    # An ARF complaint's Feedback-Type (RFC 5965: abuse, fraud, opt-out, not-spam, ...).
+    feedback_type: str = ""
 
 
 @dataclass

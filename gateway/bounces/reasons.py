@@ -134,14 +134,13 @@ def _proved(reason: str, f: Fact) -> bool:
         if code == "userunknown":
             return not any(matches(r, f.text) for r in _NOT_UNKNOWN)
         # A report that does not name the command is read as refused at RCPT when its
-        # code names no cause (none, X.0.0, a provider's own 5.1.351): the recipient-by-recipient refusals MTAs
-        # report without it mostly are. A code naming another cause (5.2.1, 5.7.1) is
-        # read as sisimai reads it: without the command, not an unknown user.
+        # code names no cause (none, X.0.0, a provider's own 5.1.351): the refusals MTAs
+        # report recipient by recipient without it mostly are. A code naming another
+        # cause (5.2.1, 5.7.1) is read as sisimai reads it: without the command, not an
+        # unknown user.
         vague = code in ("", "undefined", "onhold") or f.status[1:] == ".0.0"
         guess = not f.command and vague and not f.read_whole
-        return (f.command == "RCPT" or guess) and matches(
-            "userunknown", f.text
-        )
+        return (f.command == "RCPT" or guess) and matches("userunknown", f.text)
     if reason == "filtered":
         if code == "suspend":
             return False

@@ -449,9 +449,13 @@ class Bounce(Base):
 
 
 class Suspension(Base):
-    """An address automatic mail no longer goes to after bounces (`helpdesk users unsuspend`).
+    """An address automatic mail no longer goes to after bounces or a complaint
+    (`helpdesk users suspended` lists them, `helpdesk users unsuspend` lifts one).
 
-    A hard bounce suspends at once; soft ones after `[bounces] soft_limit` in a row.
+    A hard bounce suspends at once; soft ones after `[bounces] soft_limit` in a row; a
+    complaint (ARF feedback report) about our mail to the address at once. `cause` is
+    "hard", "soft" or "complaint"; `bounce_id` the row of `bounces` that suspended it (no
+    constraint: the bounce may have been purged since).
     """
 
     __tablename__ = "suspensions"
@@ -462,6 +466,9 @@ class Suspension(Base):
     reason: Mapped[str] = mapped_column(String(40), default="")
     status: Mapped[str] = mapped_column(String(20), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cause: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    bounce_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AutoReplyLog(Base):
