@@ -470,6 +470,10 @@ class Suspension(Base):
     cause: Mapped[str] = mapped_column(String(20), default="", server_default="")
     bounce_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
+    # `helpdesk users suspended`: the suspended ones by date, not a scan of every address
+    # that ever bounced once.
+    __table_args__ = (Index("ix_suspensions_suspended", "suspended", "suspended_at"),)
+
 
 class AutoReplyLog(Base):
     """One automatic mail to one address: the base of the per-address daily limit."""

@@ -32,6 +32,7 @@ def upgrade() -> None:
         "suspensions", sa.Column("cause", sa.String(20), nullable=False, server_default="")
     )
     op.add_column("suspensions", sa.Column("bounce_id", sa.Integer, nullable=True))
+    op.create_index("ix_suspensions_suspended", "suspensions", ["suspended", "suspended_at"])
     # Suspensions from before: since their last change, the cause their reason implies,
     # the latest bounce of the address.
     held = sa.table(
@@ -62,6 +63,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_suspensions_suspended", table_name="suspensions")
     with op.batch_alter_table("suspensions") as batch:
         batch.drop_column("bounce_id")
         batch.drop_column("cause")
