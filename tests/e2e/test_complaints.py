@@ -114,6 +114,13 @@ def test_complaint_suspends_the_complainant_visibly_and_reversibly(daemon: Daemo
             )
         ).all()
     assert any("complaint (abuse)" in r for r in reasons)
+    # An agent's answer is written by hand, not automatic: it still reaches her.
+    notice = [
+        m for m in daemon.outgoing_to("alice@example.com") if "Ещё вопрос" in str(m["Subject"])
+    ]
+    assert daemon.send(reply_to(notice[-1], "Alice <alice@example.com>", "Звоню вам."))[0] == 250
+    daemon.settle()
+    assert any("Звоню вам." in text_of(m) for m in daemon.outgoing_to("mei@lab.test"))
     lifted = daemon.cli("users", "unsuspend", "mei@lab.test")
     assert lifted.exit_code == 0 and "complaint" in lifted.output
     assert "mei@lab.test" not in [r["email"] for r in _suspended(daemon)]
