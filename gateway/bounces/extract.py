@@ -77,7 +77,7 @@ def _read(msg: Message, raw: bytes) -> Report | None:
         notification = read_ses(text_of(msg))
         if notification is not None:
             return ses_report(notification, _ses_verdict)
-    own = read_lhost(msg, human_text(msg))
+    own = read_lhost(msg, human_text(msg)) if _looks_returned(msg, subject, types) else None
     if own:
         kind = "dsn" if "message/delivery-status" in types else "text"
         return Report(kind, [_lhost_failure(e) for e in own], ids)
@@ -103,6 +103,20 @@ def _ses_verdict(status: str, diagnostic: str, action: str) -> tuple[str, str, b
     reason = decide(fact)
     code = fact.status or status
     return reason, code, is_hard(reason, code)
+
+
+def _looks_returned(msg: Message, subject: str, types: list[str]) -> bool:
+    """Whether `msg` may be a returned mail at all: ordinary mail never goes through the
+    MTA formats (an au user's mail has the carrier's Received lines too)."""
+    sender = f"{msg.get('from', '')} {msg.get('return-path', '')}"
+    return bool(
+        _BOUNCE_SENDER.search(sender)
+        or _BOUNCE_SUBJECT.search(subject)
+        or str(msg.get("return-path", "")).strip() == "<>"
+        or types[0] == "multipart/report"
+        or "message/delivery-status" in types
+        or (msg.get("x-mlserver") is not None and "-admin@" in sender)  # fml's notices
+    )
 
 
 def _lhost_failure(e: Entry) -> Failure:

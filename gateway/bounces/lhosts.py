@@ -377,10 +377,13 @@ _V5_COMMAND_IN = re.compile(r">>> ([A-Za-z]{4})")
 def _james(head: Headers, received: list[str], text: str) -> list[Entry] | None:
     """Apache James: "Error message below:" then the remote's reply, and the recipient in
     the "Message details" block ("  RCPT TO: addr")."""
-    if not (
-        head["subject"] == "[BOUNCE]"
-        or ".JavaMail." in head["message-id"]
-        or any("JAMES SMTP Server" in r for r in received)
+    if (
+        not (
+            head["subject"] == "[BOUNCE]"
+            or ".JavaMail." in head["message-id"]
+            or any("JAMES SMTP Server" in r for r in received)
+        )
+        or "Error message below:" not in text
     ):
         return None
     entries: list[Entry] = [Entry()]

@@ -159,3 +159,15 @@ def test_unnamed_command_is_rcpt_only_when_the_code_names_no_cause() -> None:
     assert classify("5.7.1", "550 5.7.1 550 User unknown: b@example.org") == "filtered"
     # Named at RCPT, the words decide.
     assert classify("5.2.1", "550 5.2.1 <a@example.jp>... User Unknown", "RCPT") == "userunknown"
+
+
+def test_ordinary_mail_from_a_carrier_user_is_no_bounce() -> None:
+    # An au user's own mail passes the carrier's hosts as its bounces do, and may say
+    # "Your message" and name an address alone on a line: it is still a person's mail.
+    raw = _mail(
+        "From: Hanako <hanako@au.com>\nTo: support@helpdesk.example\nSubject: メールが届きません\n"
+        "Message-ID: <abc123@mx1.au.com>\n"
+        "Received: from mx1.au.com (mx1.au.com [192.0.2.3]) by mx.helpdesk.example",
+        "Your message to my colleague never arrived:\n<kenji@example.co.jp>\nPlease check.\n",
+    )
+    assert read_bounce(raw) is None
