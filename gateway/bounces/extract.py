@@ -79,7 +79,11 @@ def _read(msg: Message, raw: bytes) -> Report | None:
             return ses_report(notification, _ses_verdict)
     own = read_lhost(msg, human_text(msg)) if _looks_returned(msg, subject, types) else None
     if own:
+        # An MTA's own format, sent by the MTA itself (not a person forwarding it), is as
+        # sure a report as a DSN.
         kind = "dsn" if "message/delivery-status" in types else "text"
+        if kind == "text" and _from_daemon(msg):
+            kind = "mta"
         return Report(kind, [_lhost_failure(e) for e in own], ids)
     for i, ctype in enumerate(types):
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
@@ -94,8 +98,27 @@ def _read(msg: Message, raw: bytes) -> Report | None:
         or _BOUNCE_SUBJECT.search(subject)
         or types[0] == "multipart/report"
     ):
-        return read_text(msg, ids)
+        return read_text(msg, ids) or _unreadable(msg, parts, types, ids)
     return None
+
+
+def _unreadable(
+    msg: Message, parts: list[Message], types: list[str], ids: list[str]
+) -> Report | None:
+    """A delivery report that names no recipient at all (Postfix's "Delivery report
+    unavailable"): still a bounce, never a new ticket; the recipient is the returned
+    mail's To when it is there, and the reason `undefined`."""
+    if "message/delivery-status" not in types and _report_type(msg) != "delivery-status":
+        return None
+    recipient = ""
+    for part in parts:
+        if part.get_content_type() in ("message/rfc822", "message/global"):
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                found = ADDR_RE.search(str(inner[0].get("to", "")))
+                recipient = found.group(0).lower() if found else ""
+                break
+    return Report("dsn", [Failure(recipient, "", "undefined", False)], ids)
 
 
 def _ses_verdict(status: str, diagnostic: str, action: str) -> tuple[str, str, bool]:
@@ -116,6 +139,17 @@ def _looks_returned(msg: Message, subject: str, types: list[str]) -> bool:
         or types[0] == "multipart/report"
         or "message/delivery-status" in types
         or (msg.get("x-mlserver") is not None and "-admin@" in sender)  # fml's notices
+    )
+
+
+def _from_daemon(msg: Message) -> bool:
+    """Whether the mail comes from a mail system (its daemon, its postmaster, a list
+    manager's admin address, or a null return path), not from a person."""
+    sender = f"{msg.get('from', '')} {msg.get('return-path', '')}"
+    return bool(
+        _BOUNCE_SENDER.search(sender)
+        or str(msg.get("return-path", "")).strip() == "<>"
+        or (msg.get("x-mlserver") is not None and "-admin@" in sender)
     )
 
 

@@ -171,3 +171,20 @@ def test_ordinary_mail_from_a_carrier_user_is_no_bounce() -> None:
         "Your message to my colleague never arrived:\n<kenji@example.co.jp>\nPlease check.\n",
     )
     assert read_bounce(raw) is None
+
+
+def test_delivery_report_naming_no_recipient_is_still_a_bounce() -> None:
+    raw = _mail(
+        "From: MAILER-DAEMON@mx.example.fr (Mail Delivery System)\nTo: support@helpdesk.example\n"
+        "Subject: Undelivered Mail Returned to Sender\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+        "--b\nContent-Type: text/plain\n\n\t--- Delivery report unavailable ---\n"
+        "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.fr\n"
+        "--b\nContent-Type: message/rfc822\n\nTo: Élodie <elodie@exemple.fr>\nMessage-ID: <m1@helpdesk.example>\nSubject: x\n\nx\n--b--\n",
+    )
+    report = read_bounce(raw)
+    assert report is not None and report.kind == "dsn"
+    assert [(f.recipient, f.reason) for f in report.failures] == [
+        ("elodie@exemple.fr", "undefined")
+    ]
+    assert report.original_ids == ["m1@helpdesk.example"]

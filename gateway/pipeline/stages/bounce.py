@@ -37,7 +37,7 @@ def run(ctx: Context) -> None:
     report = read_bounce(ctx.inbound.raw)
     if report is None:
         return
-    if ctx.automatic is None and report.kind not in ("dsn", "arf"):
+    if ctx.automatic is None and report.kind not in ("dsn", "arf", "mta"):
         # A free text that reads like a bounce, from what loop_guard took for a person:
         # only a structured report outweighs that.
         return
