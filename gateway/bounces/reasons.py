@@ -209,4 +209,6 @@ def is_hard(reason: str, status: str) -> bool:
     """A hard bounce: the address will not work tomorrow either."""
     if reason in HARD:
         return True
-    return reason == "notaccept" and status.startswith("5")
+    # A domain that takes no mail (null MX): hard unless the code says it is temporary;
+    # no code at all is hard too (sisimai's rule).
+    return reason == "notaccept" and not status.startswith("4")
