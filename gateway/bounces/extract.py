@@ -22,6 +22,7 @@ from gateway.bounces.parts import (
     command,
     human_text,
     near,
+    postfix_said,
     text_of,
     transcript,
     transcript_reply,
@@ -213,7 +214,7 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
         dtype, _, said = f.get("diagnostic-code", "").partition(";")
         if not said:
             dtype, said = "", f.get("diagnostic-code", "")
-        diagnostic = transcript_reply(human, said.strip())
+        diagnostic = postfix_said(human, recipient, transcript_reply(human, said.strip()))
         if action in ("delivered", "relayed", "expanded") and not code.startswith(("4", "5")):
             reason = "delivered"
             code = code or "2.0.0"

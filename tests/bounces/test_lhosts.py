@@ -188,3 +188,16 @@ def test_delivery_report_naming_no_recipient_is_still_a_bounce() -> None:
         ("elodie@exemple.fr", "undefined")
     ]
     assert report.original_ids == ["m1@helpdesk.example"]
+
+
+def test_postfix_sentence_with_its_command_completes_the_diagnostic_code() -> None:
+    raw = _mail(
+        "From: MAILER-DAEMON@mail.example.de (Mail Delivery System)\nTo: support@helpdesk.example\n"
+        'Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="b"',
+        "--b\nContent-Type: text/plain\n\n<jens@firma.example.de>: host mx.firma.example.de[192.0.2.8] said: 550\n"
+        "    <jens@firma.example.de>: Recipient address rejected. (in reply to RCPT TO\n    command)\n"
+        "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.example.de\n\n"
+        "Final-Recipient: rfc822; jens@firma.example.de\nAction: failed\nStatus: 5.0.0\n"
+        "Diagnostic-Code: smtp; 550 <jens@firma.example.de>: Recipient address rejected.\n--b--\n",
+    )
+    assert _got(raw) == {"jens@firma.example.de": "userunknown"}
