@@ -68,9 +68,12 @@ def count_bounce(
     """Count one bounce against `email`; True when this bounce suspended it."""
     now = now or utcnow()
     held = _row(session, email.lower())
+    held.updated_at = now
+    if held.suspended:
+        return False  # the cause on record stays what suspended it; the bounce row remains
     held.soft_count = 0 if hard else held.soft_count + 1
-    held.reason, held.status, held.updated_at = reason, status, now
-    if not (hard or held.soft_count >= soft_limit) or held.suspended:
+    held.reason, held.status = reason, status
+    if not (hard or held.soft_count >= soft_limit):
         return False
     held.suspended, held.suspended_at = True, now
     held.cause = "hard" if hard else "soft"
