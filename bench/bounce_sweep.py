@@ -2,7 +2,8 @@
 
 Usage: python bench/bounce_sweep.py [CORPUS_DIR] [-v] [--deliver]
 (default: ../shared/corpora/sisimai_bounces). Each expected recipient counts once; ours
-agree when the file's reports hold the same reason. Per-reason counts are printed.
+agree when the file's reports hold the same reason. Per-reason counts are printed, and
+the hard/soft flag against sisimai's `hardbounce` where the corpus gives it.
 """
 
 from __future__ import annotations
@@ -53,16 +54,45 @@ def score(expected: Expected, ours: dict[str, list[str]], verbose: bool, label: 
     return ok / max(n, 1)
 
 
+def hardness(expected: Expected, ours: dict[str, list[tuple[str, bool]]], verbose: bool) -> None:
+    """Print how often our hard/soft flag agrees with sisimai's `hardbounce`, over the
+    expected recipients whose reason we gave too (a flag for a wrong reason says little)."""
+    total = agree = 0
+    misses: list[str] = []
+    for name, want in expected.items():
+        left = list(ours.get(name, []))
+        for entry in want:
+            if "hardbounce" not in entry:
+                continue
+            reason, hard = str(entry["reason"]), bool(entry["hardbounce"])
+            same = next((x for x in left if x[0] == reason), None)
+            if same is None:
+                continue
+            left.remove(same)
+            total += 1
+            if same[1] == hard:
+                agree += 1
+            else:
+                misses.append(f"    {name}: {reason} expected hard={hard}, ours hard={same[1]}")
+    print(f"hard/soft agreement {agree}/{total} = {agree / max(total, 1):.1%}")
+    if verbose:
+        print("\n".join(misses))
+
+
 def direct(root: Path, verbose: bool) -> float:
     expected, files = load(root)
     ours: dict[str, list[str]] = {}
+    flags: dict[str, list[tuple[str, bool]]] = {}
     for name in expected:
         path = files.get(name)
         if path is None:
             continue
         report = read_bounce(path.read_bytes())
         ours[name] = [f.reason for f in report.failures] if report else []
-    return score(expected, ours, verbose, "bounces (read_bounce)")
+        flags[name] = [(f.reason, f.hard) for f in report.failures] if report else []
+    share = score(expected, ours, verbose, "bounces (read_bounce)")
+    hardness(expected, flags, verbose)
+    return share
 
 
 def delivered(root: Path, verbose: bool) -> float:
@@ -98,13 +128,26 @@ def delivered(root: Path, verbose: bool) -> float:
         runner.drain()
         ours: dict[str, list[str]] = {name: [] for name in ids.values()}
         with db.read() as s:
+            by_row: dict[int, list[str]] = {}
             for b in s.scalars(select(Bounce).order_by(Bounce.id)):
-                if b.inbound_id in ids:
-                    ours[ids[b.inbound_id]].append(b.reason)
+                by_row.setdefault(b.inbound_id, []).append(b.reason)
+            # A file that is a copy of an earlier one (same Message-ID and body: sisimai's
+            # set has a few) is processed once; its verdict is the earlier one's.
+            done = {r.dedupe_key: r.id for r in s.scalars(select(Inbound)) if r.state == "done"}
+            copies = 0
+            for r in s.scalars(select(Inbound)):
+                row_id = r.id
+                if r.state == "duplicate" and r.dedupe_key in done:
+                    row_id, copies = done[r.dedupe_key], copies + 1
+                if r.id in ids:
+                    ours[ids[r.id]] = list(by_row.get(row_id, []))
             states = Counter(s.scalars(select(Inbound.state)).all())
             tickets = s.scalar(select(Ticket.id).order_by(Ticket.id.desc()).limit(1)) or 0
         db.dispose()
-    print(f"deliver: {len(ids)} messages, states {dict(states)}, tickets opened {tickets}")
+    print(
+        f"deliver: {len(ids)} messages, states {dict(states)}, tickets opened {tickets}, "
+        f"copies of an earlier file given its verdict {copies}"
+    )
     return score(expected, ours, verbose, "bounces (deliver)")
 
 

@@ -55,3 +55,28 @@ def test_imap_content_lookups_use_the_partial_index(tmp_path: Path) -> None:
         steps = " ".join(str(row) for row in plan.all())
     db.dispose()
     assert "ix_inbound_source_sha256" in steps, steps
+
+
+def test_suspended_addresses_are_listed_by_their_index(tmp_path: Path) -> None:
+    """`users suspended` reads the suspended rows by the index, not every address."""
+    from gateway.store import suspensions
+
+    url = f"sqlite:///{tmp_path}/h.db"
+    upgrade(url)
+    db = Database(url)
+    sent: list[str] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    with db.read() as session:
+        assert suspensions.suspended(session) == []
+    event.remove(db.engine, "before_cursor_execute", capture)
+    (lookup,) = [s for s in sent if "FROM suspensions" in s]
+    with db.engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + lookup)
+        steps = " ".join(str(row) for row in plan.all())
+    db.dispose()
+    assert "ix_suspensions_suspended" in steps, steps
+    assert "SCAN suspensions" not in steps, steps

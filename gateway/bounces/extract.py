@@ -9,10 +9,12 @@ the text around them. RFC 3834 automatic replies are reported as `vacation`.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from email import message_from_bytes, policy
 from email.message import Message
 
 from gateway.bounces.freetext import read_text
+from gateway.bounces.lhosts import Entry, read_lhost
 from gateway.bounces.model import Failure, Report
 from gateway.bounces.parts import (
     ADDR_RE,
@@ -20,6 +22,7 @@ from gateway.bounces.parts import (
     command,
     human_text,
     near,
+    postfix_said,
     text_of,
     transcript,
     transcript_reply,
@@ -75,6 +78,14 @@ def _read(msg: Message, raw: bytes) -> Report | None:
         notification = read_ses(text_of(msg))
         if notification is not None:
             return ses_report(notification, _ses_verdict)
+    own = read_lhost(msg, human_text(msg)) if _looks_returned(msg, subject, types) else None
+    if own:
+        # An MTA's own format, sent by the MTA itself (not a person forwarding it), is as
+        # sure a report as a DSN.
+        kind = "dsn" if "message/delivery-status" in types else "text"
+        if kind == "text" and _from_daemon(msg):
+            kind = "mta"
+        return Report(kind, [_lhost_failure(e) for e in own], ids)
     for i, ctype in enumerate(types):
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             report = _dsn(parts[i], msg, ids)
@@ -88,8 +99,27 @@ def _read(msg: Message, raw: bytes) -> Report | None:
         or _BOUNCE_SUBJECT.search(subject)
         or types[0] == "multipart/report"
     ):
-        return read_text(msg, ids)
+        return read_text(msg, ids) or _unreadable(msg, parts, types, ids)
     return None
+
+
+def _unreadable(
+    msg: Message, parts: list[Message], types: list[str], ids: list[str]
+) -> Report | None:
+    """A delivery report that names no recipient at all (Postfix's "Delivery report
+    unavailable"): still a bounce, never a new ticket; the recipient is the returned
+    mail's To when it is there, and the reason `undefined`."""
+    if "message/delivery-status" not in types and _report_type(msg) != "delivery-status":
+        return None
+    recipient = ""
+    for part in parts:
+        if part.get_content_type() in ("message/rfc822", "message/global"):
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                found = ADDR_RE.search(str(inner[0].get("to", "")))
+                recipient = found.group(0).lower() if found else ""
+                break
+    return Report("dsn", [Failure(recipient, "", "undefined", False)], ids)
 
 
 def _ses_verdict(status: str, diagnostic: str, action: str) -> tuple[str, str, bool]:
@@ -97,6 +127,45 @@ def _ses_verdict(status: str, diagnostic: str, action: str) -> tuple[str, str, b
     reason = decide(fact)
     code = fact.status or status
     return reason, code, is_hard(reason, code)
+
+
+def _looks_returned(msg: Message, subject: str, types: list[str]) -> bool:
+    """Whether `msg` may be a returned mail at all: ordinary mail never goes through the
+    MTA formats (an au user's mail has the carrier's Received lines too)."""
+    sender = f"{msg.get('from', '')} {msg.get('return-path', '')}"
+    return bool(
+        _BOUNCE_SENDER.search(sender)
+        or _BOUNCE_SUBJECT.search(subject)
+        or str(msg.get("return-path", "")).strip() == "<>"
+        or types[0] == "multipart/report"
+        or "message/delivery-status" in types
+        or (msg.get("x-mlserver") is not None and "-admin@" in sender)  # fml's notices
+    )
+
+
+def _from_daemon(msg: Message) -> bool:
+    """Whether the mail comes from a mail system (its daemon, its postmaster, a list
+    manager's admin address, or a null return path), not from a person."""
+    sender = f"{msg.get('from', '')} {msg.get('return-path', '')}"
+    return bool(
+        _BOUNCE_SENDER.search(sender)
+        or str(msg.get("return-path", "")).strip() == "<>"
+        or (msg.get("x-mlserver") is not None and "-admin@" in sender)
+    )
+
+
+def _lhost_failure(e: Entry) -> Failure:
+    """A failure as an MTA's own format reported it: its verdict decides unless a reason
+    sisimai tries first is proved by the code or the text."""
+    fact = replace(make_fact(e.status, e.diagnostic, e.command), read_whole=True)
+    if e.reason:
+        fact = replace(fact, preset=e.reason)
+    by_service = service_reason(
+        service(e.recipient, [], e.diagnostic), e.diagnostic, fact.text, fact.status, fact.command
+    )
+    reason = provider_reason(e.recipient, e.diagnostic, by_service or decide(fact))
+    code = fact.status or ("4.0.0" if fact.reply.startswith("4") else "5.0.0")
+    return Failure(e.recipient, code, reason, is_hard(reason, code), e.diagnostic[:1000])
 
 
 def _report_type(msg: Message) -> str:
@@ -145,7 +214,7 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
         dtype, _, said = f.get("diagnostic-code", "").partition(";")
         if not said:
             dtype, said = "", f.get("diagnostic-code", "")
-        diagnostic = transcript_reply(human, said.strip())
+        diagnostic = postfix_said(human, recipient, transcript_reply(human, said.strip()))
         if action in ("delivered", "relayed", "expanded") and not code.startswith(("4", "5")):
             reason = "delivered"
             code = code or "2.0.0"
@@ -154,7 +223,9 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
             verb = command(context) or command(near(human, recipient)) or transcript(human)
             fact = make_fact(code, context, verb, action, dtype.strip())
             remote = [f.get("remote-mta", "").partition(";")[2].strip()]
-            by_service = service_reason(service(recipient, remote, context), context, fact.text)
+            by_service = service_reason(
+                service(recipient, remote, context), context, fact.text, fact.status, fact.command
+            )
             reason = provider_reason(recipient, context, by_service or decide(fact))
             code = fact.status or code
         report.failures.append(
@@ -166,6 +237,8 @@ def _dsn(part: Message, msg: Message, ids: list[str]) -> Report | None:
 def _arf(parts: list[Message], ids: list[str]) -> Report:
     report = Report("arf", original_ids=ids)
     recipients: list[str] = []
+    # Microsoft's JMRP sends no feedback-report part: its reports are all spam complaints.
+    feedback = "abuse"
     for part in parts:
         if part.get_content_type() == "message/feedback-report":
             inner = part.get_payload()
@@ -173,6 +246,7 @@ def _arf(parts: list[Message], ids: list[str]) -> Report:
             for block in blocks:
                 if isinstance(block, Message):
                     f = _fields(block)
+                    feedback = f.get("feedback-type", feedback).lower().strip() or feedback
                     for key in ("original-rcpt-to", "removal-recipient"):
                         if f.get(key):
                             recipients.append(address(f[key]))
@@ -180,14 +254,16 @@ def _arf(parts: list[Message], ids: list[str]) -> Report:
                 recipients += [
                     a.lower() for a in re.findall(r"(?im)^original-rcpt-to:\s*<?([^>\s]+)", inner)
                 ]
+                said = re.search(r"(?im)^feedback-type:\s*([\w-]+)", inner)
+                feedback = said.group(1).lower() if said else feedback
     for part in parts:
         if not recipients and part.get_content_type() in ("message/rfc822", "text/rfc822-headers"):
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 to = str(inner[0].get("to", ""))
                 recipients += [a.lower() for a in ADDR_RE.findall(to)]
-    for r in recipients or [""]:
-        report.failures.append(Failure(r, "", "feedback", False))
+    for r in dict.fromkeys(recipients) or [""]:
+        report.failures.append(Failure(r, "", "feedback", False, feedback_type=feedback))
     return report
 
 

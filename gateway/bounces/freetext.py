@@ -55,7 +55,9 @@ def read_text(msg: Message, ids: list[str]) -> Report | None:
         if not fact.status and fact.reply[:1] in ("4", "5"):
             fact = make_fact(f"{fact.reply[0]}.0.0", said, fact.command, fact.action)
         remote = [fields.get("remote-mta", "").partition(";")[2].strip()]
-        by_service = service_reason(service(recipient, remote, said), said, fact.text)
+        by_service = service_reason(
+            service(recipient, remote, said), said, fact.text, fact.status, fact.command
+        )
         reason = provider_reason(recipient, full, by_service or decide(fact))
         code = fact.status
         report.failures.append(

@@ -1,5 +1,6 @@
 """What particular MTAs mean by their own sentences: qmail, Exim, Gmail and Google
-Workspace, Lotus Domino and Notes, OpenSMTPD, DragonFly, IMail, Courier, Exchange.
+Workspace, Lotus Domino and Notes, OpenSMTPD, DragonFly, IMail, Courier, Exchange,
+Symantec.cloud (MessageLabs).
 
 Each sentence is the MTA's source text or its documented wording, as sisimai (BSD-2-Clause)
 collected them per MTA; they are specific enough to be read in any bounce. A match gives
@@ -19,6 +20,8 @@ MESSAGES: tuple[tuple[str, tuple[str | tuple[str, ...], ...]], ...] = (
         "because the address couldn't be found. check for typos or unnecessary spaces and try again.",  # Google Workspace
         "the email address wasn't found at the destination domain",  # Exchange Online NDR
         "the email address wasn\u2019t found at the destination domain",
+        "resolver.adr.recipientnotfound", "resolver.adr.recipient notfound",  # Exchange's own label
+        ("542 ", " rejected"),  # Symantec.cloud (MessageLabs): its nonstandard 542 for a recipient
     )),
     ("hostunknown", (
         "sorry, i couldn't find any host ",  # qmail-remote.c

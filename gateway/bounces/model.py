@@ -14,13 +14,16 @@ class Failure:
     reason: str
     hard: bool
     diagnostic: str = ""
+    # An ARF complaint's Feedback-Type (RFC 5965: abuse, fraud, opt-out, not-spam, ...).
+    feedback_type: str = ""
 
 
 @dataclass
 class Report:
     """What a bounce, complaint or automatic reply says about mail we sent."""
 
-    kind: str  # "dsn", "arf", "autoreply", "text"
+    # "dsn", "arf", "autoreply", "mta" (an MTA's own format, from the MTA), "text"
+    kind: str
     failures: list[Failure] = field(default_factory=list)
     # The Message-IDs (bare) of the returned original, to find our outbox row.
     original_ids: list[str] = field(default_factory=list)

@@ -126,3 +126,21 @@ def transcript_reply(text: str, diagnostic: str) -> str:
             whole = " ".join(block)
             return whole if len(whole) > len(diagnostic) else diagnostic
     return diagnostic
+
+
+_SAID = re.compile(r"\bsaid:\s*(.+?\(in reply to [^)]*command\))", re.I | re.S)
+
+
+def postfix_said(text: str, recipient: str, diagnostic: str) -> str:
+    """Postfix's whole sentence about `recipient` ("host mx[...] said: 550 <a@b>:
+    Recipient address rejected. (in reply to RCPT TO command)") when `diagnostic`, the
+    Diagnostic-Code, is that sentence without its last words; else `diagnostic`. The words
+    that name the command are part of what the remote's refusal means."""
+    head = " ".join(diagnostic.split())
+    if not head or not recipient:
+        return diagnostic
+    m = _SAID.search(near(text, recipient))
+    if m is None:
+        return diagnostic
+    whole = " ".join(m.group(1).split())
+    return whole if whole.startswith(head) and len(whole) > len(head) else diagnostic

@@ -53,6 +53,9 @@ class Fact:
     dtype: str  # the Diagnostic-Code's type: SMTP, X-UNIX, X-POSTFIX
     action: str  # the DSN's Action, lower case
     preset: str = ""  # what the MTA's own sentence says (host_rules), "" when none
+    # The MTA's own format was read whole (lhosts) and names no command: the command is
+    # unknown, not merely unsaid, and is not guessed.
+    read_whole: bool = False
 
     @property
     def by_code(self) -> str:
@@ -130,9 +133,14 @@ def _proved(reason: str, f: Fact) -> bool:
             return False
         if code == "userunknown":
             return not any(matches(r, f.text) for r in _NOT_UNKNOWN)
-        # A report that does not name the command is read as refused at RCPT: the
-        # recipient-by-recipient refusals MTAs report without it mostly are.
-        return f.command in ("RCPT", "") and matches("userunknown", f.text)
+        # A report that does not name the command is read as refused at RCPT when its
+        # code names no cause (none, X.0.0, a provider's own 5.1.351): the refusals MTAs
+        # report recipient by recipient without it mostly are. A code naming another
+        # cause (5.2.1, 5.7.1) is read as sisimai reads it: without the command, not an
+        # unknown user.
+        vague = code in ("", "undefined", "onhold") or f.status[1:] == ".0.0"
+        guess = not f.command and vague and not f.read_whole
+        return (f.command == "RCPT" or guess) and matches("userunknown", f.text)
     if reason == "filtered":
         if code == "suspend":
             return False
@@ -201,4 +209,6 @@ def is_hard(reason: str, status: str) -> bool:
     """A hard bounce: the address will not work tomorrow either."""
     if reason in HARD:
         return True
-    return reason == "notaccept" and status.startswith("5")
+    # A domain that takes no mail (null MX): hard unless the code says it is temporary;
+    # no code at all is hard too (sisimai's rule).
+    return reason == "notaccept" and not status.startswith("4")

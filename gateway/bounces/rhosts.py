@@ -39,14 +39,21 @@ def service(recipient: str, hosts: list[str], diagnostic: str) -> str:
     return ""
 
 
-def service_reason(name: str, diagnostic: str, text: str = "") -> str:
+def service_reason(
+    name: str, diagnostic: str, text: str = "", status: str = "", command: str = ""
+) -> str:
     """The reason service `name` gives in `diagnostic` (its codes as written; its phrases
-    in `text`, the diagnostic unfolded and lower-cased, when given), or ""."""
+    in `text`, the diagnostic unfolded and lower-cased, when given), or "". `status` and
+    `command` are the failure's status code and refused SMTP command, where known."""
     if not name or not diagnostic:
         return ""
     found = _by_code(name, diagnostic)
     if found:
         return found
+    if name == "nttdocomo":
+        found = _docomo(status, command, text or diagnostic.lower())
+        if found:
+            return found
     text = text or diagnostic.lower()
     for reason, phrases in MESSAGES.get(name, {}).items():
         if any(p in text for p in phrases):
@@ -72,4 +79,19 @@ def _by_code(name: str, diagnostic: str) -> str:
             return ""
         number = int(m.group(1))
         return next((r for low, high, r in SPECTRUM_CODES if low <= number <= high), "")
+    return ""
+
+
+def _docomo(status: str, command: str, text: str) -> str:
+    """NTT docomo says "550 Unknown user" for both a missing mailbox (at RCPT) and its
+    own filter's refusal (after DATA); the status code or the command tells which."""
+    if status in ("5.1.1", "5.0.911"):
+        return "userunknown"
+    if status == "5.2.0":
+        return "filtered"
+    for reason, phrases in MESSAGES["nttdocomo"].items():
+        if any(p in text for p in phrases):
+            return reason
+    if status == "5.0.0":
+        return {"RCPT": "userunknown", "DATA": "rejected"}.get(command, "")
     return ""

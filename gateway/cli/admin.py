@@ -11,7 +11,7 @@ from gateway.errors import HelpdeskError
 from gateway.outgoing import outbox
 from gateway.settings.config import ROLES
 from gateway.store.db import Database
-from gateway.store.model import Inbound, Outbox, Suspension, User, utcnow
+from gateway.store.model import Inbound, Outbox, User, utcnow
 
 
 @click.group("users")
@@ -67,20 +67,6 @@ def users_list(ctx: click.Context, role: str | None, fmt: str) -> None:
             for u in session.scalars(query)
         ]
     emit(rows, ("id", "email", "name", "role", "group", "created_at"), fmt, title="Users")
-
-
-@users_group.command("unsuspend")
-@click.argument("email")
-@click.pass_context
-def users_unsuspend(ctx: click.Context, email: str) -> None:
-    """Send automatic mail to EMAIL again after bounces had suspended it."""
-    database = Database.from_config(get_config(ctx))
-    with database.write() as session:
-        held = session.get(Suspension, email.strip().lower())
-        if held is None or not held.suspended:
-            raise HelpdeskError(f"{email.strip().lower()} is not suspended")
-        held.suspended, held.soft_count, held.updated_at = False, 0, utcnow()
-    click.echo(f"unsuspended {email.strip().lower()} (was: {held.reason} {held.status})".strip())
 
 
 @click.group("quarantine")
@@ -227,10 +213,14 @@ def outbox_release(ctx: click.Context, ids: tuple[int, ...]) -> None:
 
 
 def _add_remove() -> None:
-    # Its own module (one job: anonymising a person); registered under `users`.
+    # Their own modules (one job each: anonymising a person; suspended addresses),
+    # registered under `users`.
+    from gateway.cli.suspended import users_suspended, users_unsuspend
     from gateway.cli.user_remove import users_remove
 
     users_group.add_command(users_remove)
+    users_group.add_command(users_suspended)
+    users_group.add_command(users_unsuspend)
 
 
 _add_remove()

@@ -91,7 +91,8 @@ def suppression(
 ) -> str | None:
     """Why `email` is not mailed, or None. The helpdesk never guesses that an address is
     undeliverable (reserved test domains are real in many setups): only the admin's
-    `[outgoing] suppress_domains` and addresses suspended after bounces are skipped."""
+    `[outgoing] suppress_domains` and addresses suspended after bounces or complaints are
+    skipped."""
     domain = email.rpartition("@")[2].lower().rstrip(".")
     if not domain:
         return "the address has no domain"
@@ -101,6 +102,8 @@ def suppression(
             return f"the domain {listed} is listed in [outgoing] suppress_domains"
     held = session.get(Suspension, email.lower()) if automatic else None
     if held is not None and held.suspended:
+        if held.cause == "complaint":
+            return f"the address is suspended after its complaint ({held.status})"
         return f"the address is suspended after a bounce ({held.reason} {held.status})".strip()
     return None
 

@@ -486,9 +486,13 @@ class Bounce(Base):
 
 
 class Suspension(Base):
-    """An address automatic mail no longer goes to after bounces (`helpdesk users unsuspend`).
+    """An address automatic mail no longer goes to after bounces or a complaint
+    (`helpdesk users suspended` lists them, `helpdesk users unsuspend` lifts one).
 
-    A hard bounce suspends at once; soft ones after `[bounces] soft_limit` in a row.
+    A hard bounce suspends at once; soft ones after `[bounces] soft_limit` in a row; a
+    complaint (ARF feedback report) about our mail to the address at once. `cause` is
+    "hard", "soft" or "complaint"; `bounce_id` the row of `bounces` that suspended it (no
+    constraint: the bounce may have been purged since).
     """
 
     __tablename__ = "suspensions"
@@ -499,6 +503,13 @@ class Suspension(Base):
     reason: Mapped[str] = mapped_column(String(40), default="")
     status: Mapped[str] = mapped_column(String(20), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cause: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    bounce_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    # `helpdesk users suspended`: the suspended ones by date, not a scan of every address
+    # that ever bounced once.
+    __table_args__ = (Index("ix_suspensions_suspended", "suspended", "suspended_at"),)
 
 
 class AutoReplyLog(Base):

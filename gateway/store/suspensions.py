@@ -1,0 +1,140 @@
+"""Addresses automatic mail no longer goes to: suspended by bounces or complaints, listed,
+lifted.
+
+A hard bounce suspends at once, soft bounces after `[bounces] soft_limit` in a row, and a
+complaint (an ARF feedback report about our mail) at once, as a mailing service stops
+writing to whoever reported its mail as spam. Each suspension keeps since when, its cause
+and the bounce row that caused it, so that `helpdesk users suspended` can say why; an
+administrator lifts it with `helpdesk users unsuspend`. Mail a person writes by hand
+(an agent's answer) is not automatic and is never held by a suspension.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.store.model import Bounce, Suspension, utcnow
+
+CAUSES = ("hard", "soft", "complaint")
+
+
+@dataclass(frozen=True)
+class Held:
+    """One suspended address as the listing shows it."""
+
+    email: str
+    since: dt.datetime | None
+    cause: str  # "hard", "soft", "complaint" ("" for a suspension older than causes)
+    reason: str  # the bounce reason in sisimai's words, or the complaint's "feedback"
+    status: str  # the status code, or the complaint's Feedback-Type
+    soft_count: int
+    bounce: Bounce | None  # the report that caused it, when still stored
+
+    @property
+    def why(self) -> str:
+        """The cause in words: "hard bounce", "3 soft bounces", "complaint (abuse)"."""
+        if self.cause == "complaint":
+            return f"complaint ({self.status})" if self.status else "complaint"
+        if self.cause == "soft":
+            n = self.soft_count or 1
+            return f"{n} soft bounce{'s' if n != 1 else ''} ({self.reason})"
+        if self.cause == "hard":
+            return f"hard bounce ({self.reason})"
+        return self.reason
+
+
+def _row(session: Session, email: str) -> Suspension:
+    held = session.get(Suspension, email)
+    if held is None:
+        held = Suspension(email=email, suspended=False, soft_count=0, reason="", status="")
+        session.add(held)
+    return held
+
+
+def count_bounce(
+    session: Session,
+    email: str,
+    reason: str,
+    status: str,
+    hard: bool,
+    bounce_id: int | None,
+    soft_limit: int,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Count one bounce against `email`; True when this bounce suspended it."""
+    now = now or utcnow()
+    held = _row(session, email.lower())
+    held.updated_at = now
+    if held.suspended:
+        return False  # the cause on record stays what suspended it; the bounce row remains
+    held.soft_count = 0 if hard else held.soft_count + 1
+    held.reason, held.status = reason, status
+    if not (hard or held.soft_count >= soft_limit):
+        return False
+    held.suspended, held.suspended_at = True, now
+    held.cause = "hard" if hard else "soft"
+    held.bounce_id = bounce_id
+    return True
+
+
+def complain(
+    session: Session,
+    email: str,
+    feedback_type: str,
+    bounce_id: int | None,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Suspend `email` after its complaint; True when it was not suspended before."""
+    now = now or utcnow()
+    held = _row(session, email.lower())
+    held.updated_at = now
+    if held.suspended and held.cause == "complaint":
+        return False
+    # A complaint outweighs a bounce suspension that was already there: it is the cause
+    # an administrator must know before lifting it.
+    fresh = not held.suspended
+    if fresh:
+        held.suspended, held.suspended_at = True, now
+    held.cause, held.reason, held.status = "complaint", "feedback", feedback_type[:20]
+    held.bounce_id = bounce_id
+    return fresh
+
+
+def lift(session: Session, email: str, now: dt.datetime | None = None) -> Suspension | None:
+    """Lift the suspension of `email`; the row as it was, or None when not suspended."""
+    held = session.get(Suspension, email.strip().lower())
+    if held is None or not held.suspended:
+        return None
+    held.suspended, held.soft_count, held.updated_at = False, 0, now or utcnow()
+    return held
+
+
+def suspended(session: Session) -> list[Held]:
+    """Every suspended address, the latest suspended first, with the bounce that did it."""
+    rows = list(
+        session.scalars(
+            select(Suspension)
+            .where(Suspension.suspended.is_(True))
+            .order_by(Suspension.suspended_at.desc(), Suspension.email)
+        )
+    )
+    ids = [r.bounce_id for r in rows if r.bounce_id is not None]
+    bounces = (
+        {b.id: b for b in session.scalars(select(Bounce).where(Bounce.id.in_(ids)))} if ids else {}
+    )
+    return [
+        Held(
+            r.email,
+            r.suspended_at,
+            r.cause,
+            r.reason,
+            r.status,
+            r.soft_count,
+            bounces.get(r.bounce_id) if r.bounce_id is not None else None,
+        )
+        for r in rows
+    ]
