@@ -216,6 +216,18 @@ class Ticket(Base):
         # Open at the end of a period: the tickets still open, found without a scan.
         Index("ix_tickets_closed_created", "closed", "created_at"),
         Index("ix_tickets_resolved_at", "resolved_at"),
+        # The report reads a period off one of these and never the table rows: each carries
+        # the group keys and the figures of its measures (opened / resolved in a period).
+        Index(
+            "ix_tickets_report_created",
+            "created_at", "status", "assignee_id", "category", "criticality", "source",
+            "extra", "first_response_s",
+        ),  # fmt: skip
+        Index(
+            "ix_tickets_report_resolved",
+            "resolved_at", "status", "assignee_id", "category", "criticality", "source",
+            "created_at", "breached", "sla_level", "resolution_s",
+        ),  # fmt: skip
         # The escalation check reads only the tickets whose next milestone is due.
         Index(
             "ix_tickets_next_escalation",
@@ -284,6 +296,8 @@ class Message(Base):
 
     __table_args__ = (
         Index("ix_messages_ticket", "ticket_id"),
+        # Messages per resolution: the public messages of a ticket counted off the index.
+        Index("ix_messages_ticket_hidden", "ticket_id", "hidden"),
         # The reports: messages (answers, daily load) in a period.
         Index("ix_messages_created_at", "created_at"),
     )
