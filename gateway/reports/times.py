@@ -6,6 +6,7 @@ value below which 90 % of the values lie); mean rounded to a tenth of a second.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -39,6 +40,31 @@ def p90(values: list[int]) -> float | None:
 
 def mean(values: list[int]) -> float | None:
     return sum(values) / len(values) if values else None
+
+
+def kth(groups: list[list[int]], k: int) -> int:
+    """The k-th smallest value (1-based) of several sorted lists together, without merging
+    them: a search on the value, counting each list's values up to it by bisection."""
+    low = min(g[0] for g in groups if g)
+    high = max(g[-1] for g in groups if g)
+    while low < high:
+        middle = (low + high) // 2
+        if sum(bisect.bisect_right(g, middle) for g in groups) >= k:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def of_sorted_groups(groups: list[list[int]]) -> Times:
+    """The figures of the values of several sorted lists together (the totals of groups)."""
+    n = sum(len(g) for g in groups)
+    if n == 0:
+        return Times()
+    half = n // 2
+    mid = float(kth(groups, half + 1)) if n % 2 else (kth(groups, half) + kth(groups, half + 1)) / 2
+    rank = max(math.ceil(0.9 * n), 1)
+    return Times(mid, float(kth(groups, rank)), round(sum(sum(g) for g in groups) / n, 1), n)
 
 
 def of(values: list[int]) -> Times:

@@ -195,3 +195,19 @@ def test_the_job_runs_end_to_end_at_its_fire_time(desk: tuple[Any, Database]) ->
     later = job.trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))
     assert later == utc(2026, 11, 9, 7)
     assert job.func(*job.args, now=later) == 2
+
+
+def test_totals_of_sorted_groups_equal_the_merged_values() -> None:
+    import random
+
+    from gateway.reports import times
+
+    rnd = random.Random(7)
+    for size in (1, 2, 3, 10, 101, 1000):
+        groups = [sorted(rnd.randrange(0, 50_000) for _ in range(rnd.randrange(size + 1)))
+                  for _ in range(rnd.randrange(1, 6))]  # fmt: skip
+        merged = sorted(v for g in groups for v in g)
+        expected = times.of(list(merged))
+        assert times.of_sorted_groups(groups) == expected
+        if merged:
+            assert expected.median_s == times.median(merged) and expected.p90_s == times.p90(merged)
