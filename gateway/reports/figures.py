@@ -305,10 +305,11 @@ class Figures:
     def answered_by(self) -> dict[str, int]:
         """Agent email -> tickets they answered publicly in the period (off the partial
         index of answers: the kind as text, for SQLite to match it)."""
+        author = _unmatched(Message.author_id)
         q = (
-            select(Message.author_id, func.count(func.distinct(Message.ticket_id)))
+            select(author, func.count(func.distinct(Message.ticket_id)))
             .where(text(ANSWERS), _in(Message.created_at, self.p))
-            .group_by(_unmatched(Message.author_id))
+            .group_by(author)
         )
         rows = self._rows(q)
         names = self._emails_of(r[0] for r in rows)
