@@ -64,3 +64,30 @@ def test_every_report_statement_is_on_an_index(desk: Any, by: str | None) -> Non
             assert all(c for c, _ in used), plan
     assert scans == []
     assert covered >= 5 or by == "rating"
+
+
+def test_the_escalation_check_reads_only_the_due_tickets(desk: Any) -> None:  # noqa: F811
+    import datetime as dt
+
+    from gateway.escalation.check import run_check
+    from gateway.services import Services
+
+    config, db = desk
+    cfg = config_mod.load(config)
+    services = Services.from_config(cfg)
+    sent: list[tuple[str, Any]] = []
+
+    def listen(_c: object, _cur: object, sql: str, params: Any, *_: object) -> None:
+        sent.append((sql, params))
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        with db.write() as session:
+            run_check(session, services, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    selects = [(s, p) for s, p in sent if s.lstrip().upper().startswith("SELECT")]
+    assert selects
+    plans = [_plan(db, s, p) for s, p in selects]
+    assert "ix_tickets_next_escalation" in plans[0]
+    assert [p for p in plans if any(m.group(1) in GROWING for m in _SCAN.finditer(p))] == []
