@@ -27,16 +27,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, null, select, text, true
+from sqlalchemy import ColumnElement, and_, case, false, func, select, text, true
 from sqlalchemy.orm import Session
 
 from gateway.desk import catalog
-from gateway.reports import days, times
+from gateway.reports import times
+from gateway.reports.keys import BY, Keys, unmatched
 from gateway.reports.times import Times, mean, median, p90
 from gateway.settings.config import Config
-from gateway.store.model import Event, Message, Rating, Ticket, User
+from gateway.store.model import Event, Message, Rating, Ticket
 
-BY = ("agent", "category", "criticality", "status", "source", "mailbox", "rating", "day")
 _SPAM = catalog.SPAM
 # Word for word the partial index ix_tickets_report_open (SQLite, PostgreSQL).
 OPEN = ("tickets.closed = 0", "tickets.closed = false")
@@ -58,23 +58,6 @@ def _not_spam() -> ColumnElement[bool]:
     return Ticket.status != _SPAM
 
 
-def _unmatched(column: Any) -> ColumnElement[Any]:
-    """The column as an expression no index matches: grouped by a bare column, SQLite would
-    walk that column's whole index to spare a sort of the period's few rows."""
-    return func.coalesce(column, null())
-
-
-def _latest_rating() -> Any:
-    return (
-        select(Rating.label)
-        .where(Rating.ticket_id == Ticket.id)
-        .order_by(Rating.id.desc())
-        .limit(1)
-        .correlate(Ticket)
-        .scalar_subquery()
-    )
-
-
 class Figures:
     """The report's measures for one period, grouped by one key (or none: the totals)."""
 
@@ -83,49 +66,16 @@ class Figures:
             raise ValueError(f"unknown grouping {by!r}; one of {', '.join(BY)}")
         self.session, self.cfg, self.p, self.by = session, cfg, period, by
         self.dialect = session.get_bind().dialect.name
-        self._emails: dict[int, str] = {}
-        self._days = days.LocalDays(days.zone(cfg))
+        self.keys = Keys(session, cfg, by)
         # Each duration measure's sorted values per group, kept for the totals' percentiles.
         self._values: dict[str, list[list[int]]] = {}
         self._grades: dict[str, float] | None = None
 
-    # -- group keys --------------------------------------------------------------------
-
     def key(self, when: Any) -> ColumnElement[Any]:
-        """The raw group key of a row, as a function of the measure's time column."""
-        by = self.by
-        if by is None:
-            return literal("")
-        if by == "day":
-            return days.slot(when, self.dialect)  # type: ignore[no-any-return]
-        if by == "agent":
-            return _unmatched(Ticket.assignee_id)
-        if by == "mailbox":
-            return case((Ticket.source.like("imap%"), Ticket.source), else_=literal(""))
-        if by == "rating":
-            return func.coalesce(_latest_rating(), "")
-        column: Any = {
-            "category": Ticket.category,
-            "criticality": Ticket.criticality,
-            "status": Ticket.status,
-            "source": Ticket.source,
-        }[by]
-        return _unmatched(column)
+        return self.keys.key(when)
 
     def _namer(self, raws: Iterable[Any]) -> Callable[[Any], str]:
-        """The group's name of a raw key: the assignee's email, the local day, the value."""
-        if self.by == "day":
-            return lambda raw: self._days(raw) if raw is not None else ""
-        if self.by == "agent":
-            return self._emails_of(raws)
-        return lambda raw: str(raw or "")
-
-    def _emails_of(self, raws: Iterable[Any]) -> Callable[[Any], str]:
-        wanted = {int(r) for r in raws if r is not None} - set(self._emails)
-        if wanted:
-            rows = self.session.execute(select(User.id, User.email).where(User.id.in_(wanted)))
-            self._emails.update({int(i): str(e) for i, e in rows})
-        return lambda raw: self._emails.get(int(raw), "") if raw is not None else ""
+        return self.keys.namer(raws)
 
     def _rows(self, query: Any) -> list[Any]:
         """The driver's own tuples: the statement runs through SQLAlchemy (its parameters
@@ -314,14 +264,14 @@ class Figures:
     def answered_by(self) -> dict[str, int]:
         """Agent email -> tickets they answered publicly in the period (off the partial
         index of answers: the kind as text, for SQLite to match it)."""
-        author = _unmatched(Message.author_id)
+        author = unmatched(Message.author_id)
         q = (
             select(author, func.count(func.distinct(Message.ticket_id)))
             .where(text(ANSWERS), _in(Message.created_at, self.p))
             .group_by(author)
         )
         rows = self._rows(q)
-        names = self._emails_of(r[0] for r in rows)
+        names = self.keys.emails_of(r[0] for r in rows)
         return {names(r[0]): int(r[1]) for r in rows if r[0] is not None}
 
     def extra_tickets(self, limit: int = 50) -> list[dict[str, Any]]:
