@@ -32,7 +32,8 @@ def zone(cfg: Config) -> dt.tzinfo:
 def slot(column: Any, dialect: str) -> Any:
     """The UTC quarter-hour (seconds since the epoch // 900) of a naive-UTC timestamp."""
     if dialect == "sqlite":
-        return cast(func.strftime("%s", column), Integer) / SLOT_SECONDS
+        # // : integer division (SQLAlchemy 2 makes / a true, floating division).
+        return cast(func.strftime("%s", column), Integer) // SLOT_SECONDS
     return cast(func.floor(func.extract("epoch", column) / SLOT_SECONDS), Integer)
 
 
