@@ -7,14 +7,24 @@ Then prints the seconds of the report for the last month and for the whole perio
 grouped by agent), the charts of the month, and one escalation check, with EXPLAIN QUERY
 PLAN of the report's statements.
 
-Usage: python bench/report.py [--db PATH] [--tickets N] [--rebuild]
+With `--before SRC --before-db PATH` it first runs the same bench of the code in SRC (a
+checkout of the baseline, e.g. `git archive main`) on PATH (a database at the baseline's
+schema), in the same run, and prints both sets of figures side by side with their ratio
+and the machine's load before and after.
+
+Usage: python bench/report.py [--db PATH] [--tickets N] [--rebuild] [--explain]
+       [--before SRC --before-db PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
+import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -205,11 +215,50 @@ def build_db(db: Database, n: int) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
+FIGURES: dict[str, float] = {}
+_FIGURE = re.compile(r"^(.+): ([0-9.]+) s$")
+
+
 def timed(label: str, fn: Any) -> Any:
     start = time.perf_counter()
     value = fn()
-    print(f"{label}: {time.perf_counter() - start:.2f} s", flush=True)
+    FIGURES[label] = time.perf_counter() - start
+    print(f"{label}: {FIGURES[label]:.2f} s", flush=True)
     return value
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def before(src: Path, db: Path, tickets: int) -> dict[str, float]:
+    """The baseline's figures: its own bench/report.py, its code first on the path."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    command = [sys.executable, str(src / "bench" / "report.py"), "--db", str(db)]
+    command += ["--tickets", str(tickets)]
+    print(f"== before ({src}), {load()}", flush=True)
+    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    found: dict[str, float] = {}
+    for line in out.splitlines():
+        print("   " + line)
+        m = _FIGURE.match(line)
+        if m:
+            found[m.group(1)] = float(m.group(2))
+    return found
+
+
+def compare(old: dict[str, float]) -> None:
+    print(f"== before / after ({load()})")
+    print(f"{'measure':34} {'before s':>9} {'after s':>9} {'after/before':>13}")
+    for label, after in FIGURES.items():
+        if label.startswith("build"):
+            continue
+        was = old.get(label)
+        ratio = f"{after / was:.3f}" if was else "-"
+        print(
+            f"{label:34} {was if was is not None else float('nan'):9.2f} {after:9.2f} {ratio:>13}"
+        )
 
 
 def explain(db: Database, cfg: Any, period: Period) -> None:
@@ -250,7 +299,12 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--before", type=Path, help="the baseline's source tree")
+    parser.add_argument("--before-db", type=Path, help="a database at the baseline's schema")
     args = parser.parse_args()
+    old = before(args.before, args.before_db, args.tickets) if args.before else None
+    if old is not None:
+        print(f"== after (this tree), {load()}", flush=True)
     url = f"sqlite:///{args.db}"
     if args.rebuild and args.db.exists():
         args.db.unlink()
@@ -258,6 +312,7 @@ def main() -> None:
     if not args.db.exists() or not _built(db):
         upgrade(url)
         timed(f"build {args.tickets} tickets", lambda: build_db(db, args.tickets))
+    upgrade(url)  # a database built by an older tree gets this one's indexes
     cfg = config_mod.from_dict(CFG)
     month = Period(END - dt.timedelta(days=30), END)
     whole = Period(START - dt.timedelta(days=1), END + dt.timedelta(days=1))
@@ -294,6 +349,8 @@ def main() -> None:
         session.close()
     if args.explain:
         explain(db, cfg, month)
+    if old is not None:
+        compare(old)
 
 
 def _built(db: Database) -> bool:

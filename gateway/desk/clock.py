@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from gateway.desk import catalog, sla
+from gateway.desk import catalog, ledger, sla
 from gateway.settings.config import Config
 from gateway.settings.desk import SlaEntry, SlaTarget
 from gateway.store import tickets
@@ -68,19 +68,7 @@ def business_seconds(start: dt.datetime, end: dt.datetime, calendar: sla.Calenda
         return 0
     if not calendar.business:
         return int((end - start).total_seconds())
-    assert calendar.opens is not None and calendar.closes is not None
-    total = dt.timedelta()
-    day = start.astimezone(calendar.tz).date()
-    last = end.astimezone(calendar.tz).date()
-    while day <= last:
-        if calendar.working(day):
-            opens = dt.datetime.combine(day, calendar.opens, tzinfo=calendar.tz)
-            closes = dt.datetime.combine(day, calendar.closes, tzinfo=calendar.tz)
-            begin, finish = max(start, opens), min(end, closes)
-            if finish > begin:
-                total += finish - begin
-        day += dt.timedelta(days=1)
-    return int(total.total_seconds())
+    return ledger.of(calendar, start).seconds(start, end)
 
 
 def elapsed(cfg: Config, ticket: Ticket, now: dt.datetime) -> int:

@@ -11,11 +11,9 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
+from gateway.desk import ledger
 from gateway.settings.config import Config
 from gateway.settings.desk import SlaEntry, parse_duration
-
-# Searching further than this for working time means the calendar has none (a config error).
-_MAX_DAYS = 3660
 
 
 @dataclass(frozen=True)
@@ -81,24 +79,9 @@ def add_business_time(start: dt.datetime, amount: dt.timedelta, calendar: Calend
     """The moment `amount` of working time after `start` (UTC in, UTC out)."""
     if not calendar.business:
         return start + amount
-    assert calendar.opens is not None and calendar.closes is not None
     # Wall-clock times of the zone, compared and added in UTC so that a day on which
-    # daylight saving time changes has its real length.
-    cursor = start.astimezone(dt.UTC)
-    remaining = amount
-    day = start.astimezone(calendar.tz).date()
-    for _ in range(_MAX_DAYS):
-        if calendar.working(day):
-            opens = _at(day, calendar.opens, calendar.tz).astimezone(dt.UTC)
-            closes = _at(day, calendar.closes, calendar.tz).astimezone(dt.UTC)
-            begin = max(cursor, opens)
-            if begin < closes:
-                available = closes - begin
-                if remaining <= available:
-                    return begin + remaining
-                remaining -= available
-        day += dt.timedelta(days=1)
-    raise ValueError("the business calendar has no working time")
+    # daylight saving time changes has its real length; summed per day by the ledger.
+    return ledger.of(calendar, start).add(start, amount)
 
 
 def level_for(cfg: Config, groups: list[str]) -> SlaEntry | None:

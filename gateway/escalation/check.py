@@ -78,6 +78,8 @@ def run_check(session: Session, services: Services, now: dt.datetime) -> CheckRe
     admins: list[User] | None = None
     breach_people: list[User] | None = None
     by_person: dict[int, tuple[User, list[dict[str, Any]]]] = {}
+    # The milestones' events in one statement: a check may cross thousands at once.
+    history = tickets.History()
     for ticket in found:
         done = list(ticket.escalated or [])
         crossed = [m for m in clock.milestones(cfg, ticket) if m.at <= now and m.name not in done]
@@ -87,7 +89,7 @@ def run_check(session: Session, services: Services, now: dt.datetime) -> CheckRe
         for m in crossed:
             done.append(m.name)
             furthest[m.clock] = m
-            tickets.add_event(session, ticket, EVENT, actor="sla", new=m.name)
+            history.add(ticket, EVENT, actor="sla", new=m.name)
             result.milestones += 1
         for m in furthest.values():
             people: list[User] = []
@@ -108,6 +110,7 @@ def run_check(session: Session, services: Services, now: dt.datetime) -> CheckRe
         ticket.escalated = done
         clock.schedule(cfg, ticket)
         result.tickets += 1
+    history.write(session)
     for person, items in by_person.values():
         breaches = sum(1 for i in items if i["breach"])
         queued = bulk.queue_to(

@@ -7,13 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway.reports.figures import (
-    Figures,
-    Period,
-    daily,
-    messages_per_ticket,
-    resolution_times,
-)
+from gateway.reports.figures import Figures, Period
+from gateway.reports.series import daily, messages_per_ticket, resolution_times
 from gateway.settings.config import Config
 
 
@@ -21,7 +16,7 @@ def collect(session: Session, cfg: Config, period: Period) -> dict[str, Any]:
     categories = Figures(session, cfg, period, "category").opened()
     agents = Figures(session, cfg, period, "agent").first_responses()
     return {
-        "days": daily(session, period),
+        "days": daily(session, cfg, period),
         "resolutions": resolution_times(session, period),
         "messages_per_ticket": messages_per_ticket(session, period),
         "categories": [{"key": k, "opened": v[0]} for k, v in sorted(categories.items())],

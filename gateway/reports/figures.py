@@ -1,116 +1,53 @@
 """The report's figures, computed in SQL with grouping: one statement per measure.
 
-Every measure selects its rows through an index on its own time column (opened: created_at,
-closed: resolved_at, ratings: at, reopenings: the events' kind and at), so that a month of a
-database of millions costs a month's rows. Open at the end of the period is the open
-tickets plus those resolved after it (both indexed), never a scan of everything opened
-before. A ticket has a resolution time only while it is closed (reopening clears it), so
-"closed in the period" is a range of that index alone. Percentiles: the database numbers
-each group's sorted durations (window functions) and returns only the rows at the median
-and p90 ranks. Spam is left out of every figure.
+Every measure selects its rows through an index on its own time column that carries all
+it reads (opened: ix_tickets_report_created, closed and resolution times:
+ix_tickets_report_resolved, ratings: at, reopenings: the events' kind and at), so a
+period costs one range of one index, never the table rows. Open at the end of the period
+is the open tickets plus those resolved after it (both indexed), never a scan of
+everything opened before. A ticket has a resolution time only while it is closed
+(reopening clears it), so "closed in the period" is a range of that index alone. Spam is
+left out of every figure.
+
+Counts are summed by the database. Durations are exact: the database returns each
+group's values (a range of the covering index) and gateway.reports.times sorts them; the
+totals' percentiles come from the same values, not from a second statement. Groups are
+read by raw key (the assignee's id, the UTC quarter-hour) and named here (the email, the
+local day: gateway.reports.days), so no join or zone conversion runs per row.
 
 Durations are business seconds of each ticket's SLA level, pauses left out (kept on the
-ticket by gateway.desk.clock). median: the middle value (the mean of the two middle ones);
-p90: the nearest rank (the value below which 90 % of the tickets lie).
+ticket by gateway.desk.clock).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, and_, case, false, func, select, text, true
+from sqlalchemy.orm import Session
 
 from gateway.desk import catalog
+from gateway.reports import times
+from gateway.reports.keys import BY, Keys, unmatched
+from gateway.reports.times import Times, mean, median, p90
 from gateway.settings.config import Config
-from gateway.store.model import Event, Message, Rating, Ticket, User
+from gateway.store.model import Event, Message, Rating, Ticket
 
-BY = ("agent", "category", "criticality", "status", "source", "mailbox", "rating", "day")
 _SPAM = catalog.SPAM
-
-
-@dataclass(frozen=True)
-class Times:
-    """Median, p90 (nearest rank) and mean of a group's durations, and how many."""
-
-    median_s: float | None = None
-    p90_s: float | None = None
-    mean_s: float | None = None
-    count: int = 0
-
-    def as_dict(self) -> dict[str, float | None]:
-        return {"median_s": self.median_s, "p90_s": self.p90_s, "mean_s": self.mean_s}
+# Word for word the partial index ix_tickets_report_open (SQLite, PostgreSQL).
+OPEN = ("tickets.closed = 0", "tickets.closed = false")
+# Word for word the partial index ix_messages_answers (SQLite matches the terms' text).
+ANSWERS = "messages.kind = 'answer'"
 
 
 @dataclass(frozen=True)
 class Period:
     since: dt.datetime
     until: dt.datetime
-
-
-def median(values: list[int]) -> float | None:
-    if not values:
-        return None
-    n = len(values)
-    mid = n // 2
-    return float(values[mid]) if n % 2 else (values[mid - 1] + values[mid]) / 2
-
-
-def p90(values: list[int]) -> float | None:
-    if not values:
-        return None
-    return float(values[max(math.ceil(0.9 * len(values)) - 1, 0)])
-
-
-def mean(values: list[int]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-Key = Callable[[Any], ColumnElement[Any]]
-
-
-_ASSIGNEE = aliased(User, name="assignee")
-
-
-def _key(by: str | None) -> tuple[Key, bool]:
-    """The group key as a function of the measure's time column; whether it needs the
-    assignee joined."""
-    if by is None:
-        return (lambda _t: literal("")), False
-    if by == "day":
-        return (lambda t: func.date(t)), False
-    if by == "agent":
-        return (lambda _t: func.coalesce(_ASSIGNEE.email, "")), True
-    if by == "mailbox":
-        return (
-            lambda _t: case((Ticket.source.like("imap%"), Ticket.source), else_=literal(""))
-        ), False
-    if by == "rating":
-        latest = (
-            select(Rating.label)
-            .where(Rating.ticket_id == Ticket.id)
-            .order_by(Rating.id.desc())
-            .limit(1)
-            .correlate(Ticket)
-            .scalar_subquery()
-        )
-        return (lambda _t: func.coalesce(latest, "")), False
-    column: Any = {
-        "category": Ticket.category,
-        "criticality": Ticket.criticality,
-        "status": Ticket.status,
-        "source": Ticket.source,
-    }[by]
-    return (lambda _t: column), False
-
-
-def _joined(query: Any, needs: bool) -> Any:
-    return query.outerjoin(_ASSIGNEE, _ASSIGNEE.id == Ticket.assignee_id) if needs else query
 
 
 def _in(column: Any, p: Period) -> ColumnElement[bool]:
@@ -128,11 +65,41 @@ class Figures:
         if by is not None and by not in BY:
             raise ValueError(f"unknown grouping {by!r}; one of {', '.join(BY)}")
         self.session, self.cfg, self.p, self.by = session, cfg, period, by
-        self.key, self.needs_assignee = _key(by)
+        self.dialect = session.get_bind().dialect.name
+        self.keys = Keys(session, cfg, by)
+        # Each duration measure's sorted values per group, kept for the totals' percentiles.
+        self._values: dict[str, list[list[int]]] = {}
+        self._grades: dict[str, float] | None = None
+
+    def key(self, when: Any) -> ColumnElement[Any]:
+        return self.keys.key(when)
+
+    def _namer(self, raws: Iterable[Any]) -> Callable[[Any], str]:
+        return self.keys.namer(raws)
 
     def _rows(self, query: Any) -> list[Any]:
-        # Core rows through the session's connection: no ORM bookkeeping per row.
-        return list(self.session.connection().execute(_joined(query, self.needs_assignee)))
+        """The driver's own tuples: the statement runs through SQLAlchemy (its parameters
+        converted), the rows are fetched off the DB-API cursor, for a million of them cost
+        a third of Row objects. Only plain values are selected (keys, counts, seconds)."""
+        result = self.session.connection().execute(query)
+        try:
+            return list(result.cursor.fetchall())
+        finally:
+            result.close()
+
+    def _summed(self, query: Any, width: int) -> dict[str, tuple[int, ...]]:
+        """Rows (raw key, n1, n2, ...) summed per group name (several quarter-hours make
+        one day)."""
+        rows = self._rows(query)
+        name = self._namer(r[0] for r in rows)
+        found: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+        for r in rows:
+            sums = found[name(r[0])]
+            for i in range(width):
+                sums[i] += int(r[i + 1] or 0)
+        return {k: tuple(v) for k, v in found.items()}
+
+    # -- the measures ------------------------------------------------------------------
 
     def opened(self) -> dict[str, tuple[int, int]]:
         """key -> (opened, of them extra work)."""
@@ -143,7 +110,7 @@ class Figures:
             .where(_in(Ticket.created_at, self.p), _not_spam())
             .group_by(k)
         )
-        return {str(r[0] or ""): (int(r[1]), int(r[2] or 0)) for r in self._rows(q)}
+        return {key: (v[0], v[1]) for key, v in self._summed(q, 2).items()}
 
     def closed(self) -> dict[str, tuple[int, int, int]]:
         """key -> (closed, breached, with an SLA level)."""
@@ -159,7 +126,7 @@ class Figures:
             .where(_in(Ticket.resolved_at, self.p), _not_spam())
             .group_by(k)
         )
-        return {str(r[0] or ""): (int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in self._rows(q)}
+        return {key: (v[0], v[1], v[2]) for key, v in self._summed(q, 3).items()}
 
     def open_at_end(self) -> dict[str, int]:
         """Opened before the end and not resolved by then: still open, or resolved later."""
@@ -167,7 +134,7 @@ class Figures:
         still = (
             select(k, func.count())
             .select_from(Ticket)
-            .where(Ticket.closed == false(), Ticket.created_at < self.p.until)
+            .where(text(OPEN[self.dialect == "postgresql"]), Ticket.created_at < self.p.until)
             .group_by(k)
         )
         later = (
@@ -182,55 +149,52 @@ class Figures:
         )
         found: dict[str, int] = defaultdict(int)
         for q in (still, later):
-            for r in self._rows(q):
-                found[str(r[0] or "")] += int(r[1])
+            for key, v in self._summed(q, 1).items():
+                found[key] += v[0]
         return dict(found)
 
     def first_responses(self) -> dict[str, Times]:
-        return self._times(Ticket.first_response_s, Ticket.created_at, self.key)
+        return self._times("first_response", Ticket.first_response_s, Ticket.created_at)
 
     def resolutions(self) -> dict[str, Times]:
-        return self._times(Ticket.resolution_s, Ticket.resolved_at, self.key)
+        return self._times("resolution", Ticket.resolution_s, Ticket.resolved_at)
 
     def total_times(self) -> tuple[Times, Times]:
-        """(first response, resolution) over every group: the totals' percentiles."""
-        whole: Key = lambda _t: literal("")  # noqa: E731
-        first = self._times(Ticket.first_response_s, Ticket.created_at, whole).get("")
-        resolution = self._times(Ticket.resolution_s, Ticket.resolved_at, whole).get("")
-        return first or Times(), resolution or Times()
+        """(first response, resolution) over every group: the totals' percentiles, from the
+        values the grouped measures read (each is read once when not yet)."""
+        if "first_response" not in self._values:
+            self.first_responses()
+        if "resolution" not in self._values:
+            self.resolutions()
+        return (
+            times.of_sorted_groups(self._values["first_response"]),
+            times.of_sorted_groups(self._values["resolution"]),
+        )
 
-    def _times(self, value: Any, when: Any, key: Key) -> dict[str, Times]:
+    def _times(self, measure: str, value: Any, when: Any) -> dict[str, Times]:
         """Median, p90 and mean of `value` per group of the rows whose `when` is in the
-        period: the database numbers each group's sorted values (a window function) and
-        returns only the rows at those ranks."""
-        k = key(when)
-        inner = (
-            select(
-                k.label("k"),
-                value.label("v"),
-                func.row_number().over(partition_by=k, order_by=value).label("rn"),
-                func.count().over(partition_by=k).label("n"),
-                func.avg(value).over(partition_by=k).label("mean"),
-            )
+        period: every value off the covering index, sorted here."""
+        k = self.key(when)
+        q = (
+            select(k, value)
             .select_from(Ticket)
             .where(_in(when, self.p), value.is_not(None), _not_spam())
         )
-        inner = _joined(inner, self.needs_assignee and key is self.key).subquery()
-        n, rn = inner.c.n, inner.c.rn
-        q = select(inner.c.k, inner.c.v, rn, n, inner.c.mean).where(
-            or_(rn == n // 2, rn == n // 2 + 1, rn == (n + 1) // 2, rn == (9 * n + 9) // 10)
-        )
-        ranked: dict[str, dict[int, int]] = defaultdict(dict)
-        sizes: dict[str, tuple[int, float]] = {}
-        for group, v, r, count, avg in self.session.execute(q):
-            ranked[str(group or "")][int(r)] = int(v)
-            sizes[str(group or "")] = (int(count), float(avg))
-        found: dict[str, Times] = {}
-        for group, (count, avg) in sizes.items():
-            at = ranked[group]
-            half = count // 2
-            mid = float(at[half + 1]) if count % 2 else (at[half] + at[half + 1]) / 2
-            found[group] = Times(mid, float(at[(9 * count + 9) // 10]), round(avg, 1), count)
+        rows = self._rows(q)
+        # Grouped by the raw key first (an int, a quarter-hour), named per group after.
+        by_raw: dict[Any, list[int]] = defaultdict(list)
+        if self.by is None:
+            by_raw[""] = [v for _, v in rows]
+        else:
+            for raw, v in rows:
+                by_raw[raw].append(v)
+        del rows
+        name = self._namer(by_raw)
+        grouped: dict[str, list[int]] = defaultdict(list)
+        for raw, values in by_raw.items():
+            grouped[name(raw)] += values
+        found = {group: times.of(values) for group, values in grouped.items()}  # sorts them
+        self._values[measure] = list(grouped.values())
         return found
 
     def messages_of_resolved(self) -> dict[str, int]:
@@ -247,34 +211,44 @@ class Figures:
             )
             .group_by(k)
         )
-        return {str(r[0] or ""): int(r[1]) for r in self._rows(q)}
+        return {key: v[0] for key, v in self._summed(q, 1).items()}
 
     def ratings(self) -> dict[str, dict[str, int]]:
         """key -> {grade label: count} of the grades given in the period."""
         k = self.key(Rating.at) if self.by != "rating" else Rating.label
         q = (
-            select(k, Rating.label, func.count())
+            select(k, Rating.label, func.count(), func.sum(Rating.grade + 1))
             .select_from(Rating)
             .join(Ticket, Ticket.id == Rating.ticket_id)
             .where(_in(Rating.at, self.p))
             .group_by(k, Rating.label)
         )
-        found: dict[str, dict[str, int]] = defaultdict(dict)
-        for key, label, n in self._rows(q):
-            found[str(key or "")][str(label)] = int(n)
-        return dict(found)
+        rows = self._rows(q)
+        name = self._namer({r[0] for r in rows})
+        found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        grades: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for key, label, n, positions in rows:
+            found[name(key)][str(label)] += int(n)
+            sums = grades[name(key)]
+            sums[0] += int(positions or 0)
+            sums[1] += int(n)
+        if self.by != "rating":  # the same rows give the mean grades
+            self._grades = {g: round(s / n, 2) for g, (s, n) in grades.items() if n}
+        return {key: dict(v) for key, v in found.items()}
 
     def mean_grades(self) -> dict[str, float]:
         """key -> mean grade position (1 = the first, best listed grade) given in the period."""
+        if self._grades is not None:
+            return self._grades
         k = self.key(Rating.at)
         q = (
-            select(k, func.avg(Rating.grade + 1))
+            select(k, func.sum(Rating.grade + 1), func.count())
             .select_from(Rating)
             .join(Ticket, Ticket.id == Rating.ticket_id)
             .where(_in(Rating.at, self.p))
             .group_by(k)
         )
-        return {str(r[0] or ""): round(float(r[1]), 2) for r in self._rows(q) if r[1] is not None}
+        return {key: round(v[0] / v[1], 2) for key, v in self._summed(q, 2).items() if v[1]}
 
     def reopened(self) -> dict[str, int]:
         k = self.key(Event.at)
@@ -285,18 +259,20 @@ class Figures:
             .where(Event.kind == "reopened", _in(Event.at, self.p))
             .group_by(k)
         )
-        return {str(r[0] or ""): int(r[1]) for r in self._rows(q)}
+        return {key: v[0] for key, v in self._summed(q, 1).items()}
 
     def answered_by(self) -> dict[str, int]:
-        """Agent email -> tickets they answered publicly in the period."""
+        """Agent email -> tickets they answered publicly in the period (off the partial
+        index of answers: the kind as text, for SQLite to match it)."""
+        author = unmatched(Message.author_id)
         q = (
-            select(User.email, func.count(func.distinct(Message.ticket_id)))
-            .select_from(Message)
-            .join(User, User.id == Message.author_id)
-            .where(Message.kind == "answer", _in(Message.created_at, self.p))
-            .group_by(User.email)
+            select(author, func.count(func.distinct(Message.ticket_id)))
+            .where(text(ANSWERS), _in(Message.created_at, self.p))
+            .group_by(author)
         )
-        return {str(r[0]): int(r[1]) for r in self.session.execute(q)}
+        rows = self._rows(q)
+        names = self.keys.emails_of(r[0] for r in rows)
+        return {names(r[0]): int(r[1]) for r in rows if r[0] is not None}
 
     def extra_tickets(self, limit: int = 50) -> list[dict[str, Any]]:
         """The extra-work tickets opened in the period, newest first (highlighted)."""
@@ -313,73 +289,4 @@ class Figures:
         ]
 
 
-def daily(session: Session, period: Period) -> dict[str, dict[str, int]]:
-    """Day (YYYY-MM-DD, UTC) -> opened, messages, closed, breached: the load charts."""
-    days: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"opened": 0, "messages": 0, "closed": 0, "breached": 0}
-    )
-    day = func.date(Ticket.created_at)
-    for d, n in session.execute(
-        select(day, func.count()).where(_in(Ticket.created_at, period), _not_spam()).group_by(day)
-    ):
-        days[str(d)]["opened"] = int(n)
-    mday = func.date(Message.created_at)
-    for d, n in session.execute(
-        select(mday, func.count()).where(_in(Message.created_at, period)).group_by(mday)
-    ):
-        days[str(d)]["messages"] = int(n)
-    rday = func.date(Ticket.resolved_at)
-    for d, n, b in session.execute(
-        select(rday, func.count(), func.sum(case((Ticket.breached == true(), 1), else_=0)))
-        .where(
-            Ticket.closed == true(),
-            _in(Ticket.resolved_at, period),
-            Ticket.sla_level != "",
-            _not_spam(),
-        )
-        .group_by(rday)
-    ):
-        days[str(d)]["closed"] = int(n)
-        days[str(d)]["breached"] = int(b or 0)
-    return dict(sorted(days.items()))
-
-
-def resolution_times(session: Session, period: Period) -> list[int]:
-    """Every resolution time of the period, sorted (the distribution charts)."""
-    q = (
-        select(Ticket.resolution_s)
-        .where(_in(Ticket.resolved_at, period), Ticket.resolution_s.is_not(None), _not_spam())
-        .order_by(Ticket.resolution_s)
-    )
-    return [int(v or 0) for v in session.scalars(q)]
-
-
-def messages_per_ticket(session: Session, period: Period) -> list[int]:
-    """Public messages of each ticket resolved in the period (the histogram)."""
-    q = (
-        select(func.count(Message.id))
-        .select_from(Ticket)
-        .join(Message, Message.ticket_id == Ticket.id)
-        .where(
-            Ticket.closed == true(),
-            _in(Ticket.resolved_at, period),
-            Message.hidden == false(),
-            _not_spam(),
-        )
-        .group_by(Ticket.id)
-    )
-    return [int(n) for n in session.scalars(q)]
-
-
-__all__ = [
-    "BY",
-    "Figures",
-    "Period",
-    "Times",
-    "daily",
-    "mean",
-    "median",
-    "messages_per_ticket",
-    "p90",
-    "resolution_times",
-]
+__all__ = ["BY", "Figures", "Period", "Times", "mean", "median", "p90"]

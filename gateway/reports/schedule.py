@@ -1,5 +1,9 @@
 """The scheduled report mail (`[reports] schedule`, a cron expression in `timezone`).
 
+The trigger is APScheduler 3's CronTrigger in the report's zone; `next_fires` computes its
+times from a given moment, and `run` takes the moment, so both are tested with the clock
+set rather than waited for.
+
 Several daemons on one database send it once: the job records the last sending in the
 `kv` table, read under a row lock (PostgreSQL), and skips a run that comes within the
 minute of one already sent.
@@ -9,16 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.reports import days
 from gateway.reports.figures import Period
 from gateway.reports.mailing import recipients, send_report
 from gateway.services import Services
+from gateway.settings import cron
+from gateway.settings.config import Config
 from gateway.store.db import Database
 from gateway.store.model import KeyValue, utcnow
 
@@ -29,23 +35,39 @@ STATE_KEY = "reports.mail"
 _GAP = dt.timedelta(seconds=50)
 
 
+def trigger(cfg: Config) -> Any:
+    """The APScheduler 3 cron trigger of `[reports] schedule` in the report's zone (the
+    configured one, else the server's by name, so that "08:00" stays 08:00 across a DST
+    change); None when no report is scheduled."""
+    if not cfg.reports.schedule:
+        return None
+    return cron.trigger(cfg.reports.schedule, timezone=days.zone(cfg))
+
+
+def next_fires(cfg: Config, now: dt.datetime, count: int = 1) -> list[dt.datetime]:
+    """The next `count` moments the scheduled report goes out after `now` (aware)."""
+    cron = trigger(cfg)
+    found: list[dt.datetime] = []
+    previous: dt.datetime | None = None
+    moment = now
+    while cron is not None and len(found) < count:
+        fire = cron.get_next_fire_time(previous, moment)
+        if fire is None:
+            break
+        found.append(fire)
+        previous, moment = fire, fire + dt.timedelta(microseconds=1)
+    return found
+
+
 def schedule(
     scheduler: Any, db: Database, services: Services, on_queued: Callable[[], None] | None = None
 ) -> None:
-    rep = services.cfg.reports
-    if not rep.schedule:
+    cron = trigger(services.cfg)
+    if cron is None:
         return
-    from apscheduler.triggers.cron import CronTrigger
-
-    tz: dt.tzinfo | None = zoneinfo.ZoneInfo(rep.timezone) if rep.timezone else None
-    trigger = CronTrigger.from_crontab(rep.schedule, timezone=tz or _local())
     scheduler.add_job(
-        run, trigger, args=[db, services, on_queued], id=JOB_ID, coalesce=True, max_instances=1
+        run, cron, args=[db, services, on_queued], id=JOB_ID, coalesce=True, max_instances=1
     )
-
-
-def _local() -> dt.tzinfo:
-    return dt.datetime.now().astimezone().tzinfo or dt.UTC
 
 
 def _last(session: Session) -> dt.datetime | None:
@@ -74,10 +96,17 @@ def send_scheduled(session: Session, services: Services, now: dt.datetime) -> in
     return len(queued)
 
 
-def run(db: Database, services: Services, on_queued: Callable[[], None] | None = None) -> int:
+def run(
+    db: Database,
+    services: Services,
+    on_queued: Callable[[], None] | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """The job: the report of the `period_days` before `now` (the scheduler passes none:
+    the current time) to its recipients, in one transaction."""
     try:
         with db.write() as session:
-            sent = send_scheduled(session, services, utcnow())
+            sent = send_scheduled(session, services, now or utcnow())
     except Exception:
         log.exception("the scheduled report failed; the next scheduled time tries again")
         return 0

@@ -12,6 +12,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.settings import cron
+
 # "30m", "4h", "2d", "1d 4h": minutes, hours and (business) days.
 DURATION_RE = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
 HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
@@ -234,10 +236,8 @@ def validate_desk(cfg: Any, roles: tuple[str, ...]) -> list[str]:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             problems.append(f"[reports] timezone: unknown time zone {rep.timezone!r}")
     if rep.schedule:
-        from apscheduler.triggers.cron import CronTrigger
-
         try:
-            CronTrigger.from_crontab(rep.schedule)
+            cron.trigger(rep.schedule)
         except ValueError as exc:
             problems.append(f"[reports] schedule: not a cron expression: {exc}")
     a = cfg.attachments

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from gateway.settings import cron
 from gateway.settings.agents_context import validate_agents_context
 from gateway.settings.desk import validate_desk
 from gateway.settings.model import Config
@@ -113,10 +114,8 @@ def _validate_spam(spam: SpamSection) -> list[str]:
     if spam.confirm_hours < 0:
         problems.append("[spam] confirm_hours: must not be negative")
     if spam.digest_cron:
-        from apscheduler.triggers.cron import CronTrigger
-
         try:
-            CronTrigger.from_crontab(spam.digest_cron)
+            cron.trigger(spam.digest_cron)
         except ValueError as exc:
             problems.append(f"[spam] digest_cron: not a cron expression: {exc}")
     return problems

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.services import Services
+from gateway.settings import cron
 from gateway.settings.config import Config
 from gateway.spam.confirm import any_due, confirm_held
 from gateway.spam.digest import last_sent, send_digest
@@ -44,9 +45,7 @@ def schedule_digest(
         return
     options: dict[str, Any] = {"id": JOB_ID, "coalesce": True, "max_instances": 1}
     if spam.digest_cron:
-        from apscheduler.triggers.cron import CronTrigger
-
-        trigger = CronTrigger.from_crontab(spam.digest_cron, timezone="UTC")
+        trigger = cron.trigger(spam.digest_cron, timezone="UTC")
         scheduler.add_job(run_digest, trigger, args=[db, services, None, on_queued], **options)
     elif spam.digest_hours > 0:
         period = dt.timedelta(hours=spam.digest_hours)

@@ -253,6 +253,45 @@ class Ticket(Base):
         # Open at the end of a period: the tickets still open, found without a scan.
         Index("ix_tickets_closed_created", "closed", "created_at"),
         Index("ix_tickets_resolved_at", "resolved_at"),
+        # The report reads a period off one of these and never the table rows: each carries
+        # the group keys and the figures of its measures (opened / resolved in a period).
+        Index(
+            "ix_tickets_report_created",
+            "created_at",
+            "status",
+            "assignee_id",
+            "category",
+            "criticality",
+            "source",
+            "extra",
+            "first_response_s",
+        ),
+        Index(
+            "ix_tickets_report_resolved",
+            "resolved_at",
+            "status",
+            "assignee_id",
+            "category",
+            "criticality",
+            "source",
+            "created_at",
+            "breached",
+            "sla_level",
+            "resolution_s",
+        ),
+        # Open at the end of a period: the open tickets (a tenth of the desk), keys and all.
+        Index(
+            "ix_tickets_report_open",
+            "closed",
+            "created_at",
+            "status",
+            "assignee_id",
+            "category",
+            "criticality",
+            "source",
+            sqlite_where=text("closed = 0"),
+            postgresql_where=text("closed = false"),
+        ),
         # The escalation check reads only the tickets whose next milestone is due.
         Index(
             "ix_tickets_next_escalation",
@@ -321,6 +360,18 @@ class Message(Base):
 
     __table_args__ = (
         Index("ix_messages_ticket", "ticket_id"),
+        # Messages per resolution: the public messages of a ticket counted off the index.
+        Index("ix_messages_ticket_hidden", "ticket_id", "hidden"),
+        # Tickets each agent answered in a period, off the index (answers only).
+        Index(
+            "ix_messages_answers",
+            "created_at",
+            "author_id",
+            "ticket_id",
+            "kind",
+            sqlite_where=text("kind = 'answer'"),
+            postgresql_where=text("kind = 'answer'"),
+        ),
         # The reports: messages (answers, daily load) in a period.
         Index("ix_messages_created_at", "created_at"),
     )

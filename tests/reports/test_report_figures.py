@@ -75,6 +75,13 @@ def desk(tmp_path: Path) -> Iterator[tuple[Path, Database]]:
     url = f"sqlite:///{tmp_path / 'var' / 'helpdesk.db'}"
     upgrade(url)
     db = Database(url)
+    fill(db)
+    yield config, db
+    db.dispose()
+
+
+def fill(db: Database) -> None:
+    """The fixture desk whose figures the tests below computed by hand."""
     with db.write() as s:
         bob = User(email="bob@example.com", name="Bob", role="agent")
         alice = User(email="alice@example.com", name="Alice", role="admin")
@@ -103,8 +110,6 @@ def desk(tmp_path: Path) -> Iterator[tuple[Path, Database]]:
                 resolved_at=at(11, 25), resolution_s=1, first_response_s=1)  # fmt: skip
         _ticket(s, ivan, bob, created=at(9, 1), resolved_at=at(9, 5), resolution_s=99,
                 first_response_s=99)  # fmt: skip
-    yield config, db
-    db.dispose()
 
 
 def test_totals_match_hand_computed_values(desk: tuple[Path, Database]) -> None:
