@@ -17,7 +17,7 @@ from gateway.store.db import Database, alembic_config
 from tests.listing.test_migration import _filled
 from tests.postgres import private_postgres
 
-BEFORE = "0015"
+BEFORE = "0017"  # the revision 0018 revises
 AT = dt.datetime(2026, 11, 30, 8, 15)
 
 
@@ -30,7 +30,7 @@ def _seed(url: str) -> None:
         held = Table("suspensions", meta, autoload_with=conn)
         conn.execute(
             inbound.insert(),
-            [_filled(inbound, {"id": n, "raw": b"x", "state": "done"}) for n in (1, 2, 3)],
+            [_filled(inbound, {"id": n, "state": "done"}) for n in (1, 2, 3)],
         )  # fmt: skip
         rows = [
             (1, "petr@branch.example.ru", "userunknown", "5.1.1", True),

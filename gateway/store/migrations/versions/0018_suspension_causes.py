@@ -1,7 +1,7 @@
 """suspensions: since when, why (hard bounce, soft bounces, complaint), which bounce
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-02 16:10:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from gateway.store.model import UTCDateTime
 
 revision: str = "0018"
-down_revision: str | Sequence[str] | None = "0016"
+down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
