@@ -79,6 +79,16 @@ poll_seconds = 0.2
     return path
 
 
+def _delivery_order(path: Path) -> tuple[int, int, str]:
+    """Oldest first: by the time of delivery, and mails delivered in the same tick by the
+    outbox row id their Maildir name carries (`helpdesk.<id>`). On many kernels file times
+    tick in jiffies, so mails delivered within a few ms tie; their names compared as text
+    would put `helpdesk.10` before `helpdesk.9`."""
+    stem, _, key = path.name.partition(":")[0].rpartition(".")
+    row_id = int(key) if stem == "helpdesk" and key.isdigit() else -1
+    return (path.stat().st_mtime_ns, row_id, path.name)
+
+
 def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -232,7 +242,7 @@ class Daemon:
         new = self.dir / "var" / "outbox" / "new"
         if not new.is_dir():
             return []
-        files = sorted(new.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name))
+        files = sorted(new.iterdir(), key=_delivery_order)
         return [
             email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in files
         ]

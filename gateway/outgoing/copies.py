@@ -32,6 +32,7 @@ class Outgoing:
     recipient: User
     context: dict[str, Any]
     automatic: bool = True
+    # The participants: each gets a copy of their own (shown in every copy's Cc).
     cc: list[User] = field(default_factory=list)
     in_reply_to: str | None = None
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
