@@ -109,12 +109,12 @@ def main() -> None:
         print(f"load: {os.getloadavg()[0]:.2f}  earlier answers per ticket: {args.answers}")
         print(f"{'N':>5} {'ms/answer':>10} {'ms/copy':>9} {'ratio':>6} {'rows':>5} {'queries':>8}")
         base: float | None = None
-        for n in sizes:
+        for run, n in enumerate(sizes):
             with db.write() as session:
-                agent = User(email=f"agent{n}@example.com", name="Alice", role="agent")
+                agent = User(email=f"agent{run}@example.com", name="Alice", role="agent")
                 session.add(agent)
                 session.flush()
-                ticket = _ticket(session, n, str(n))
+                ticket = _ticket(session, n, f"{run}.{n}")
                 for i in range(args.answers):
                     _answer(session, services, ticket, agent, f"Ответ номер {i}.")
                 ticket_id, agent_id = ticket.id, agent.id
