@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage, Message
 from pathlib import Path
@@ -25,6 +26,9 @@ from gateway.store.db import Database
 from gateway.store.model import Inbound, Outbox, Ticket
 
 REPO = Path(__file__).resolve().parent.parent
+# The processing process's log line once it takes spooled mail (gateway.daemon.processing).
+PROCESSING_STARTED = b"processing started"
+STARTUP_SECONDS = 120.0
 AGENTS = (("alice@example.com", "Alice", "admin"), ("bob@example.com", "Bob", "agent"))
 
 
@@ -75,6 +79,16 @@ poll_seconds = 0.2
     return path
 
 
+def _delivery_order(path: Path) -> tuple[int, int, str]:
+    """Oldest first: by the time of delivery, and mails delivered in the same tick by the
+    outbox row id their Maildir name carries (`helpdesk.<id>`). On many kernels file times
+    tick in jiffies, so mails delivered within a few ms tie; their names compared as text
+    would put `helpdesk.10` before `helpdesk.9`."""
+    stem, _, key = path.name.partition(":")[0].rpartition(".")
+    row_id = int(key) if stem == "helpdesk" and key.isdigit() else -1
+    return (path.stat().st_mtime_ns, row_id, path.name)
+
+
 def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
     # The timeout bounds a hang, it is not a speed check: on a loaded machine a CLI call in a
     # predicate can take seconds, so the bounds are generous (speed lives in bench/).
@@ -116,6 +130,15 @@ class Daemon:
 
     # -- process control -------------------------------------------------------------
     def start(self) -> Daemon:
+        """Start the daemon and wait until it takes mail *and* processes it.
+
+        Listening is not enough: the processing process is spawned beside the SMTP
+        intake and takes its own start-up (imports, the spam model, the scheduler),
+        which on a loaded machine is 15 s and more. A test that waited only for the port
+        spent that start-up inside its first `settle()` budget, timed out there, and left
+        its mail to be processed during the next test, whose counts were then off.
+        """
+        ready_before = self._processing_starts()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
@@ -126,7 +149,28 @@ class Daemon:
                 env=env,
             )
         wait_until(self._listening, 30, "the daemon to listen")
+        # A start-up bound, not a measured one: generous, as the machine may be loaded.
+        wait_until(
+            lambda: self._processing_starts() > ready_before,
+            STARTUP_SECONDS,
+            "the processing process to start",
+        )
         return self
+
+    def _processing_starts(self) -> int:
+        """How often the log says a processing process started (it is appended to)."""
+        if self.proc is not None and self.proc.poll() is not None:
+            raise AssertionError(f"daemon exited: {self.log.read_text(errors='replace')}")
+        path = self._log_path()
+        if not path.exists():
+            return 0
+        return path.read_bytes().count(PROCESSING_STARTED)
+
+    def _log_path(self) -> Path:
+        """Where the daemon logs: its `[logging] file` (relative to its folder), else the
+        standard error this harness sends to `self.log`."""
+        configured = tomllib.loads(self.config.read_text()).get("logging", {}).get("file", "")
+        return self.dir / configured if configured else self.log
 
     def _listening(self) -> bool:
         assert self.proc is not None
@@ -200,7 +244,7 @@ class Daemon:
         new = self.dir / "var" / "outbox" / "new"
         if not new.is_dir():
             return []
-        files = sorted(new.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name))
+        files = sorted(new.iterdir(), key=_delivery_order)
         return [
             email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in files
         ]

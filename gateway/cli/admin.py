@@ -181,7 +181,8 @@ def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
     """Queue failed or held mail again; the daemon sends it at once.
 
     Held mail is what a ticket's relay limit stopped (a suspected loop): releasing it is
-    the agents' confirmation.
+    the agents' confirmation; the held copies of the same mail to its other recipients
+    go with it.
     """
     database = Database.from_config(get_config(ctx))
     with database.write() as session:
@@ -197,7 +198,8 @@ def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
 @click.argument("ids", nargs=-1, type=int, required=True)
 @click.pass_context
 def outbox_release(ctx: click.Context, ids: tuple[int, ...]) -> None:
-    """Send held answers (held because another agent had answered first)."""
+    """Send held answers (held because another agent had answered first), each with its
+    held copies to the other recipients."""
     from gateway.desk import double
     from gateway.store.model import Ticket
 

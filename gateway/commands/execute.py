@@ -28,6 +28,14 @@ def _one(run: Run, cmd: CommandLine, is_agent: bool) -> Outcome:
             f"#{spec.name} is for agents",
             "write your request in words; an agent will take care of it",
         )
+    if not is_agent and run.actor.id != run.ticket.requester_id:
+        # A participant in Cc follows the ticket; closing it is the requester's say.
+        return Outcome(
+            cmd.line,
+            False,
+            f"#{spec.name} is for the ticket's requester and the agents",
+            "you follow this ticket as a participant: write in words what you need",
+        )
     try:
         check_argument(spec, cmd)
         return Outcome(cmd.line, True, ACTIONS[spec.name](run, cmd))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import re
 import secrets
 from email import encoders
@@ -136,6 +137,9 @@ def _b_word(data: bytes) -> str:
     return f"=?utf-8?b?{base64.b64encode(data).decode('ascii')}?="
 
 
+# Every copy of a mail lists the other recipients (gateway.outgoing.copies): n copies
+# format n addresses each, so each address is encoded once and then reused.
+@functools.lru_cache(maxsize=4096)
 def format_address(name: str, addr: str) -> str:
     """`Name <addr>` with the display name quoted or RFC 2047-encoded as needed.
 

@@ -1,24 +1,25 @@
-"""Mail about a ticket: render, address, thread, rate-limit, and queue it in the outbox."""
+"""Mail about a ticket: who gets a copy, who is not mailed and why, the relay limit.
+
+The copies themselves (rendered, signed, threaded, queued) are gateway.outgoing.copies'.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from gateway.outgoing import compose, outbox, relay
-from gateway.outgoing.tokens import make_token, reply_address
+from gateway.outgoing import copies, relay, threads
+from gateway.outgoing.copies import Outgoing as Outgoing
+from gateway.outgoing.copies import bounce_address as bounce_address
+from gateway.outgoing.copies import ticket_context as ticket_context
 from gateway.services import Services
 from gateway.store import rows, tickets
 from gateway.store.model import (
     AutoReplyLog,
-    Inbound,
-    Message,
-    MessageRef,
     Suspension,
     Ticket,
     User,
@@ -28,52 +29,11 @@ from gateway.store.model import (
 log = logging.getLogger(__name__)
 
 
-# Statement objects built once: their compiled forms are cached across messages.
-_INSERT_REF = rows.table_insert(MessageRef)
-_INSERT_AUTO_REPLY = rows.table_insert(AutoReplyLog)
 _SENT_SINCE = (
     select(func.count())
     .select_from(AutoReplyLog)
     .where(AutoReplyLog.address == bindparam("address"), AutoReplyLog.at >= bindparam("since"))
 )
-
-
-@dataclass
-class Outgoing:
-    """One mail to send about a ticket."""
-
-    event: str
-    recipient: User
-    context: dict[str, Any]
-    automatic: bool = True
-    cc: list[User] = field(default_factory=list)
-    in_reply_to: str | None = None
-    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
-    # The ticket's Message-IDs, oldest first; looked up when not given.
-    references: list[str] | None = None
-    # Exempt from the relay limit (gateway.outgoing.relay): the notice that it was reached.
-    never_held: bool = False
-    # Queued as "held": not sent until released (an answer that would be a second one).
-    held: bool = False
-    # Why it is held, kept with the row (an answer that would disclose a hidden note).
-    held_reason: str = ""
-
-
-def ticket_context(ticket: Ticket, services: Services) -> dict[str, Any]:
-    """The `ticket` variable every template gets."""
-    return {
-        "id": ticket.id,
-        "tag": services.tag(ticket.id),
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "criticality": ticket.criticality,
-        "category": ticket.category,
-        "created_at": ticket.created_at,
-        "requester_name": ticket.requester.name,
-        "requester_email": ticket.requester.email,
-        "assignee_name": ticket.assignee.name if ticket.assignee else "",
-        "assignee_email": ticket.assignee.email if ticket.assignee else "",
-    }
 
 
 @dataclass
@@ -117,71 +77,9 @@ def auto_reply_allowed(session: Session, services: Services, user: User) -> bool
     return (sent or 0) < services.cfg.loop.max_auto_replies_per_day
 
 
-def references(session: Session, ticket: Ticket, public_only: bool = False) -> list[str]:
-    """The Message-IDs of the ticket's mail, oldest first (for References); with
-    `public_only`, only those its requester has seen (no hidden note, no agents' mail)."""
-    stmt = select(MessageRef.message_id).where(MessageRef.ticket_id == ticket.id)
-    if public_only:
-        stmt = stmt.where(MessageRef.private.is_(False))
-    return list(session.scalars(stmt.order_by(MessageRef.id)))
-
-
-def last_mail_of(session: Session, ticket: Ticket, user: User) -> str | None:
-    """The Message-ID of `user`'s latest mail on the ticket (what an answer replies to)."""
-    return session.scalar(
-        select(Inbound.message_id)
-        .join(Message, Message.inbound_id == Inbound.id)
-        .where(
-            Message.ticket_id == ticket.id,
-            Message.author_id == user.id,
-            Inbound.message_id.is_not(None),
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
-
-
-def _visible_refs(session: Session, ticket: Ticket, user: User) -> list[str]:
-    """The ticket's Message-IDs `user` may be shown, oldest first, in one query.
-
-    Never the desk's mail to anyone else: the id of a mail sent to an agent proves, when
-    answered, that the agent wrote the answer (gateway.commands.auth), so shown to someone
-    else it would let them act as that agent. To a requester (and the participants in Cc)
-    also no private id: hidden notes and agents' own mail.
-    """
-    stmt = select(MessageRef.message_id).where(
-        MessageRef.ticket_id == ticket.id,
-        or_(MessageRef.outgoing.is_(False), MessageRef.recipient_id == user.id),
-    )
-    if not user.is_agent:
-        stmt = stmt.where(MessageRef.private.is_(False))
-    return list(session.scalars(stmt.order_by(MessageRef.id)))
-
-
-def _threading(
-    session: Session, ticket: Ticket, user: User, mail: Outgoing
-) -> tuple[str | None, list[str]]:
-    """In-Reply-To and References for `mail` to `user`: only ids `user` may see
-    (`_visible_refs`); an answer to a requester replies to their own latest mail, so their
-    client threads it under what they wrote."""
-    visible = _visible_refs(session, ticket, user)
-    allowed = {compose.bare_id(r) for r in visible}
-    given = mail.references
-    refs = visible if given is None else [r for r in given if compose.bare_id(r) in allowed]
-    if user.is_agent:
-        return mail.in_reply_to, refs
-    known = mail.in_reply_to is not None and compose.bare_id(mail.in_reply_to) in allowed
-    in_reply_to = mail.in_reply_to if known else None
-    if in_reply_to is None:
-        in_reply_to = last_mail_of(session, ticket, user)
-    return in_reply_to, refs
-
-
-def _auto_submitted(mail: Outgoing, user: User) -> str | None:
-    if not mail.automatic:
-        return None
-    # A notice to an agent answers nothing they wrote (RFC 3834 section 5).
-    return "auto-generated" if user.is_agent else "auto-replied"
+# Kept here too: callers and tests name them as the mailer's.
+references = threads.references
+last_mail_of = threads.last_mail_of
 
 
 def queue(
@@ -193,144 +91,113 @@ def queue(
     return None if done.recipient_suppressed else done.message_id
 
 
+def _people(mail: Outgoing) -> list[User]:
+    """Everyone the mail goes to, its recipient first, each once."""
+    people: dict[int | str, User] = {}
+    for person in [mail.recipient, *mail.cc]:
+        people.setdefault(person.id if person.id is not None else person.email, person)
+    return list(people.values())
+
+
+def _stopped(
+    session: Session, services: Services, ticket: Ticket | None, mail: Outgoing, people: list[User]
+) -> dict[str, str]:
+    """Who of `people` is not mailed, with the reason: suppression, or the daily limit of
+    automatic mail (counted per person: one participant's full day stops only their copy)."""
+    stopped: dict[str, str] = {}
+    limit = services.cfg.loop.max_auto_replies_per_day
+    for person in people:
+        reason = suppression(session, services, person.email, mail.automatic)
+        if reason is None and mail.automatic and not auto_reply_allowed(session, services, person):
+            reason = f"the daily limit of {limit} automatic mails to {person.email}"
+            if ticket is not None:
+                tickets.add_event(session, ticket, "auto_reply_suppressed", new=person.email)
+            log.warning(
+                "daily limit of automatic mail to %s reached; %s not sent", person.email, mail.event
+            )
+        if reason is not None:
+            stopped[person.email] = reason
+    return stopped
+
+
 def queue_mail(
     session: Session, services: Services, ticket: Ticket | None, mail: Outgoing
 ) -> Queued:
-    """Queue `mail` in the caller's transaction; what was not sent is an outbox row in
-    state `suppressed` with its reason, and a ticket event.
+    """Queue `mail` in the caller's transaction, one copy per recipient; what was not sent
+    is an outbox row in state `suppressed` with its reason, and a ticket event.
 
-    Mail about a ticket carries its tag, a reply address signed for the recipient and
-    the ticket's References; mail about no ticket (a `#my` list) replies to the plain
-    intake address.
+    Each copy has its own Message-ID and, about a ticket, its own reply address signed for
+    its recipient, so that an answer to it is that person's and nobody else's: a
+    participant in Cc who answered the requester's copy would otherwise write with the
+    requester's authority (gateway.commands.auth). The copies show the same people in
+    To/Cc (the copy's recipient in To), so everyone still sees who else was told. Mail
+    about no ticket (a `#my` list) replies to the plain intake address.
     """
-    user = mail.recipient
-    stopped: dict[str, str] = {}
-    for person in [user, *mail.cc]:
-        reason = suppression(session, services, person.email, mail.automatic)
-        if reason is not None:
-            stopped[person.email] = reason
-    limited = mail.automatic and not auto_reply_allowed(session, services, user)
-    if limited:
-        if ticket is not None:
-            tickets.add_event(session, ticket, "auto_reply_suppressed", new=user.email)
-        log.warning(
-            "daily limit of automatic mail to %s reached; %s not sent", user.email, mail.event
-        )
-        limit = services.cfg.loop.max_auto_replies_per_day
-        for person in [user, *mail.cc]:
-            stopped.setdefault(
-                person.email, f"the daily limit of {limit} automatic mails to {user.email}"
-            )
-    cfg = services.cfg
-    locale = user.locale or cfg.helpdesk.locale
-    context = {
-        "helpdesk": {"name": cfg.helpdesk.name, "address": cfg.helpdesk.address},
-        "ticket": ticket_context(ticket, services) if ticket is not None else None,
-        "recipient": {"name": user.name, "email": user.email, "is_agent": user.is_agent},
-        **mail.context,
-    }
-    rendered = services.renderer.render(mail.event, locale, **context)
-    ticket_id = ticket.id if ticket is not None else None
-    message_id = compose.make_message_id(ticket_id, services.domain)
-    if ticket is not None:
-        token = make_token(services.secret, "r", ticket.id, user.id)
-        reply_to = reply_address(cfg.helpdesk.address, token)
-        in_reply_to, refs = _threading(session, ticket, user, mail)
-    else:
-        reply_to, in_reply_to, refs = cfg.helpdesk.address, mail.in_reply_to, []
-    message = compose.build(
-        from_name=cfg.helpdesk.name,
-        from_addr=cfg.helpdesk.address,
-        to=[(user.name, user.email)],
-        cc=[(u.name, u.email) for u in mail.cc if u.email not in stopped],
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        message_id=message_id,
-        in_reply_to=in_reply_to,
-        references=refs,
-        reply_to=reply_to,
-        auto_submitted=_auto_submitted(mail, user),
-        # Clients file "Precedence: bulk" as list mail: an agent's notices must stand out.
-        precedence=None if user.is_agent else "bulk",
-        headers={compose.LOOP_HEADER: cfg.helpdesk.address},
-        attachments=mail.attachments,
-    )
+    people = _people(mail)
+    stopped = _stopped(session, services, ticket, mail, people)
     held: str | None = None
     tell_staff = False
     if ticket is not None and not mail.never_held:
+        # One decision for every copy: the limit counts received mails, not copies.
         held = relay.hold_reason(session, services, ticket)
         if held is not None:
             tell_staff = relay.first_hold(session, ticket)
+            user = mail.recipient
             tickets.add_event(session, ticket, "relay_held", new=f"{mail.event} to {user.email}")
             log.warning("ticket %s: %s to %s %s", ticket.id, mail.event, user.email, held)
-    everyone = [user.email, *(u.email for u in mail.cc)]
-    sendable = [r for r in everyone if r not in stopped]
-    common: dict[str, Any] = {
-        "kind": mail.event,
-        "ticket_id": ticket_id,
-        "mail_from": bounce_address(cfg.helpdesk.address, message_id),
-        "message": message,
-        "automatic": mail.automatic,
-        "subject": rendered.subject,
-    }
-    if sendable:
-        outbox.insert(
+    plans = (
+        threads.plan(session, ticket, people, mail.in_reply_to, mail.references)
+        if ticket is not None
+        else {}
+    )
+    shown = [p for p in people if p.email not in stopped]
+    state = "held" if mail.held or mail.held_reason or held else "queued"
+    first: str | None = None
+    for person in people:
+        plan = plans.get(person.id, threads.Threading(mail.in_reply_to, []))
+        others = [p for p in shown if p is not person]
+        message_id = copies.queue_copy(
             session,
-            rcpt_to=sendable,
-            state="held" if mail.held or mail.held_reason or held else "queued",
-            reason=mail.held_reason or held or "",
-            **common,
+            services,
+            ticket,
+            mail,
+            copies.Copy(person, others, plan),
+            state=state,
+            reason=stopped.get(person.email) or mail.held_reason or held or "",
+            stopped=person.email in stopped,
         )
+        first = first or message_id
     if stopped:
         why = "; ".join(f"{r}: {reason}" for r, reason in stopped.items())
-        outbox.insert(session, rcpt_to=list(stopped), state="suppressed", reason=why, **common)
         log.warning("%s not sent to %s", mail.event, why)
         if ticket is not None:
             tickets.add_event(session, ticket, "mail_suppressed", new=why[:200])
     if tell_staff and ticket is not None:
-        for person in relay.staff_to_tell(session, ticket):
-            queue(
-                session,
-                services,
-                ticket,
-                Outgoing(
-                    event=relay.HELD_EVENT,
-                    recipient=person,
-                    context={
-                        "held": {
-                            "event": mail.event,
-                            "to": user.email,
-                            "limit": cfg.loop.max_relayed_per_ticket_hour,
-                        }
-                    },
-                    never_held=True,
-                ),
-            )
-    # Core inserts: these rows are never read back in this transaction.
-    if ticket is not None:
-        rows.write(
+        _tell_staff_held(session, services, ticket, mail)
+    user = mail.recipient
+    return Queued(first, stopped, user.email in stopped)
+
+
+def _tell_staff_held(session: Session, services: Services, ticket: Ticket, mail: Outgoing) -> None:
+    """Tell the assignee (or the admins), once an hour, that the relay limit holds mail."""
+    for person in relay.staff_to_tell(session, ticket):
+        queue(
             session,
-            _INSERT_REF,
-            {
-                "message_id": message_id.strip("<>"),
-                "ticket_id": ticket.id,
-                "outgoing": True,
-                "recipient_id": user.id,
-                "private": user.is_agent,
-                "created_at": utcnow(),
-            },
+            services,
+            ticket,
+            Outgoing(
+                event=relay.HELD_EVENT,
+                recipient=person,
+                context={
+                    "held": {
+                        "event": mail.event,
+                        "to": mail.recipient.email,
+                        "limit": services.cfg.loop.max_relayed_per_ticket_hour,
+                    }
+                },
+                never_held=True,
+            ),
         )
-    if mail.automatic and not user.is_agent and user.email not in stopped:
-        rows.write(session, _INSERT_AUTO_REPLY, {"address": user.email, "at": utcnow()})
-    return Queued(compose.bare_id(message_id), stopped, user.email in stopped)
-
-
-def bounce_address(address: str, message_id: str) -> str:
-    """The envelope sender (VERP): `support+bounce-<id>@domain`, where <id> is the local part
-    of the mail's Message-ID, so a bounce that quotes nothing still names the mail."""
-    local = compose.bare_id(message_id).partition("@")[0]
-    return reply_address(address, "bounce-" + local)
 
 
 def tell_author(

@@ -249,7 +249,8 @@ def list_rows(session: Session, state: str | None = None, limit: int = 100) -> l
 
 
 def requeue(session: Session, row_id: int, now: dt.datetime | None = None) -> Outbox | None:
-    """Queue a failed row again for an immediate try; None when there is no such row.
+    """Queue a failed row again for an immediate try (a held one with the held copies of
+    its mail to the other recipients); None when there is no such row.
 
     The retry window still counts from `created_at`: a temporary failure of an old row
     fails it again at once, which is what an admin retrying by hand wants to see.
@@ -262,15 +263,39 @@ def requeue(session: Session, row_id: int, now: dt.datetime | None = None) -> Ou
         row.next_attempt_at = now or utcnow()
     elif row.state == "held":
         # Released by an agent: its retry window starts now, not when it was held.
-        row.state = "queued"
-        row.created_at = row.next_attempt_at = now or utcnow()
+        for copy in held_copies(session, row):
+            copy.state = "queued"
+            copy.created_at = copy.next_attempt_at = now or utcnow()
     return row
 
 
+def held_copies(session: Session, row: Outbox) -> list[Outbox]:
+    """`row` and the other held copies of the same mail, for the other recipients.
+
+    A mail goes as one copy per recipient (gateway.outgoing.copies), each a row of its own;
+    releasing the answer is releasing it to everyone it was for. The copies of one mail
+    are the rows of one kind that one received message queued about one ticket (a
+    received message causes at most one mail of a kind per ticket, sent to several).
+    """
+    if row.state != "held" or row.inbound_id is None or row.ticket_id is None:
+        return [row] if row.state == "held" else []
+    copies = session.scalars(
+        select(Outbox).where(
+            Outbox.inbound_id == row.inbound_id,
+            Outbox.ticket_id == row.ticket_id,
+            Outbox.kind == row.kind,
+            Outbox.state == "held",
+        )
+    )
+    return sorted({row, *copies}, key=lambda r: r.id)
+
+
 def release(session: Session, row_id: int, now: dt.datetime | None = None) -> Outbox | None:
-    """Queue a held row for sending now; the row (any state), or None when there is none."""
+    """Queue a held row, and the held copies of its mail to the other recipients, for
+    sending now; the row (any state), or None when there is none."""
     row = session.get(Outbox, row_id)
     if row is not None and row.state == "held":
-        row.state = "queued"
-        row.next_attempt_at = now or utcnow()
+        for copy in held_copies(session, row):
+            copy.state = "queued"
+            copy.next_attempt_at = now or utcnow()
     return row

@@ -39,7 +39,8 @@ def test_forged_from_with_harvested_reply_id_executes_nothing(daemon: Daemon) ->
     harvested = " ".join(sorted(set(seen.split())))
     forged = mail(
         f"Re: [{t.tag}] Нужен VPN",
-        "#priority high\n#cc victim@corp.example.org\nОфициальный ответ: введите пароль тут.",
+        "#assign bob@example.com\n#priority high\n#cc victim@corp.example.org\n"
+        "Официальный ответ: введите пароль тут.",
         sender="Alice <alice@example.com>",
         to="support@example.com",
         In_Reply_To=harvested.split()[-1],
@@ -50,6 +51,7 @@ def test_forged_from_with_harvested_reply_id_executes_nothing(daemon: Daemon) ->
     daemon.settle()
     data = daemon.show(t.id)
     assert data["criticality"] != "high"
+    assert data["assignee"] != "bob@example.com"
     assert "victim@corp.example.org" not in data["participants"]
     assert daemon.outgoing_to("victim@corp.example.org") == []
     assert len(t.to_requester()) == before

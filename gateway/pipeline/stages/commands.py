@@ -1,22 +1,24 @@
 """Commands stage: `#my` lists, ratings by mailto link, and authenticated `#` commands.
 
-Runs after thread and before store. Automatic mail never executes anything. An agent's
-mail (commands or a plain answer) must authenticate (gateway.commands.auth); one that does not is
-kept on the ticket as a hidden note marked unauthenticated, and the agent's real address
-is told why. Commands apply all or none; the agent gets one receipt per mail.
+Runs after thread and before store. Automatic mail never executes anything. A mail that
+answers a copy of the desk's mail sent to someone else (gateway.commands.copies) acts as
+nobody. An agent's mail (commands or a plain answer) must authenticate
+(gateway.commands.auth); one that does not is kept on the ticket as a hidden note marked
+unauthenticated, and the agent's real address is told why. Commands apply all or none; the
+agent gets one receipt per mail. Requester-only commands are the requester's alone, not
+the participants'.
 """
 
 from __future__ import annotations
 
 from gateway import desk
-from gateway.commands import digest, my, on_behalf, rating, report_request
+from gateway.commands import copies, digest, my, on_behalf, rating, report_request
 from gateway.commands.auth import authenticate
 from gateway.commands.execute import execute
 from gateway.commands.parse import split_commands
 from gateway.commands.report import Outcome, Report
 from gateway.errors import StopProcessing
 from gateway.pipeline.context import Context
-from gateway.store.model import User
 
 
 def _is_agent(ctx: Context) -> bool:
@@ -26,14 +28,6 @@ def _is_agent(ctx: Context) -> bool:
     return desk.role_of(ctx.session, ctx.services.cfg, sender.email) in ("agent", "admin")
 
 
-def _someone_elses_agent_token(ctx: Context, sender_id: int) -> bool:
-    token = ctx.token
-    if token is None or token.kind != "r" or token.user_id == sender_id:
-        return False
-    owner = ctx.session.get(User, token.user_id)
-    return owner is not None and owner.is_agent
-
-
 def run(ctx: Context) -> None:
     if ctx.automatic is not None:
         return
@@ -41,6 +35,11 @@ def run(ctx: Context) -> None:
     if my.requested(ctx, commands):
         my.answer(ctx, commands)
         raise StopProcessing("answered a request for the sender's ticket list", state="done")
+    owner = copies.someone_elses(ctx)
+    if owner is not None:
+        # Forwarded or harvested: neither the copy's recipient's word nor a request.
+        copies.keep_as_unauthenticated(ctx, owner, [c.line for c in commands])
+        return
     if ctx.token is not None and ctx.token.kind == "g":
         rating.record(ctx, rest)
         raise StopProcessing("recorded a rating", state="done")
@@ -54,17 +53,6 @@ def run(ctx: Context) -> None:
             digest.reply(ctx, commands)
         return  # otherwise a new ticket: commands only steer existing ones
     is_agent = _is_agent(ctx)
-    if _someone_elses_agent_token(ctx, sender.id):
-        # An agent's reply address used by another sender (forwarded, harvested): the
-        # mail is no answer of the agent's and no public request either.
-        ctx.note(f"commands: {sender.email} wrote through an agent's reply address")
-        ctx.unauthenticated = "the mail came through a reply address signed for an agent"
-        ctx.hidden_note = True
-        ctx.quiet = True
-        if commands:
-            ctx.report = Report(outcomes=[Outcome(c.line, False, "not executed") for c in commands])
-            ctx.report_refusal = ctx.unauthenticated
-        return
     if not is_agent and not commands:
         return  # a requester's plain reply needs no proof of who wrote it
     auth = authenticate(ctx, sender, ticket)

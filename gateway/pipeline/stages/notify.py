@@ -5,9 +5,11 @@
 - a requester's (or participant's) later mail: a notice to the assignee (or the admins);
   one that reopened a closed ticket says so; a thanks on a closed ticket is only stored;
 - an agent's hidden note: the assignee (or the admins) hear of it, never the requester;
+- a mail that answers someone else's copy (unauthenticated, hidden): the assignee (or
+  the admins) hear of it, marked so; it reaches no requester or participant;
 - an agent's reply: the answer, without the agent's quoted history, to the requester
-  with the participants in Cc; one that would disclose a hidden note is held and the
-  agent told (gateway.disclosure);
+  and to each participant, one copy each (gateway.outgoing.copies); one that would
+  disclose a hidden note is held and the agent told (gateway.disclosure);
 - automatic mail: nothing automatic goes back to its sender; a new ticket made from it is
   still announced so that nothing goes unseen.
 Each kind can be switched off in `[notifications]` (gateway.desk.notices).
@@ -67,6 +69,7 @@ def _notify_staff(
     context["spam_suspect"] = suspect_score(ctx.inbound)
     context["proposed_cc"] = ctx.proposed_cc[:20]
     context["proposed_more"] = max(0, len(ctx.proposed_cc) - 20)
+    context["unauthenticated"] = ctx.unauthenticated or ""
     if kind in ("new_ticket", "requester_reply", "reopened"):
         context["card"] = agents.card_context(ctx)
     if kind == "new_ticket":
@@ -222,6 +225,9 @@ def run(ctx: Context) -> None:
         pass  # the closing mail (receipts stage) carries the answer and the rating links
     elif message.kind == "answer":
         _answer(ctx, refs)
+    elif message.kind == "unauthenticated":
+        # A forwarded copy answered: nobody's word, but the agents should see it.
+        _notify_staff(ctx, "requester_reply", "agent_requester_reply", refs)
     elif any(line.startswith(REOPENED) for line in ctx.trace):
         _notify_staff(ctx, "reopened", "reopened", refs)
     elif ticket.closed:

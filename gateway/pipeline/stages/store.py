@@ -233,6 +233,7 @@ def run(ctx: Context) -> None:
         and ctx.store_message
         and not ctx.closing  # the mail's own #close: its text must not reopen it
         and ctx.automatic is None
+        and ctx.unauthenticated is None  # nobody's word: it reopens nothing
         and role not in AGENT_ROLES
     ):
         linked = _reply_to_closed(ctx, ctx.ticket, sender)
