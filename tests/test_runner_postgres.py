@@ -1,0 +1,120 @@
+"""Runners of several daemons on one PostgreSQL database: a live daemon's claim is its own.
+
+A claim is committed before its batch is processed (so that a crash is noticed); another
+daemon's runner must neither take such a message nor count it as interrupted, and must take
+it over once the claimer's session is gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from gateway.daemon.runner import CLAIMED, MAX_ATTEMPTS, Runner
+from gateway.parse import ParsedMessage
+from gateway.services import Services
+from gateway.settings import config as config_mod
+from gateway.settings.config import Config
+from gateway.store.db import Database, upgrade
+from gateway.store.model import Inbound
+from tests.harness import write_config
+from tests.postgres import private_postgres
+from tests.test_runner import PIPELINE, put
+
+
+class SlowRunner(Runner):
+    """A runner that lets `between` happen after its claim, before its processing."""
+
+    between: Callable[[], None] = staticmethod(lambda: None)
+
+    def _parse_outside(self, ids: list[int]) -> dict[int, ParsedMessage]:
+        self.between()
+        return super()._parse_outside(ids)
+
+
+@pytest.fixture()
+def pg(tmp_path: Path) -> Iterator[tuple[Config, str]]:
+    with private_postgres() as url:
+        upgrade(url)
+        path = write_config(tmp_path)
+        path.write_text(
+            path.read_text().replace('url = "sqlite:///var/helpdesk.db"', f'url = "{url}"')
+        )
+        yield config_mod.load(path), url
+
+
+def rows(db: Database) -> dict[int, tuple[str, int]]:
+    with db.read() as s:
+        return {r.id: (r.state, r.attempts) for r in s.scalars(select(Inbound))}
+
+
+def test_a_live_daemons_claim_is_neither_taken_nor_counted(pg: tuple[Config, str]) -> None:
+    cfg, url = pg
+    dbs = [Database(url) for _ in range(4)]
+    try:
+        ids = put(dbs[0], "one", "two", "three")
+        owner = SlowRunner(dbs[0], Services.from_config(cfg), pipeline=PIPELINE)
+        others = [Runner(db, Services.from_config(cfg), pipeline=PIPELINE) for db in dbs[1:]]
+        seen: list[int] = []
+
+        def meanwhile() -> None:
+            # The other daemons look while the owner parses its claimed batch; before, each
+            # took a claimed message "alone" as if its claimer had crashed, adding to its
+            # interruptions until innocent mail was quarantined.
+            for _ in range(MAX_ATTEMPTS + 1):
+                seen.extend(other.run_once() for other in others)
+            seen.append(len([1 for state, n in rows(dbs[0]).values() if n != CLAIMED]))
+
+        owner.between = meanwhile
+        assert owner.run_once() == 3
+        assert seen == [0] * (3 * (MAX_ATTEMPTS + 1)) + [0]
+        assert rows(dbs[0]) == {i: ("done", CLAIMED) for i in ids}
+        # Nothing is left locked once the batch has committed.
+        with dbs[0].read() as s:
+            held = s.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+        assert held == 0
+    finally:
+        for db in dbs:
+            db.dispose()
+
+
+def test_the_claims_of_a_dead_daemon_are_taken_over(pg: tuple[Config, str]) -> None:
+    cfg, url = pg
+    first, second, admin = Database(url), Database(url), Database(url)
+    try:
+        ids = put(first, "a", "b", "c", "d")
+        fresh = put(first, "e")
+        dying = SlowRunner(first, Services.from_config(cfg), pipeline=PIPELINE)
+        survivor = Runner(second, Services.from_config(cfg), pipeline=PIPELINE)
+
+        class Killed(BaseException):
+            pass
+
+        def die() -> None:
+            # SIGKILL of the claimer: the server ends its sessions, and their locks go.
+            with admin.write() as s:
+                s.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                        " WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+                    )
+                )
+            raise Killed
+
+        dying.between = die
+        with pytest.raises(Killed):
+            dying.run_once(limit=4)
+        assert rows(admin) == {**{i: ("new", CLAIMED) for i in ids}, fresh[0]: ("new", 0)}
+        # Each message of the dead daemon's batch is processed alone, once; then the rest.
+        assert survivor.run_once() == 1
+        assert survivor.drain() == 4
+        assert rows(admin) == {
+            **{i: ("done", CLAIMED + 2) for i in ids},
+            fresh[0]: ("done", CLAIMED),
+        }
+    finally:
+        for db in (first, second, admin):
+            db.dispose()
