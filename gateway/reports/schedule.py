@@ -1,8 +1,8 @@
 """The scheduled report mail (`[reports] schedule`, a cron expression in `timezone`).
 
-Several daemons on one database send it once: the job records the last sending in the
-`kv` table, read under a row lock (PostgreSQL), and skips a run that comes within the
-minute of one already sent.
+Several daemons on one database send it once: one of them runs each scheduled time
+(gateway.store.job_runs), and the job records the last sending in the `kv` table, read
+under a row lock (PostgreSQL), skipping a run within the minute of one already sent.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from gateway.reports.figures import Period
 from gateway.reports.mailing import recipients, send_report
 from gateway.services import Services
+from gateway.store import job_runs
 from gateway.store.db import Database
 from gateway.store.model import KeyValue, utcnow
 
@@ -74,10 +75,18 @@ def send_scheduled(session: Session, services: Services, now: dt.datetime) -> in
     return len(queued)
 
 
-def run(db: Database, services: Services, on_queued: Callable[[], None] | None = None) -> int:
+def run(
+    db: Database,
+    services: Services,
+    on_queued: Callable[[], None] | None = None,
+    now: dt.datetime | None = None,
+) -> int:
     try:
         with db.write() as session:
-            sent = send_scheduled(session, services, utcnow())
+            at = now or utcnow()
+            if not job_runs.take_run(session, JOB_ID, at, _GAP):
+                return 0
+            sent = send_scheduled(session, services, at)
     except Exception:
         log.exception("the scheduled report failed; the next scheduled time tries again")
         return 0
