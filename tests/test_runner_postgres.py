@@ -7,20 +7,24 @@ it over once the claimer's session is gone.
 
 from __future__ import annotations
 
+import email.policy
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
+from gateway import spool
 from gateway.daemon.runner import CLAIMED, MAX_ATTEMPTS, Runner
 from gateway.parse import ParsedMessage
+from gateway.pipeline import Context, Stage, build_pipeline
 from gateway.services import Services
 from gateway.settings import config as config_mod
 from gateway.settings.config import Config
 from gateway.store.db import Database, upgrade
-from gateway.store.model import Inbound
-from tests.harness import write_config
+from gateway.store.model import Inbound, Ticket
+from tests.harness import mail, wait_until, write_config
 from tests.postgres import private_postgres
 from tests.test_runner import PIPELINE, put
 
@@ -117,4 +121,55 @@ def test_the_claims_of_a_dead_daemon_are_taken_over(pg: tuple[Config, str]) -> N
         }
     finally:
         for db in (first, second, admin):
+            db.dispose()
+
+
+def test_two_copies_processed_at_once_by_two_daemons_make_one_ticket(
+    pg: tuple[Config, str],
+) -> None:
+    """A daemon stored a mail and died before its 250; the sender gave it to another.
+    Two daemons then process the two copies at the same moment: one ticket, one duplicate."""
+    cfg, url = pg
+    first_db, second_db, admin = Database(url), Database(url), Database(url)
+    try:
+        raw = mail("Не печатает принтер", "Принтер на 3 этаже не печатает.").as_bytes(
+            policy=email.policy.SMTP
+        )
+        with admin.write() as s:
+            ids = [spool.store(s, raw, source="smtp").id for _ in range(2)]
+        second = Runner(second_db, Services.from_config(cfg))
+        other: list[int] = []
+
+        def waiting_for_the_first() -> bool:
+            with admin.read() as s:
+                blocked = s.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+            return bool(blocked) or bool(other)
+
+        def meanwhile(ctx: Context) -> None:
+            # The first daemon is past dedupe with the first copy, not yet committed; the
+            # second daemon takes the second copy now.
+            if ctx.inbound.id != ids[0]:
+                return
+            thread = threading.Thread(target=lambda: other.append(second.run_once()))
+            thread.start()
+            wait_until(waiting_for_the_first, 30, "the second daemon to reach dedupe")
+            threads.append(thread)
+
+        threads: list[threading.Thread] = []
+        stages = list(build_pipeline())
+        at = [s.name for s in stages].index("dedupe") + 1
+        stages.insert(at, Stage("meanwhile", meanwhile))
+        first = Runner(first_db, Services.from_config(cfg), pipeline=stages)
+        assert first.run_once(limit=1) == 1
+        for thread in threads:
+            thread.join(60)
+        assert other == [1]
+        with admin.read() as s:
+            assert s.scalar(select(func.count()).select_from(Ticket)) == 1
+            assert [r.state for r in s.scalars(select(Inbound).order_by(Inbound.id))] == [
+                "done",
+                "duplicate",
+            ]
+    finally:
+        for db in (first_db, second_db, admin):
             db.dispose()
