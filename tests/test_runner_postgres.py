@@ -23,7 +23,7 @@ from gateway.services import Services
 from gateway.settings import config as config_mod
 from gateway.settings.config import Config
 from gateway.store.db import Database, upgrade
-from gateway.store.model import Inbound, Ticket
+from gateway.store.model import Inbound, Ticket, User
 from tests.harness import mail, wait_until, write_config
 from tests.postgres import private_postgres
 from tests.test_runner import PIPELINE, put
@@ -170,6 +170,63 @@ def test_two_copies_processed_at_once_by_two_daemons_make_one_ticket(
                 "done",
                 "duplicate",
             ]
+    finally:
+        for db in (first_db, second_db, admin):
+            db.dispose()
+
+
+def test_a_new_senders_first_mails_in_two_daemons_at_once(pg: tuple[Config, str]) -> None:
+    """Both daemons register the same new person in transactions open at once: the second
+    waits for the first and takes its user; nothing is quarantined."""
+    cfg, url = pg
+    first_db, second_db, admin = Database(url), Database(url), Database(url)
+    try:
+        sender = "Ольга Смирнова <olga@lab.test>"
+        with admin.write() as s:
+            ids = [
+                spool.store(
+                    s,
+                    mail(subject, "Не работает", sender=sender).as_bytes(policy=email.policy.SMTP),
+                    source="smtp",
+                ).id
+                for subject in ("VPN", "Почта")
+            ]
+        second = Runner(second_db, Services.from_config(cfg))
+        other: list[int] = []
+        threads: list[threading.Thread] = []
+
+        def waiting_for_the_first() -> bool:
+            with admin.read() as s:
+                blocked = s.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+            return bool(blocked) or bool(other)
+
+        def meanwhile(ctx: Context) -> None:
+            # The first daemon has registered Olga, not yet committed.
+            if ctx.inbound.id != ids[0]:
+                return
+            thread = threading.Thread(target=lambda: other.append(second.run_once()))
+            thread.start()
+            threads.append(thread)
+            wait_until(waiting_for_the_first, 30, "the second daemon to register her too")
+
+        stages = list(build_pipeline())
+        stages.insert([s.name for s in stages].index("store") + 1, Stage("meanwhile", meanwhile))
+        first = Runner(first_db, Services.from_config(cfg), pipeline=stages)
+        assert first.run_once(limit=1) == 1
+        for thread in threads:
+            thread.join(60)
+        assert other == [1]
+        with admin.read() as s:
+            assert [r.state for r in s.scalars(select(Inbound).order_by(Inbound.id))] == [
+                "done",
+                "done",
+            ]
+            assert list(s.scalars(select(User.email).where(User.email == "olga@lab.test"))) == [
+                "olga@lab.test"
+            ]
+            tickets = list(s.scalars(select(Ticket).order_by(Ticket.id)))
+            assert [t.subject for t in tickets] == ["VPN", "Почта"]
+            assert len({t.requester_id for t in tickets}) == 1
     finally:
         for db in (first_db, second_db, admin):
             db.dispose()
