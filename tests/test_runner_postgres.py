@@ -11,9 +11,10 @@ import email.policy
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from gateway import spool
 from gateway.daemon.runner import CLAIMED, MAX_ATTEMPTS, Runner
@@ -230,3 +231,29 @@ def test_a_new_senders_first_mails_in_two_daemons_at_once(pg: tuple[Config, str]
     finally:
         for db in (first_db, second_db, admin):
             db.dispose()
+
+
+def test_the_runners_statements_on_inbound_use_its_indexes(pg: tuple[Config, str]) -> None:
+    """The claim (with its look at pg_locks) and the batch's reads plan on an index of
+    inbound when the planner may not scan it whole, so they stay flat as the spool grows."""
+    cfg, url = pg
+    db = Database(url)
+    sent: list[tuple[str, Any]] = []
+
+    def listen(_c: object, _cur: object, sql: str, params: Any, *_: object) -> None:
+        sent.append((sql, params))
+
+    try:
+        put(db, "one", "two")
+        event.listen(db.engine, "before_cursor_execute", listen)
+        assert Runner(db, Services.from_config(cfg), pipeline=PIPELINE).run_once() == 2
+        event.remove(db.engine, "before_cursor_execute", listen)
+        reads = [(q, p) for q, p in sent if q.lstrip().startswith("SELECT") and "inbound" in q]
+        assert any("pg_locks" in q for q, _ in reads)
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            for sql, params in reads:
+                plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params))
+                assert "Seq Scan on inbound" not in plan, f"{plan}  <-  {sql}"
+    finally:
+        db.dispose()
