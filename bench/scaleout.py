@@ -47,7 +47,9 @@ def main() -> None:
             f"lost {lost}, twice {twice}, astray {len(o.astray)}; outgoing "
             f"{len(o.outbox_ids)} queued, {sum(o.delivered.values())} written, "
             f"twice {sent_twice}, not written {not_written}, unsent rows {o.unsent}; "
-            f"{o.seconds:.1f} s to settle ({args.n / o.seconds:.0f} mails/s)"
+            f"{o.seconds:.1f} s to settle ({args.n / o.seconds:.0f} mails/s); spool rows by "
+            f"attempts {dict(sorted(o.attempts.items()))} (1 claimed once, 3 retried alone "
+            "after the kill, more: interruptions that never happened)"
         )
         # What became of an acknowledged mail that made no ticket: its spool row.
         for row_id, state, error in o.astray[:10]:

@@ -28,10 +28,10 @@ from gateway.store.model import Inbound, Outbox, Ticket
 from tests.harness import Daemon, mail, processing_pid, wait_until
 
 
-def pg_daemon(directory: Path, url: str, shared: Path) -> Daemon:
+def pg_daemon(directory: Path, url: str, shared: Path, extra: str = "") -> Daemon:
     """A daemon on the shared database, Maildir and signing key (as a real cluster)."""
     directory.mkdir()
-    daemon = Daemon(directory)
+    daemon = Daemon(directory, extra)
     config = daemon.config.read_text()
     config = config.replace('url = "sqlite:///var/helpdesk.db"', f'url = "{url}"')
     config = config.replace('maildir = "var/outbox"', f'maildir = "{shared / "outbox"}"')
@@ -50,6 +50,9 @@ class Outcome:
     delivered: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     killed_after: int = 0
+    # Spool rows by `Inbound.attempts`: 1 claimed once; 3 processed alone once after the
+    # crash interrupted its batch; more would be interruptions that never happened.
+    attempts: Counter[int] = field(default_factory=Counter)
 
 
 def _send(daemon: Daemon, raw: bytes) -> bool:
@@ -75,7 +78,10 @@ def _kill(daemon: Daemon) -> None:
     daemon.proc = None
 
 
-def run(tmp: Path, url: str, daemons: int, total: int, settle: float = 120.0) -> Outcome:
+def run(
+    tmp: Path, url: str, daemons: int, total: int, settle: float = 120.0, kill: bool = True
+) -> Outcome:
+    """The burst; `kill` False leaves every daemon running (a throughput measurement)."""
     shared = tmp / "shared"
     shared.mkdir()
     fleet = [pg_daemon(tmp / f"d{k}", url, shared) for k in range(daemons)]
@@ -108,7 +114,7 @@ def run(tmp: Path, url: str, daemons: int, total: int, settle: float = 120.0) ->
                 assert ok, f"mail {i} refused"
                 with lock:
                     outcome.acknowledged.add(f"scale {i:05d}")
-                if daemon is victim and sent == share:
+                if kill and daemon is victim and sent == share:
                     _kill(victim)
                     outcome.killed_after = sent
 
@@ -135,6 +141,7 @@ def run(tmp: Path, url: str, daemons: int, total: int, settle: float = 120.0) ->
                     select(Inbound.id, Inbound.state, Inbound.error).where(Inbound.state != "done")
                 )
             ]
+            outcome.attempts = Counter(s.scalars(select(Inbound.attempts)))
             outcome.outbox_ids = list(s.scalars(select(Outbox.message_id)))
             outcome.unsent = len(s.scalars(select(Outbox.id).where(Outbox.state != "sent")).all())
         for path in (shared / "outbox" / "new").iterdir():

@@ -34,6 +34,7 @@ from gateway.outgoing.outbox import INBOUND_KEY
 from gateway.parse import ParsedMessage, parse_message
 from gateway.pipeline import Context, Stage, build_pipeline
 from gateway.services import Services
+from gateway.spool.claims import ClaimLocks
 from gateway.spool.pressure import IntakePressure
 from gateway.store.db import Database
 from gateway.store.model import Inbound, utcnow
@@ -72,6 +73,7 @@ class Runner:
         self._parse_first = bool(self._pipeline) and self._pipeline[0].name == "parse"
         self._reads_bounces = any(stage.name == "bounce" for stage in self._pipeline)
         self._on_committed = on_committed
+        self._claims = ClaimLocks(db)
         self.wake = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
@@ -112,12 +114,16 @@ class Runner:
         ids, interrupted = self._claim(batch_size)
         if not ids:
             return 0
-        if interrupted:
-            # Crash recovery: isolate each message that was being processed at the crash.
-            for row_id in ids:
-                self._process_batch([row_id])
-        else:
-            self._process_batch(ids)
+        try:
+            if interrupted:
+                # Crash recovery: isolate each message that was being processed at the crash.
+                for row_id in ids:
+                    self._process_batch([row_id])
+            else:
+                self._process_batch(ids)
+        finally:
+            # Committed, or failed with the claim's mark kept: either way no longer ours.
+            self._claims.release(ids)
         if self._on_committed is not None:
             self._on_committed()
         return len(ids)
@@ -142,6 +148,15 @@ class Runner:
 
     def _claim(self, batch_size: int) -> tuple[list[int], bool]:
         """Mark the next batch claimed; say whether any of it was interrupted before."""
+        taken: list[int] = []
+        try:
+            return self._claim_rows(batch_size, taken)
+        except BaseException:
+            # The claim did not commit: its locks must not keep the rows from the others.
+            self._claims.release(taken)
+            raise
+
+    def _claim_rows(self, batch_size: int, taken: list[int]) -> tuple[list[int], bool]:
         with self._db.write() as session:
             query = (
                 select(Inbound.id, Inbound.attempts)
@@ -150,14 +165,21 @@ class Runner:
                 .limit(batch_size)
             )
             if not self._db.sqlite:
-                query = query.with_for_update(skip_locked=True)
+                # Another daemon's claim, even one not yet processed, is not ours to take,
+                # nor a sign of a crash (gateway.spool.claims).
+                query = query.where(self._claims.unclaimed()).with_for_update(skip_locked=True)
             rows = list(session.execute(query))
+            if not self._db.sqlite:
+                # Locked before the claim commits; a row another daemon got first is left.
+                taken += self._claims.take([r.id for r in rows])
+                rows = [r for r in rows if r.id in taken]
             if not rows:
                 return [], False
             interrupted = [r.id for r in rows if r.attempts > 0]
             if interrupted:
                 # Recovery goes one message at a time from the first interrupted one.
                 rows = [r for r in rows if r.id >= interrupted[0]][:1]
+                self._claims.release([i for i in taken if i != rows[0].id])
                 log.warning(
                     "runner: message #%d was interrupted before; retrying alone", rows[0].id
                 )

@@ -4,9 +4,9 @@ The trigger is APScheduler 3's CronTrigger in the report's zone; `next_fires` co
 times from a given moment, and `run` takes the moment, so both are tested with the clock
 set rather than waited for.
 
-Several daemons on one database send it once: the job records the last sending in the
-`kv` table, read under a row lock (PostgreSQL), and skips a run that comes within the
-minute of one already sent.
+Several daemons on one database send it once: one of them runs each scheduled time
+(gateway.store.job_runs), and the job records the last sending in the `kv` table, read
+under a row lock (PostgreSQL), skipping a run within the minute of one already sent.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from gateway.reports.mailing import recipients, send_report
 from gateway.services import Services
 from gateway.settings import cron
 from gateway.settings.config import Config
+from gateway.store import job_runs
 from gateway.store.db import Database
 from gateway.store.model import KeyValue, utcnow
 
@@ -106,7 +107,10 @@ def run(
     the current time) to its recipients, in one transaction."""
     try:
         with db.write() as session:
-            sent = send_scheduled(session, services, now or utcnow())
+            at = now or utcnow()
+            if not job_runs.take_run(session, JOB_ID, at, _GAP):
+                return 0
+            sent = send_scheduled(session, services, at)
     except Exception:
         log.exception("the scheduled report failed; the next scheduled time tries again")
         return 0

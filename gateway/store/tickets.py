@@ -48,11 +48,38 @@ NEW_USER_HOOKS: list[Callable[[Session, list[User]], None]] = []
 
 def create_user(session: Session, email: str, name: str = "", role: str = "client") -> User:
     """Register `email`, known to be new (`get_or_create_user` when that is not known)."""
-    user = User(email=email.strip().lower(), name=name[:200], role=role)
-    session.add(user)
-    session.flush()
+    email = email.strip().lower()
+    if session.get_bind().dialect.name == "postgresql":
+        user = _insert_or_find(session, email, name[:200], role)
+    else:
+        user = User(email=email, name=name[:200], role=role)
+        session.add(user)
+        session.flush()
     _admit_staff(session, [user])
     return user
+
+
+_INSERT_USER = (
+    postgresql.insert(User).on_conflict_do_nothing(index_elements=["email"]).returning(User.id)
+)
+
+
+def _insert_or_find(session: Session, email: str, name: str, role: str) -> User:
+    """PostgreSQL: another daemon may be registering the same person right now (their
+    first mails reached two daemons at once). The insert waits for that transaction and,
+    once it has committed, does nothing; the user is then the one it made. A plain insert
+    would fail on the unique email instead, quarantining an innocent mail."""
+    insert = postgresql.insert(User).values(email=email, name=name, role=role)
+    made = session.scalars(
+        insert.on_conflict_do_nothing(index_elements=["email"]).returning(User)
+    ).first()
+    if made is not None:
+        return made
+    found = find_user(session, email)
+    assert found is not None  # committed by the other transaction: this statement sees it
+    if name and not found.name:
+        found.name = name
+    return found
 
 
 def _admit_staff(session: Session, users: list[User]) -> None:
@@ -179,6 +206,12 @@ def get_or_create_users(session: Session, people: list[tuple[str, str]]) -> list
     if not emails:
         return []
     known = {u.email: u for u in session.scalars(_USERS_BY_EMAIL, {"emails": emails})}
+    if session.get_bind().dialect.name == "postgresql":
+        # One at a time, each safe against another daemon registering them meanwhile.
+        for (_, name), email in zip(people, emails, strict=True):
+            if email not in known:
+                known[email] = create_user(session, email, name)
+        return [known[email] for email in dict.fromkeys(emails)]
     found = set(known)
     created = False
     for (_, name), email in zip(people, emails, strict=True):

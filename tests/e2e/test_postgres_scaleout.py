@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from gateway.daemon.runner import CLAIMED
 from gateway.intake.imap.lock import MailboxLock
 from gateway.store.db import Database, upgrade
 from tests import scaleout
@@ -39,6 +40,10 @@ def test_daemon_killed_mid_burst_loses_and_repeats_nothing(
     # could not acknowledge, then sent again elsewhere, is the same ticket).
     assert set(outcome.tickets) == outcome.acknowledged
     assert max(outcome.tickets.values()) == 1
+    # No message was counted interrupted but those of the victim's batch, each once (a
+    # live daemon's claim taken for a crash's would count again and again, until
+    # quarantine).
+    assert set(outcome.attempts) <= {CLAIMED, CLAIMED + 2}, outcome.attempts
     # Each queued mail (the confirmations among them) was written exactly once.
     assert outcome.unsent == 0
     assert len(outcome.outbox_ids) >= TOTAL
