@@ -33,6 +33,7 @@ from gateway.parse import ParsedMessage, parse_message
 from gateway.pipeline import Context, Stage, build_pipeline
 from gateway.services import Services
 from gateway.spool.pressure import IntakePressure
+from gateway.store import fresh
 from gateway.store.db import Database
 from gateway.store.model import Inbound, utcnow
 
@@ -200,6 +201,8 @@ class Runner:
         ctx = Context(session=session, services=self._services, inbound=row, parsed=parsed)
         stage_name = "start"
         session.info[INBOUND_KEY] = row.id
+        # What this message creates is known without reading it back (gateway.store.fresh).
+        fresh.begin(session)
         try:
             # Each message starts with a clean session: its savepoint's release flushed
             # the one before. Within a message, stages flush where they need ids, so the
@@ -221,6 +224,7 @@ class Runner:
             session.expire(row)
             self._quarantine(row, stage_name, traceback.format_exc(), ctx.trace)
         finally:
+            fresh.end(session)
             session.info.pop(INBOUND_KEY, None)
 
     @staticmethod

@@ -7,13 +7,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.outgoing import compose, outbox, relay
 from gateway.outgoing.tokens import make_token, reply_address
 from gateway.services import Services
-from gateway.store import rows, tickets
+from gateway.store import fresh, rows, tickets
 from gateway.store.model import (
     AutoReplyLog,
     Inbound,
@@ -29,12 +29,15 @@ log = logging.getLogger(__name__)
 
 
 # Statement objects built once: their compiled forms are cached across messages.
-_INSERT_REF = rows.table_insert(MessageRef)
 _INSERT_AUTO_REPLY = rows.table_insert(AutoReplyLog)
 _SENT_SINCE = (
     select(func.count())
     .select_from(AutoReplyLog)
     .where(AutoReplyLog.address == bindparam("address"), AutoReplyLog.at >= bindparam("since"))
+)
+# A Core query: the pipeline asks for every recipient, and needs no Suspension object.
+_SUSPENDED = select(Suspension.suspended, Suspension.reason, Suspension.status).where(
+    Suspension.email == bindparam("email")
 )
 
 
@@ -99,18 +102,34 @@ def suppression(
         listed = listed.lower().strip(".")
         if domain == listed or domain.endswith("." + listed):
             return f"the domain {listed} is listed in [outgoing] suppress_domains"
-    held = session.get(Suspension, email.lower()) if automatic else None
+    if not automatic:
+        return None
+    held = _suspension(session, email.lower())
     if held is not None and held.suspended:
         return f"the address is suspended after a bounce ({held.reason} {held.status})".strip()
     return None
+
+
+def _suspension(session: Session, email: str) -> Suspension | Row[bool, str, str] | None:
+    """The address's suspension: the session's own object when it has one (the bounce
+    stage may have just changed it, unflushed), else a Core row from the database."""
+    loaded = session.identity_map.get(session.identity_key(Suspension, email))
+    if isinstance(loaded, Suspension):
+        return loaded
+    for obj in session.new:
+        if isinstance(obj, Suspension) and obj.email == email:
+            return obj
+    return session.connection().execute(_SUSPENDED, {"email": email}).first()
 
 
 def auto_reply_allowed(session: Session, services: Services, user: User) -> bool:
     """Whether one more automatic mail may go to `user` today (loop safety, RFC 3834)."""
     if user.is_agent:
         return True
-    since = utcnow() - dt.timedelta(days=1)
-    sent = rows.scalar(session, _SENT_SINCE, {"address": user.email, "since": since})
+    sent = fresh.auto_replies(session, user.email)
+    if sent is None:  # a user this message did not register: ask the database
+        since = utcnow() - dt.timedelta(days=1)
+        sent = rows.scalar(session, _SENT_SINCE, {"address": user.email, "since": since})
     return (sent or 0) < services.cfg.loop.max_auto_replies_per_day
 
 
@@ -125,6 +144,10 @@ def references(session: Session, ticket: Ticket, public_only: bool = False) -> l
 
 def last_mail_of(session: Session, ticket: Ticket, user: User) -> str | None:
     """The Message-ID of `user`'s latest mail on the ticket (what an answer replies to)."""
+    if fresh.refs_of(session, ticket.id) is not None:
+        # A ticket the message in hand opened: its only mail is that message, whose
+        # Message-ID the runner writes to the spool row when it is done.
+        return None
     return session.scalar(
         select(Inbound.message_id)
         .join(Message, Message.inbound_id == Inbound.id)
@@ -146,6 +169,13 @@ def _visible_refs(session: Session, ticket: Ticket, user: User) -> list[str]:
     else it would let them act as that agent. To a requester (and the participants in Cc)
     also no private id: hidden notes and agents' own mail.
     """
+    known = fresh.refs_of(session, ticket.id)
+    if known is not None:  # a ticket the message in hand opened: all its ids are here
+        return [
+            r.message_id
+            for r in known
+            if (not r.outgoing or r.recipient_id == user.id) and (user.is_agent or not r.private)
+        ]
     stmt = select(MessageRef.message_id).where(
         MessageRef.ticket_id == ticket.id,
         or_(MessageRef.outgoing.is_(False), MessageRef.recipient_id == user.id),
@@ -306,20 +336,17 @@ def queue_mail(
             )
     # Core inserts: these rows are never read back in this transaction.
     if ticket is not None:
-        rows.write(
+        fresh.write_ref(
             session,
-            _INSERT_REF,
-            {
-                "message_id": message_id.strip("<>"),
-                "ticket_id": ticket.id,
-                "outgoing": True,
-                "recipient_id": user.id,
-                "private": user.is_agent,
-                "created_at": utcnow(),
-            },
+            message_id=message_id.strip("<>"),
+            ticket_id=ticket.id,
+            outgoing=True,
+            recipient_id=user.id,
+            private=user.is_agent,
         )
     if mail.automatic and not user.is_agent and user.email not in stopped:
         rows.write(session, _INSERT_AUTO_REPLY, {"address": user.email, "at": utcnow()})
+        fresh.note_auto_reply(session, user.email)
     return Queued(compose.bare_id(message_id), stopped, user.email in stopped)
 
 
