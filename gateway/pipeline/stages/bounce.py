@@ -28,7 +28,8 @@ _HARMLESS = {"vacation", "delivered", "feedback"}
 
 
 def run(ctx: Context) -> None:
-    report = read_bounce(ctx.inbound.raw)
+    report = read_bounce(ctx.inbound.raw, ctx.mail.tree)
+    ctx.mail.tree = None  # read: no later stage needs it, and a batch keeps its messages
     if report is None:
         return
     if ctx.automatic is None and report.kind not in ("dsn", "arf"):
