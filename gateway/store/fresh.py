@@ -135,6 +135,15 @@ def relayed(session: Session, ticket_id: int) -> int | None:
     return len(record.relays[ticket_id])
 
 
+def only_ticket_of_new_user(session: Session, email: str, ticket_id: int | None) -> bool:
+    """Whether `email` was registered by this message and the message opened no ticket
+    but `ticket_id` (so the user has no other ticket at all)."""
+    record = current(session)
+    if record is None or email not in record.users:
+        return False
+    return all(t == ticket_id for t in record.tickets)
+
+
 def note_auto_reply(session: Session, address: str) -> None:
     record = current(session)
     if record is not None and address in record.users:
