@@ -216,6 +216,7 @@ class Runner:
                 except StopProcessing as stop:
                     ctx.note(f"{stage_name}: {stop.reason}")
                     state = stop.state
+                fresh.write_pending(session)
                 self._finish(row, ctx, state)
         except Exception:
             # The savepoint is rolled back: the message is kept with its failing stage.

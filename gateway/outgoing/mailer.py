@@ -136,6 +136,9 @@ def auto_reply_allowed(session: Session, services: Services, user: User) -> bool
 def references(session: Session, ticket: Ticket, public_only: bool = False) -> list[str]:
     """The Message-IDs of the ticket's mail, oldest first (for References); with
     `public_only`, only those its requester has seen (no hidden note, no agents' mail)."""
+    known = fresh.refs_of(session, ticket.id)
+    if known is not None:  # a ticket the message in hand opened: all its ids are here
+        return [r.message_id for r in known if not (public_only and r.private)]
     stmt = select(MessageRef.message_id).where(MessageRef.ticket_id == ticket.id)
     if public_only:
         stmt = stmt.where(MessageRef.private.is_(False))

@@ -2,7 +2,8 @@
 
 A ticket opened by the message in hand has, in the database, exactly the Message-IDs,
 outbox rows and automatic-reply records this message wrote for it; a user registered by
-it has no automatic mail but what this message queued. The runner opens one `Fresh`
+it has no automatic mail but what this message queued (`helpdesk users remove` deletes an
+address's automatic-mail records with it). The runner opens one `Fresh`
 record per message (`begin`) and closes it when the message ends (`end`); the writers of
 those rows note them here (`note_ref`, `note_relayed`, `note_auto_reply`), and the
 readers ask here first (`refs_of`, `relayed`, `auto_replies`), going to the database
@@ -50,6 +51,8 @@ class Fresh:
     relays: dict[int, set[int]] = field(default_factory=dict)
     # Addresses of users registered by this message -> automatic mails queued to them.
     users: dict[str, int] = field(default_factory=dict)
+    # Message-IDs of those tickets not inserted yet: one insert at the message's end.
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
 
 def begin(session: Session) -> Fresh:
@@ -57,6 +60,16 @@ def begin(session: Session) -> Fresh:
     record = Fresh()
     session.info[FRESH_KEY] = record
     return record
+
+
+def write_pending(session: Session) -> None:
+    """Insert the Message-IDs noted for this message's tickets, in one statement; the
+    runner calls it before the message's work is committed (later messages thread by
+    them)."""
+    record = current(session)
+    if record is not None and record.pending:
+        rows.write(session, _INSERT_REF, record.pending)
+        record.pending = []
 
 
 def end(session: Session) -> None:
@@ -92,8 +105,9 @@ def write_ref(
     recipient_id: int | None = None,
     private: bool = False,
 ) -> None:
-    """Insert a Message-ID of `ticket_id` now (a Core insert: readers of the same
-    transaction see it), and note it when the ticket is this message's."""
+    """Insert a Message-ID of `ticket_id` (a Core insert: readers of the same transaction
+    see it); for a ticket this message opened, only note it: its readers ask `refs_of`,
+    and `write_pending` inserts all of them at once."""
     values: dict[str, Any] = {
         "message_id": message_id,
         "ticket_id": ticket_id,
@@ -102,10 +116,12 @@ def write_ref(
         "private": private,
         "created_at": utcnow(),
     }
-    rows.write(session, _INSERT_REF, values)
     record = current(session)
     if record is not None and ticket_id in record.tickets:
         record.tickets[ticket_id].append(Ref(message_id, outgoing, recipient_id, private))
+        record.pending.append(values)
+    else:
+        rows.write(session, _INSERT_REF, values)
 
 
 def refs_of(session: Session, ticket_id: int) -> list[Ref] | None:
