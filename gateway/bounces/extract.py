@@ -51,12 +51,19 @@ _AUTOREPLY_SUBJECT = re.compile(
 )
 
 
-def read_bounce(raw: bytes) -> Report | None:
-    """The bounce report in `raw`, or None when it is ordinary mail. Never raises."""
-    try:
-        msg = message_from_bytes(raw, policy=policy.compat32)
-    except Exception:  # a message the stdlib cannot read is nothing we can tell about
-        return None
+def read_bounce(raw: bytes, tree: Message | None = None) -> Report | None:
+    """The bounce report in `raw`, or None when it is ordinary mail. Never raises.
+
+    `tree` is `raw` as the stdlib (compat32) already parsed it, when the caller has it:
+    it is only read, and spares a second parse of the same bytes.
+    """
+    if tree is not None:
+        msg = tree
+    else:
+        try:
+            msg = message_from_bytes(raw, policy=policy.compat32)
+        except Exception:  # a message the stdlib cannot read is nothing we can tell about
+            return None
     try:
         return _read(msg, raw)
     except Exception:  # a malformed report: read as ordinary mail, never a crash

@@ -36,6 +36,7 @@ from gateway.pipeline import Context, Stage, build_pipeline
 from gateway.services import Services
 from gateway.spool.claims import ClaimLocks
 from gateway.spool.pressure import IntakePressure
+from gateway.store import fresh
 from gateway.store.db import Database
 from gateway.store.model import Inbound, utcnow
 
@@ -209,14 +210,15 @@ class Runner:
             )
         seconds = self._services.cfg.runner.parse_seconds
         bounces = self._reads_bounces
-        return {
-            row.id: (
-                row.raw,
-                parse_message(row.raw, Budget(seconds)),
-                read_bounce(row.raw) if bounces else None,
-            )
-            for row in raws
-        }
+        prepared: dict[int, _Prepared] = {}
+        for row in raws:
+            parsed = parse_message(row.raw, Budget(seconds))
+            # The bounce reader takes the parse's stdlib tree (no second parse of the
+            # bytes); then the tree goes, as the batch keeps its messages until it commits.
+            report = read_bounce(row.raw, parsed.tree) if bounces else None
+            parsed.tree = None
+            prepared[row.id] = (row.raw, parsed, report)
+        return prepared
 
     def _process_batch(self, ids: list[int]) -> None:
         prepared = self._parse_outside(ids) if self._parse_first else {}
@@ -254,6 +256,8 @@ class Runner:
             ctx.bounce_read = True
         stage_name = "start"
         session.info[INBOUND_KEY] = row.id
+        # What this message creates is known without reading it back (gateway.store.fresh).
+        fresh.begin(session)
         try:
             # Each message starts with a clean session: its savepoint's release flushed
             # the one before. Within a message, stages flush where they need ids, so the
@@ -267,6 +271,7 @@ class Runner:
                 except StopProcessing as stop:
                     ctx.note(f"{stage_name}: {stop.reason}")
                     state = stop.state
+                fresh.write_pending(session)
                 self._finish(row, ctx, state)
         except Exception:
             # The savepoint is rolled back: the message is kept with its failing stage.
@@ -275,6 +280,7 @@ class Runner:
             session.expire(row)
             self._quarantine(row, stage_name, traceback.format_exc(), ctx.trace)
         finally:
+            fresh.end(session)
             session.info.pop(INBOUND_KEY, None)
 
     @staticmethod

@@ -5,12 +5,14 @@ their names, with where to look them up (`helpdesk directory show`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.directory.records import is_secret
+from gateway.store import fresh
 from gateway.store.model import DirectoryEntry, Ticket, User, utcnow
 
 OTHER_TICKETS = 5
@@ -25,24 +27,57 @@ def entry(session: Session, email: str) -> DirectoryEntry | None:
     )
 
 
-def organisation_of(
-    session: Session, email: str, person: DirectoryEntry | None
-) -> DirectoryEntry | None:
-    """By the person's explicit organisation, else by membership, else by mail domain."""
-    named = (person.fields.get("organisation", "") if person else "").strip().lower()
-    if named:
-        found = session.scalar(
-            select(DirectoryEntry).where(
-                DirectoryEntry.kind == "organisation", DirectoryEntry.key == named
+# Organisations are few (tens, not millions): read them and match in memory.
+_MAX_ORGANISATIONS = 5000
+
+
+def person_and_organisations(
+    session: Session, email: str
+) -> tuple[DirectoryEntry | None, list[DirectoryEntry]]:
+    """The person's entry and every organisation, in one query (each notice needs both)."""
+    found = session.scalars(
+        select(DirectoryEntry)
+        .where(
+            or_(
+                and_(DirectoryEntry.kind == "person", DirectoryEntry.key == email.lower()),
+                DirectoryEntry.kind == "organisation",
             )
         )
+        .limit(_MAX_ORGANISATIONS + 1)
+    ).all()
+    person = next((e for e in found if e.kind == "person"), None)
+    orgs = [e for e in found if e.kind == "organisation"][:_MAX_ORGANISATIONS]
+    return person, orgs
+
+
+def organisation_of(
+    session: Session,
+    email: str,
+    person: DirectoryEntry | None,
+    orgs: Iterable[DirectoryEntry] | None = None,
+) -> DirectoryEntry | None:
+    """By the person's explicit organisation, else by membership, else by mail domain;
+    `orgs` is every organisation when the caller has read them already."""
+    named = (person.fields.get("organisation", "") if person else "").strip().lower()
+    if named:
+        if orgs is not None:
+            orgs = list(orgs)
+            found = next((o for o in orgs if o.key == named), None)
+        else:
+            found = session.scalar(
+                select(DirectoryEntry).where(
+                    DirectoryEntry.kind == "organisation", DirectoryEntry.key == named
+                )
+            )
         if found is not None:
             return found
     domain = email.rpartition("@")[2].lower()
-    # Organisations are few (tens, not millions): read them and match in memory.
-    orgs = session.scalars(
-        select(DirectoryEntry).where(DirectoryEntry.kind == "organisation").limit(5000)
-    )
+    if orgs is None:
+        orgs = session.scalars(
+            select(DirectoryEntry)
+            .where(DirectoryEntry.kind == "organisation")
+            .limit(_MAX_ORGANISATIONS)
+        )
     by_member = by_domain = None
     for org in orgs:
         members = [m.strip().lower() for m in org.fields.get("members", "").split(",")]
@@ -68,6 +103,9 @@ def _public(e: DirectoryEntry) -> tuple[list[tuple[str, str]], list[str]]:
 def other_open(
     session: Session, user: User, ticket: Ticket | None, prefix: str
 ) -> list[dict[str, str]]:
+    if fresh.only_ticket_of_new_user(session, user.email, ticket.id if ticket else None):
+        # Registered by the message in hand, which opened no ticket but this one.
+        return []
     stmt = (
         select(Ticket.id, Ticket.subject, Ticket.status)
         .where(Ticket.requester_id == user.id, Ticket.closed.is_(False))
@@ -86,8 +124,8 @@ def card(
 ) -> dict[str, Any]:
     """The `card` variable of the templates (compact unless `full`); `found` is False for
     a requester the directory does not know."""
-    person = entry(session, user.email)
-    org = organisation_of(session, user.email, person)
+    person, orgs = person_and_organisations(session, user.email)
+    org = organisation_of(session, user.email, person, orgs)
     shown, hidden = _public(person) if person else ([], [])
     if not full:
         shown = [(k, v) for k, v in shown if k in ("department", "phone", "organisation")]

@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session
 from gateway.outgoing import compose, outbox, threads
 from gateway.outgoing.tokens import make_token, reply_address
 from gateway.services import Services
-from gateway.store import rows
-from gateway.store.model import AutoReplyLog, MessageRef, Ticket, User, utcnow
+from gateway.store import fresh, rows
+from gateway.store.model import AutoReplyLog, Ticket, User, utcnow
 
 # Statement objects built once: their compiled forms are cached across messages.
-_INSERT_REF = rows.table_insert(MessageRef)
 _INSERT_AUTO_REPLY = rows.table_insert(AutoReplyLog)
 
 
@@ -141,20 +140,17 @@ def queue_copy(
     )
     # Core inserts: these rows are never read back in this transaction.
     if ticket is not None and not stopped:
-        rows.write(
+        fresh.write_ref(
             session,
-            _INSERT_REF,
-            {
-                "message_id": message_id.strip("<>"),
-                "ticket_id": ticket.id,
-                "outgoing": True,
-                "recipient_id": user.id,
-                "private": user.is_agent,
-                "created_at": utcnow(),
-            },
+            message_id=message_id.strip("<>"),
+            ticket_id=ticket.id,
+            outgoing=True,
+            recipient_id=user.id,
+            private=user.is_agent,
         )
     if mail.automatic and not user.is_agent and not stopped:
         rows.write(session, _INSERT_AUTO_REPLY, {"address": user.email, "at": utcnow()})
+        fresh.note_auto_reply(session, user.email)
     return compose.bare_id(message_id)
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from gateway.outgoing import copies, relay, threads
@@ -17,7 +17,7 @@ from gateway.outgoing.copies import Outgoing as Outgoing
 from gateway.outgoing.copies import bounce_address as bounce_address
 from gateway.outgoing.copies import ticket_context as ticket_context
 from gateway.services import Services
-from gateway.store import rows, tickets
+from gateway.store import fresh, rows, tickets
 from gateway.store.model import (
     AutoReplyLog,
     Suspension,
@@ -34,6 +34,10 @@ _SENT_SINCE = (
     .select_from(AutoReplyLog)
     .where(AutoReplyLog.address == bindparam("address"), AutoReplyLog.at >= bindparam("since"))
 )
+# A Core query: the pipeline asks for every recipient, and needs no Suspension object.
+_SUSPENDED = select(
+    Suspension.suspended, Suspension.reason, Suspension.status, Suspension.cause
+).where(Suspension.email == bindparam("email"))
 
 
 @dataclass
@@ -60,7 +64,9 @@ def suppression(
         listed = listed.lower().strip(".")
         if domain == listed or domain.endswith("." + listed):
             return f"the domain {listed} is listed in [outgoing] suppress_domains"
-    held = session.get(Suspension, email.lower()) if automatic else None
+    if not automatic:
+        return None
+    held = _suspension(session, email.lower())
     if held is not None and held.suspended:
         if held.cause == "complaint":
             return f"the address is suspended after its complaint ({held.status})"
@@ -68,12 +74,26 @@ def suppression(
     return None
 
 
+def _suspension(session: Session, email: str) -> Suspension | Row[bool, str, str, str] | None:
+    """The address's suspension: the session's own object when it has one (the bounce
+    stage may have just changed it, unflushed), else a Core row from the database."""
+    loaded = session.identity_map.get(session.identity_key(Suspension, email))
+    if isinstance(loaded, Suspension):
+        return loaded
+    for obj in session.new:
+        if isinstance(obj, Suspension) and obj.email == email:
+            return obj
+    return session.connection().execute(_SUSPENDED, {"email": email}).first()
+
+
 def auto_reply_allowed(session: Session, services: Services, user: User) -> bool:
     """Whether one more automatic mail may go to `user` today (loop safety, RFC 3834)."""
     if user.is_agent:
         return True
-    since = utcnow() - dt.timedelta(days=1)
-    sent = rows.scalar(session, _SENT_SINCE, {"address": user.email, "since": since})
+    sent = fresh.auto_replies(session, user.email)
+    if sent is None:  # a user this message did not register: ask the database
+        since = utcnow() - dt.timedelta(days=1)
+        sent = rows.scalar(session, _SENT_SINCE, {"address": user.email, "since": since})
     return (sent or 0) < services.cfg.loop.max_auto_replies_per_day
 
 

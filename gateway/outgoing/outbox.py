@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from gateway.outgoing.compose import bare_id, to_bytes
 from gateway.outgoing.transports import SendResult, Transport
 from gateway.settings.config import OutgoingSection
-from gateway.store import rows
+from gateway.store import fresh, rows
 from gateway.store.db import Database
 from gateway.store.model import Outbox, utcnow
 
@@ -88,6 +88,8 @@ def insert(
         # Kept, not sent: `outbox list --state held` shows it, `outbox retry` sends it.
         values.update(state="held", last_reply=held)
     rows.write(session, _INSERT, values)
+    if values["state"] != "held":  # what the relay limit counts
+        fresh.note_relayed(session, ticket_id, values["inbound_id"])
 
 
 # One statement object: its compiled form is cached.

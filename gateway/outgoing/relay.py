@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from gateway.services import Services
-from gateway.store import rows
+from gateway.store import fresh, rows
 from gateway.store.model import Outbox, Ticket, User, utcnow
 
 # The notice to the agents that the limit was reached: never held itself.
@@ -52,8 +52,10 @@ def hold_reason(
     limit = services.cfg.loop.max_relayed_per_ticket_hour
     if limit <= 0:
         return None
-    since = (now or utcnow()) - dt.timedelta(hours=1)
-    sent = rows.scalar(session, _SENT_SINCE, {"ticket_id": ticket.id, "since": since}) or 0
+    sent = fresh.relayed(session, ticket.id)
+    if sent is None:  # a ticket the message in hand did not open: count in the database
+        since = (now or utcnow()) - dt.timedelta(hours=1)
+        sent = rows.scalar(session, _SENT_SINCE, {"ticket_id": ticket.id, "since": since}) or 0
     if sent < limit:
         return None
     return (

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from gateway.outgoing import compose
+from gateway.store import fresh
 from gateway.store.model import Inbound, Message, MessageRef, Ticket, User
 
 
@@ -27,6 +28,9 @@ class Threading:
 def references(session: Session, ticket: Ticket, public_only: bool = False) -> list[str]:
     """The Message-IDs of the ticket's mail, oldest first (for References); with
     `public_only`, only those its requester has seen (no hidden note, no agents' mail)."""
+    known = fresh.refs_of(session, ticket.id)
+    if known is not None:  # a ticket the message in hand opened: all its ids are here
+        return [r.message_id for r in known if not (public_only and r.private)]
     stmt = select(MessageRef.message_id).where(MessageRef.ticket_id == ticket.id)
     if public_only:
         stmt = stmt.where(MessageRef.private.is_(False))
@@ -40,7 +44,9 @@ def last_mail_of(session: Session, ticket: Ticket, user: User) -> str | None:
 
 def _last_mails(session: Session, ticket: Ticket, user_ids: Sequence[int]) -> dict[int, str]:
     """Each user's latest received mail on the ticket, by user id, in one query."""
-    if not user_ids:
+    if not user_ids or fresh.refs_of(session, ticket.id) is not None:
+        # None asked, or a ticket the message in hand opened: its only mail is that
+        # message, whose Message-ID the runner writes to the spool row when it is done.
         return {}
     found: dict[int, str] = {}
     rows = session.execute(
@@ -71,19 +77,16 @@ def visible_refs(session: Session, ticket: Ticket, users: Sequence[User]) -> dic
     agents' own mail.
     """
     ids = [u.id for u in users]
-    rows = session.execute(
-        select(
-            MessageRef.message_id,
-            MessageRef.outgoing,
-            MessageRef.recipient_id,
-            MessageRef.private,
-        )
-        .where(
-            MessageRef.ticket_id == ticket.id,
-            or_(MessageRef.outgoing.is_(False), MessageRef.recipient_id.in_(ids)),
-        )
-        .order_by(MessageRef.id)
-    ).all()
+    known = fresh.refs_of(session, ticket.id)
+    rows: Sequence[tuple[str, bool, int | None, bool]]
+    if known is not None:  # a ticket the message in hand opened: all its ids are here
+        rows = [
+            (r.message_id, r.outgoing, r.recipient_id, r.private)
+            for r in known
+            if not r.outgoing or r.recipient_id in ids
+        ]
+    else:
+        rows = _refs_rows(session, ticket, ids)
     seen: dict[int, list[str]] = {u.id: [] for u in users}
     agent_ids = {u.id for u in users if u.is_agent}
     everyone = list(seen.values())
@@ -99,6 +102,26 @@ def visible_refs(session: Session, ticket: Ticket, users: Sequence[User]) -> dic
         for refs in agents if private else everyone:
             refs.append(message_id)
     return seen
+
+
+def _refs_rows(
+    session: Session, ticket: Ticket, ids: list[int]
+) -> Sequence[tuple[str, bool, int | None, bool]]:
+    """The ticket's received ids and its sent ones to `ids`, oldest first, in one query."""
+    rows = session.execute(
+        select(
+            MessageRef.message_id,
+            MessageRef.outgoing,
+            MessageRef.recipient_id,
+            MessageRef.private,
+        )
+        .where(
+            MessageRef.ticket_id == ticket.id,
+            or_(MessageRef.outgoing.is_(False), MessageRef.recipient_id.in_(ids)),
+        )
+        .order_by(MessageRef.id)
+    ).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def plan(

@@ -70,7 +70,7 @@ def _parse_stdlib(data: bytes, budget: Budget) -> ParsedMessage:
     msg = _PARSER.parsebytes(data)
     hint = first_charset(msg) or guess_message_charset(data)
     walk = walk_message(msg, hint)
-    result = ParsedMessage(problems=repaired + _defects(msg))
+    result = ParsedMessage(problems=repaired + _defects(msg), tree=msg)
     _fill_headers(result, msg, hint)
     plain_parts: list[str] = []
     html_parts: list[str] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import Message
 
 
 @dataclass
@@ -55,6 +56,10 @@ class ParsedMessage:
     signature: str = ""
     attachments: list[ParsedAttachment] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # The stdlib's (compat32) tree of the bytes, its header block mended (None when
+    # another parser read them): the bounce reader takes it, so that the same bytes are
+    # never parsed twice; the bounce stage drops it once read.
+    tree: Message | None = field(default=None, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
         """Return the first header called ``name`` (case-insensitive), or None."""

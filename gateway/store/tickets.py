@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gateway.store import rows, search
+from gateway.store import fresh, rows, search
 from gateway.store.model import Blob, Event, Participant, Ticket, User, utcnow
 
 # The defaults of gateway.desk.catalog, for callers without a config; the pipeline and the
@@ -84,6 +84,7 @@ def _insert_or_find(session: Session, email: str, name: str, role: str) -> User:
 
 def _admit_staff(session: Session, users: list[User]) -> None:
     """A new user may be staff by group: the session's cached staff lists learn of them."""
+    fresh.note_users(session, [u.email for u in users])
     for hook in NEW_USER_HOOKS:
         hook(session, users)
 
@@ -171,6 +172,7 @@ def create_ticket(
     )
     session.add(ticket)
     session.flush()
+    fresh.note_ticket(session, ticket.id)
     search.index_ticket(session, ticket.id, ticket.subject)
     if history is not None:
         history.add(ticket, "created", actor=requester.email, new=ticket.subject)

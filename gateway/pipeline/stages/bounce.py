@@ -34,7 +34,8 @@ _NOT_COMPLAINTS = {"not-spam", "auth-failure", "dkim", "spf", "dmarc"}
 
 
 def run(ctx: Context) -> None:
-    report = ctx.bounce if ctx.bounce_read else read_bounce(ctx.inbound.raw)
+    report = ctx.bounce if ctx.bounce_read else read_bounce(ctx.inbound.raw, ctx.mail.tree)
+    ctx.mail.tree = None  # read: no later stage needs it, and a batch keeps its messages
     if report is None:
         return
     if ctx.automatic is None and report.kind not in ("dsn", "arf", "mta"):

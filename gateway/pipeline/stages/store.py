@@ -26,8 +26,8 @@ from gateway.desk import (
 from gateway.errors import StopProcessing
 from gateway.pipeline.context import Context
 from gateway.settings.config import AGENT_ROLES
-from gateway.store import search, tickets
-from gateway.store.model import Attachment, Message, MessageRef, Ticket, User, utcnow
+from gateway.store import fresh, search, tickets
+from gateway.store.model import Attachment, Message, Ticket, User, utcnow
 
 # Trace lines that later stages (notify) read as decisions of this one.
 REOPENED = "store: reopened"
@@ -270,8 +270,10 @@ def run(ctx: Context) -> None:
     if mail.message_id:
         # A requester never saw an agent's own mail or a hidden note: never name it to them.
         private = hidden or role in AGENT_ROLES
-        ctx.session.add(
-            MessageRef(message_id=mail.message_id[:998], ticket_id=ticket.id, private=private)
+        # Written now, not at the next flush: the notices of this very message thread
+        # onto it (the session runs without autoflush).
+        fresh.write_ref(
+            ctx.session, message_id=mail.message_id[:998], ticket_id=ticket.id, private=private
         )
     if not ctx.new_ticket:
         tickets.add_event(ctx.session, ticket, "message", actor=sender.email, new=kind)
