@@ -209,6 +209,11 @@ class Ticket(Base):
         Index("ix_tickets_indicator", "closed", "last_public_by", "id"),
         Index("ix_tickets_category", "category", "id"),
         Index("ix_tickets_criticality", "criticality", "id"),
+        # --open (or --closed) with another filter: the agents' everyday views. Without
+        # them the page and its count walk one condition's index testing the other.
+        Index("ix_tickets_open_criticality", "closed", "criticality", "id"),
+        Index("ix_tickets_open_category", "closed", "category", "id"),
+        Index("ix_tickets_open_assignee", "closed", "assignee_id", "id"),
         Index("ix_tickets_updated", "updated_at"),
         Index("ix_tickets_linked", "linked_ticket_id"),
         # The reports: tickets opened / resolved in a period.
