@@ -17,10 +17,10 @@ from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from gateway.store import fts_walk
+from gateway.store.columns import DEFAULT_LIMIT as DEFAULT_LIMIT
 from gateway.store.model import Message, Ticket, User
 from gateway.store.views import TicketFilter, conditions, iso
 
-DEFAULT_LIMIT = 50
 # Counting stops here: past it the listing says "more than", and a filter that matches
 # most of a million tickets costs no more than one that matches ten thousand.
 COUNT_CAP = 10_000
