@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from gateway.cli.context import get_config
+from gateway.cli.lazy import LazyGroup, load
 from gateway.errors import ConfigError, HelpdeskError
 from gateway.settings import config as config_mod
 
@@ -17,8 +18,7 @@ from gateway.settings import config as config_mod
 # not pay for the directory's CSV reader, rich's progress bar, the IMAP client or the
 # spam filter).
 LAZY_GROUPS = {
-    # ticket_actions adds close/reopen/assign to the tickets group it imports.
-    "tickets": "gateway.cli.ticket_actions:tickets_group",
+    "tickets": "gateway.cli.tickets:tickets_group",
     "users": "gateway.cli.admin:users_group",
     "quarantine": "gateway.cli.admin:quarantine_group",
     "outbox": "gateway.cli.admin:outbox_group",
@@ -38,14 +38,6 @@ LAZY_ADDITIONS = {
 }
 
 
-def _load(target: str) -> click.Command:
-    import importlib
-
-    module, _, attr = target.partition(":")
-    command: click.Command = getattr(importlib.import_module(module), attr)
-    return command
-
-
 def _is_database_error(exc: BaseException) -> bool:
     """Whether `exc` is the database driver's error (SQLAlchemy's DBAPIError).
 
@@ -56,25 +48,16 @@ def _is_database_error(exc: BaseException) -> bool:
     return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
 
 
-class HelpdeskGroup(click.Group):
+class HelpdeskGroup(LazyGroup):
     """Turns the product's own errors into one line on stderr and a non-zero exit; loads
     a command (group) when it is called."""
 
-    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lazy = lazy if lazy is not None else {}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy and cmd_name not in self.commands:
-            command = _load(self.lazy[cmd_name])
-            if isinstance(command, click.Group):
-                for extra in LAZY_ADDITIONS.get(cmd_name, ()):
-                    command.add_command(_load(extra))
-            self.add_command(command, cmd_name)
-        return super().get_command(ctx, cmd_name)
+    def loaded(self, cmd_name: str) -> click.Command:
+        command = super().loaded(cmd_name)
+        if isinstance(command, click.Group):
+            for extra in LAZY_ADDITIONS.get(cmd_name, ()):
+                command.add_command(load(extra))
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.cli.context import get_config
-from gateway.cli.tickets import tickets_group
 from gateway.errors import HelpdeskError, UnknownTicket, UnknownUser
 from gateway.settings.config import AGENT_ROLES, Config
 from gateway.store.db import Database
@@ -71,7 +70,7 @@ def _run(ctx: click.Context, ref: str, by: str, what: str, assignee: str = "") -
     click.echo(f"{tag}: {status}, assigned to {who}")
 
 
-@tickets_group.command("close")
+@click.command("close")
 @click.argument("ref")
 @by_option
 @click.pass_context
@@ -80,7 +79,7 @@ def close_cmd(ctx: click.Context, ref: str, by: str) -> None:
     _run(ctx, ref, by, "close")
 
 
-@tickets_group.command("reopen")
+@click.command("reopen")
 @click.argument("ref")
 @by_option
 @click.pass_context
@@ -89,7 +88,7 @@ def reopen_cmd(ctx: click.Context, ref: str, by: str) -> None:
     _run(ctx, ref, by, "reopen")
 
 
-@tickets_group.command("assign")
+@click.command("assign")
 @click.argument("ref")
 @click.argument("agent")
 @by_option

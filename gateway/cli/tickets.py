@@ -1,22 +1,34 @@
-"""`helpdesk tickets list/show`."""
+"""`helpdesk tickets list/show`; close/reopen/assign live in gateway.cli.ticket_actions.
+
+`show` reads with Core (gateway.store.detail): the ORM and the listing's modules are
+imported by `list` only, when it runs.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from gateway.cli.context import get_config
+from gateway.cli.lazy import LazyGroup
 from gateway.cli.output import emit, emit_stream, format_option, to_json
 from gateway.errors import UnknownTicket
-from gateway.store import listing
+from gateway.store import detail
+from gateway.store.columns import DEFAULT_LIMIT, TICKET_COLUMNS
 from gateway.store.db import Database
-from gateway.store.listing import DEFAULT_LIMIT
-from gateway.store.views import TICKET_COLUMNS, TicketFilter, resolve_ticket, ticket_detail
+
+if TYPE_CHECKING:
+    from gateway.store.listing import Page
 
 
-@click.group("tickets")
+@click.group(
+    "tickets",
+    cls=LazyGroup,
+    lazy={name: f"gateway.cli.ticket_actions:{name}_cmd" for name in ("close", "reopen", "assign")},
+)
 def tickets_group() -> None:
     """Tickets."""
 
@@ -76,6 +88,9 @@ def list_cmd(
         raise click.UsageError("--all lists every match: it takes no --limit or --offset")
     if every and fmt == "table":
         raise click.UsageError("--all streams rows: use it with --format json or csv")
+    from gateway.store import listing
+    from gateway.store.views import TicketFilter
+
     cfg = get_config(ctx)
     prefix = cfg.helpdesk.tag_prefix
     before = _cursor(before_ref, prefix) if before_ref is not None else None
@@ -118,7 +133,7 @@ def _cursor(ref: str, prefix: str) -> int:
     return int(value)
 
 
-def _summary(found: listing.Page) -> str:
+def _summary(found: Page) -> str:
     shown = len(found.rows)
     if not found.more:
         return f"{shown} shown, no more."
@@ -138,11 +153,12 @@ def show_cmd(ctx: click.Context, ref: str, history: bool, fmt: str) -> None:
     """Show a ticket (by id or tag) with its messages; hidden ones are marked."""
     cfg = get_config(ctx)
     database = Database.from_config(cfg)
-    with database.read() as session:
-        ticket = resolve_ticket(session, ref, cfg.helpdesk.tag_prefix)
+    prefix = cfg.helpdesk.tag_prefix
+    with database.engine.connect() as conn:
+        ticket = detail.find(conn, ref, prefix)
         if ticket is None:
             raise UnknownTicket(f"no ticket {ref}")
-        data = ticket_detail(session, ticket, cfg.helpdesk.tag_prefix, history)
+        data = detail.ticket_detail(conn, ticket, prefix, history)
     if fmt == "json":
         click.echo(to_json(data))
         return

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
-from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.settings.config import Config
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from gateway.settings.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +76,28 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 class Database:
-    """The engine plus session factories for reading and for writing."""
+    """The engine plus session factories for reading and for writing.
+
+    The factories are made on first use: a command that reads with Core (`tickets show`)
+    does not import the ORM."""
 
     def __init__(self, url: str, busy_timeout: float = 30.0, **kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, busy_timeout, **kwargs)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer_engine = self.engine.execution_options(sqlite_write=True)
-        self._write_sessions = sessionmaker(self._writer_engine, expire_on_commit=False)
         self._busy_timeout = busy_timeout
+
+    @functools.cached_property
+    def _sessions(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
+
+    @functools.cached_property
+    def _write_sessions(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self._writer_engine, expire_on_commit=False)
 
     @classmethod
     def from_config(cls, cfg: Config) -> Database:

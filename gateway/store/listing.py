@@ -16,13 +16,18 @@ from typing import Any, cast
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from gateway.store import fts_walk
+from gateway.store.columns import DEFAULT_LIMIT as DEFAULT_LIMIT
 from gateway.store.model import Message, Ticket, User
 from gateway.store.views import TicketFilter, conditions, iso
 
-DEFAULT_LIMIT = 50
 # Counting stops here: past it the listing says "more than", and a filter that matches
 # most of a million tickets costs no more than one that matches ten thousand.
 COUNT_CAP = 10_000
+# The same for a full-text search on SQLite: its matches are found by walking windows of
+# the desk newest first (gateway.store.fts_walk), and counting ten thousand of a common
+# word would cost more than the page.
+FTS_COUNT_CAP = 1_000
 # Rows per statement when every match is streamed.
 STREAM_CHUNK = 1_000
 
@@ -44,7 +49,10 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _rows_query(f: TicketFilter, dialect: str) -> Select[Any]:
+def _rows_query(f: TicketFilter, dialect: str, ids: list[int] | None = None) -> Select[Any]:
+    """The listed columns of the matches, newest first; or of the given ids (at most a
+    page or a chunk of them, found by gateway.store.fts_walk)."""
+    where = conditions(f, dialect) if ids is None else [Ticket.id.in_(ids)]
     requester = aliased(User)
     assignee = aliased(User)
     query = (
@@ -74,7 +82,7 @@ def _rows_query(f: TicketFilter, dialect: str) -> Select[Any]:
             .scalar_subquery()
             .label("messages"),
         )
-        .where(*conditions(f, dialect))
+        .where(*where)
         .order_by(Ticket.id.desc())
     )
     # More columns than the typed Select overloads spell out.
@@ -104,6 +112,9 @@ def _row_dict(row: Row[Any], prefix: str) -> dict[str, Any]:
 
 def count_matches(session: Session, f: TicketFilter, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """How many tickets match, counted up to `cap + 1`; and whether counting stopped."""
+    if fts_walk.applies(f, _dialect(session)):
+        found = len(fts_walk.ids(session, f, cap + 1))
+        return min(found, cap), found > cap
     ids = select(Ticket.id).where(*conditions(f, _dialect(session))).limit(cap + 1)
     total = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
     return min(total, cap), total > cap
@@ -118,6 +129,13 @@ def page(
     offset: int = 0,
 ) -> Page:
     """One page of matches, newest first, and how many come after it."""
+    dialect = _dialect(session)
+    if fts_walk.applies(f, dialect):
+        found = fts_walk.ids(session, f, offset + limit + FTS_COUNT_CAP + 1)
+        shown = found[offset : offset + limit]
+        rows = [_row_dict(r, prefix) for r in session.execute(_rows_query(f, dialect, shown))]
+        total = min(len(found), offset + limit + FTS_COUNT_CAP)
+        return Page(rows, max(0, total - offset - len(rows)), len(found) > total, offset)
     query = _rows_query(f, _dialect(session)).limit(limit).offset(offset)
     rows = [_row_dict(r, prefix) for r in session.execute(query)]
     total, capped = count_matches(session, f, COUNT_CAP + offset + limit)
@@ -128,8 +146,13 @@ def stream(session: Session, f: TicketFilter, prefix: str) -> Iterator[dict[str,
     """Every match, newest first, a chunk per statement: memory stays flat however many."""
     cursor = dataclasses.replace(f)
     dialect = _dialect(session)
+    fts = fts_walk.applies(f, dialect)
     while True:
-        chunk = list(session.execute(_rows_query(cursor, dialect).limit(STREAM_CHUNK)))
+        if fts:
+            ids = fts_walk.ids(session, cursor, STREAM_CHUNK)
+            chunk = list(session.execute(_rows_query(cursor, dialect, ids))) if ids else []
+        else:
+            chunk = list(session.execute(_rows_query(cursor, dialect).limit(STREAM_CHUNK)))
         for row in chunk:
             yield _row_dict(row, prefix)
         if len(chunk) < STREAM_CHUNK:

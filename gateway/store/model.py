@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -25,34 +24,14 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
 from gateway.store import search
+from gateway.store.types import UTCDateTime as UTCDateTime
+from gateway.store.types import indicator as indicator_of
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: object) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: object
-    ) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 class Base(DeclarativeBase):
@@ -246,6 +225,11 @@ class Ticket(Base):
         Index("ix_tickets_indicator", "closed", "last_public_by", "id"),
         Index("ix_tickets_category", "category", "id"),
         Index("ix_tickets_criticality", "criticality", "id"),
+        # --open (or --closed) with another filter: the agents' everyday views. Without
+        # them the page and its count walk one condition's index testing the other.
+        Index("ix_tickets_open_criticality", "closed", "criticality", "id"),
+        Index("ix_tickets_open_category", "closed", "category", "id"),
+        Index("ix_tickets_open_assignee", "closed", "assignee_id", "id"),
         Index("ix_tickets_updated", "updated_at"),
         Index("ix_tickets_linked", "linked_ticket_id"),
         # The reports: tickets opened / resolved in a period.
@@ -306,9 +290,7 @@ class Ticket(Base):
 
     @property
     def indicator(self) -> str:
-        if self.closed:
-            return "grey"
-        return "red" if self.last_public_by == "agent" else "green"
+        return indicator_of(self.closed, self.last_public_by)
 
 
 class Participant(Base):

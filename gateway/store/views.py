@@ -1,39 +1,18 @@
-"""Tickets as the CLI (and SPEC's JSON) shows them, and the ticket list filters."""
+"""The ticket list's filters as SQL conditions, and tickets by reference (ORM)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.store import search
-from gateway.store.model import Event, Message, Rating, Ticket, User
-
-TICKET_COLUMNS = (
-    "id",
-    "tag",
-    "status",
-    "indicator",
-    "criticality",
-    "category",
-    "requester",
-    "assignee",
-    "subject",
-    "messages",
-    "updated_at",
-)
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, as SPEC's JSON wants."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+from gateway.store.columns import TICKET_COLUMNS as TICKET_COLUMNS
+from gateway.store.model import Message, Ticket, User
+from gateway.store.types import iso as iso
+from gateway.store.types import ticket_id
 
 
 @dataclass
@@ -111,87 +90,7 @@ def ticket_query(session: Session, f: TicketFilter) -> Select[Ticket]:
     return select(Ticket).where(*where).order_by(Ticket.id.desc())
 
 
-def ticket_dict(ticket: Ticket, prefix: str, messages: int) -> dict[str, Any]:
-    return {
-        "id": ticket.id,
-        "tag": ticket.tag(prefix),
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "closed": ticket.closed,
-        "criticality": ticket.criticality,
-        "category": ticket.category,
-        "extra": ticket.extra,
-        "breached": ticket.breached,
-        "requester": ticket.requester.email,
-        "assignee": ticket.assignee.email if ticket.assignee else None,
-        "created_at": iso(ticket.created_at),
-        "updated_at": iso(ticket.updated_at),
-        "messages": messages,
-        "indicator": ticket.indicator,
-    }
-
-
-def ticket_detail(session: Session, ticket: Ticket, prefix: str, history: bool) -> dict[str, Any]:
-    messages = list(
-        session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id))
-    )
-    data = ticket_dict(ticket, prefix, len(messages))
-    data["messages"] = [
-        {
-            "from": m.author.email if m.author else None,
-            "kind": m.kind,
-            "hidden": m.hidden,
-            "created_at": iso(m.created_at),
-            "body": m.body,
-            "attachments": [
-                {"filename": a.filename, "content_type": a.content_type, "size": a.size}
-                for a in m.attachments
-            ],
-        }
-        for m in messages
-    ]
-    data["message_count"] = len(messages)
-    data["participants"] = [p.user.email for p in ticket.participants]
-    data.update(_desk_detail(session, ticket, prefix))
-    if history:
-        events = session.scalars(
-            select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id)
-        )
-        data["events"] = [
-            {"at": iso(e.at), "actor": e.actor, "kind": e.kind, "old": e.old, "new": e.new}
-            for e in events
-        ]
-    return data
-
-
-def _desk_detail(session: Session, ticket: Ticket, prefix: str) -> dict[str, Any]:
-    """SLA level and times, linked tickets and ratings (gateway.desk)."""
-    continued_by = session.scalars(
-        select(Ticket.id).where(Ticket.linked_ticket_id == ticket.id).order_by(Ticket.id)
-    )
-    ratings = session.scalars(
-        select(Rating).where(Rating.ticket_id == ticket.id).order_by(Rating.id)
-    )
-    return {
-        "sla_level": ticket.sla_level or None,
-        "response_due_at": iso(ticket.response_due_at),
-        "resolve_due_at": iso(ticket.resolve_due_at),
-        "first_response_at": iso(ticket.first_response_at),
-        "resolved_at": iso(ticket.resolved_at),
-        "linked_to": f"{prefix}-{ticket.linked_ticket_id}" if ticket.linked_ticket_id else None,
-        "continued_by": [f"{prefix}-{i}" for i in continued_by],
-        "ratings": [
-            {"at": iso(r.at), "grade": r.grade, "label": r.label, "comment": r.comment}
-            for r in ratings
-        ],
-    }
-
-
 def resolve_ticket(session: Session, ref: str, prefix: str) -> Ticket | None:
     """A ticket by id (`17`) or tag (`HD-17`, any case)."""
-    ref = ref.strip()
-    if ref.upper().startswith(prefix.upper() + "-"):
-        ref = ref[len(prefix) + 1 :]
-    if not ref.isdigit():
-        return None
-    return session.get(Ticket, int(ref))
+    wanted = ticket_id(ref, prefix)
+    return None if wanted is None else session.get(Ticket, wanted)

@@ -118,6 +118,10 @@ def test_processing_reads_no_growing_table_whole(desk: Desk) -> None:
         TicketFilter(title="vpn"),
         TicketFilter(text="принтер"),
         TicketFilter(before=10, open=True),
+        TicketFilter(open=True, criticality="critical"),
+        TicketFilter(open=True, category="printing"),
+        TicketFilter(open=False, assignee="bob@example.com"),
+        TicketFilter(text="принтер", open=True, criticality="high"),
     ],
     ids=repr,
 )
@@ -210,3 +214,29 @@ def test_bounces_and_the_client_card_read_no_table_whole(desk: Desk) -> None:
     assert plans and all("SCAN directory" not in plan for plan in plans), plans
     scans = full_scans(desk, sent)
     assert scans == [], "\n".join(scans)
+
+
+@pytest.mark.parametrize(
+    ("f", "index"),
+    [
+        (TicketFilter(open=True, criticality="critical"), "ix_tickets_open_criticality"),
+        (TicketFilter(open=True, category="printing"), "ix_tickets_open_category"),
+        (TicketFilter(open=True, assignee="bob@example.com"), "ix_tickets_open_assignee"),
+    ],
+    ids=repr,
+)
+def test_open_with_another_filter_reads_one_index(desk: Desk, f: TicketFilter, index: str) -> None:
+    """The page and its count read one range of the combined index: neither walks the
+    open tickets testing the criticality (or the critical ones testing open)."""
+    desk.take(mail("ivan@corp.example.ru", "Принтер", "Не печатает"))
+    sent = capture(desk)
+    with desk.db.read() as s:
+        listing.page(s, f, "HD")
+    listed = [(sql, p) for sql, p in sent if "FROM tickets" in sql]
+    assert len(listed) == 2  # the page and its count
+    with desk.db.engine.connect() as conn:
+        for sql, params in listed:
+            plan = " ".join(
+                str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
+            )
+            assert f"USING COVERING INDEX {index}" in plan or f"USING INDEX {index}" in plan, plan
