@@ -32,6 +32,7 @@ SA_GROUPS = {
     "sa2002": (("easy-ham-1",), ("spam-1",)),
     "sa2003": (("easy-ham-2", "hard-ham-1"), ("spam-2",)),
 }
+HARD_HAM = "hard-ham-1"
 _MIN_TRAIN = 100  # messages of each class before a quarter, for it to be judged
 _MIN_TEST = 30  # messages of each class in a quarter, for it to be judged
 
@@ -45,16 +46,22 @@ class Set:
     labels: Any
     periods: Any  # the quarter of each Date, "2002-Q3" ("1970-Q1": undated)
     digests: list[str]  # SHA-1 of each raw message: which ones the starter sample holds
+    folders: Any = None  # the SpamAssassin folder of each message ("": another corpus)
 
 
-def _build(name: str, items: Iterator[tuple[bytes, bool]]) -> Set:
-    rows, labels, periods, digests = [], [], [], []
-    for raw, is_spam in items:
+def _build(
+    name: str, items: Iterator[tuple[bytes, bool]] | Iterator[tuple[bytes, bool, str]]
+) -> Set:
+    rows, labels, periods, digests, folders = [], [], [], [], []
+    for item in items:
+        raw, is_spam = item[0], item[1]
         rows.append(row_of(raw))
         labels.append(is_spam)
         periods.append(_period(date_of(raw)))
         digests.append(hashlib.sha1(raw).hexdigest())
-    return Set(name, to_matrix(rows), np.array(labels), np.array(periods), digests)
+        folders.append(item[2] if len(item) > 2 else "")
+    matrix = to_matrix(rows)
+    return Set(name, matrix, np.array(labels), np.array(periods), digests, np.array(folders))
 
 
 def spamassassin(root: Path) -> list[Set]:
@@ -65,7 +72,7 @@ def spamassassin(root: Path) -> list[Set]:
             for folders, is_spam in ((ham, False), (spam, True)):
                 for folder in folders:
                     for path in sorted((root / folder).iterdir()):
-                        yield path.read_bytes(), is_spam
+                        yield path.read_bytes(), is_spam, folder
 
         sets.append(_build(name, items()))
     return sets
@@ -125,6 +132,19 @@ def cross(sets: list[Set], threshold: float) -> None:
                 continue
             proba = judge(a.matrix, a.labels, b.matrix, b.labels)
             line(f"{a.name} -> {b.name}", proba, b.labels, threshold)
+            hard = b.folders == HARD_HAM
+            if hard.any() and not (a.folders == HARD_HAM).any():
+                # The hard ham (HTML newsletters, commercial mail) came with the 2002
+                # collection and is dated 2002; a model that learnt no such ham is judged
+                # on it apart: like-for-like years first, then the unseen kind of ham.
+                kept = ~hard
+                line(
+                    f"{a.name} -> {b.name} without {HARD_HAM}",
+                    proba[kept],
+                    b.labels[kept],
+                    threshold,
+                )
+                line(f"{a.name} -> {HARD_HAM} alone", proba[hard], b.labels[hard], threshold)
 
 
 def _period(when: Any) -> str:

@@ -33,6 +33,10 @@ class Extracted:
     urls: list[str] = field(default_factory=list)
     sender_domain: str = ""
     tokens: list[str] = field(default_factory=list)  # ready-made meta features
+    # Which HTML tags and attributes a message uses (html_to_text): a block of its own,
+    # weighted low (features.BLOCK_WEIGHTS), because that mail is HTML at all says more
+    # about the corpus (plain-text mailing lists, HTML newsletters) than about spam.
+    markup: list[str] = field(default_factory=list)
     anchors: list[tuple[str, str]] = field(default_factory=list)  # (href, text) of HTML links
 
 
@@ -240,7 +244,8 @@ def _body(msg: email.message.Message, out: Extracted) -> None:
         out.tokens.append("body:html_only")
     elif not kinds:
         out.tokens.append("body:no_text")
-    out.tokens.extend(markup)
+    for tag in markup:
+        (out.markup if tag.startswith(("tag:", "attr:")) else out.tokens).append(tag)
     out.text = "\n".join(texts)[:_MAX_TEXT]
 
 

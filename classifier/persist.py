@@ -26,7 +26,9 @@ from classifier.features import FEATURES_VERSION, N_FEATURES
 from classifier.recent import RecentLessons
 
 MAGIC = b"HDSPAM\x00\x01"
-FORMAT_VERSION = 3  # 2: weights stored sparse, float32; 3: the corpora learnt (sources)
+# 2: weights stored sparse, float32; 3: the corpora learnt (sources); 4: the sources in
+# the header too, so that a model of a later format still says what it was built from.
+FORMAT_VERSION = 4
 
 
 class Persistable(Protocol):
@@ -104,6 +106,7 @@ def dumps(model: Persistable) -> bytes:
             "n_features": N_FEATURES,
             "sklearn": sklearn_version(),
             "sha256": hashlib.sha256(payload).hexdigest(),
+            "sources": [dict(x) for x in model.sources],
         }
     ).encode()
     return MAGIC + struct.pack(">I", len(header)) + header + payload
@@ -126,6 +129,45 @@ def read_header(data: bytes) -> dict[str, Any]:
 
 
 Build = Callable[[Any, dict[str, int], int, RecentLessons, list[dict[str, Any]]], M]
+
+
+def recorded_sources(data: bytes) -> list[dict[str, Any]]:
+    """The corpora a stored model was built from, even when it is of another format.
+
+    From the header where it carries them (format 4 on); from the payload of the formats
+    before (3 kept them only there); ``[]`` when neither can be read. A model that no
+    longer loads is rebuilt from these and the learning log (gateway.spam.rebuild).
+    """
+    try:
+        header = read_header(data)
+    except ModelLoadError:
+        return []
+    if isinstance(header.get("sources"), list):
+        return _clean_sources(header["sources"])
+    payload = data[header["_payload_offset"] :]
+    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+        return []
+    try:
+        # Only the state dict's own fields are read; an estimator pickled by another
+        # scikit-learn may fail to unpickle, and then nothing is recovered.
+        state = pickle.loads(zlib.decompress(payload))
+        return _clean_sources(state.get("sources") or [])
+    except Exception:
+        return []
+
+
+def _clean_sources(items: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            out.append(
+                {
+                    "name": item["name"],
+                    "ham": int(item.get("ham", 0)),
+                    "spam": int(item.get("spam", 0)),
+                }
+            )
+    return out
 
 
 def loads(data: bytes, build: Build[M]) -> M:

@@ -238,17 +238,54 @@ def spam_stats(ctx: click.Context, fmt: str) -> None:
     if fmt == "json":
         click.echo(to_json({**data, "updated_at": iso(data["updated_at"])}))
     else:
-        rows = [{"key": k, "value": v} for k, v in data.items() if k != "corpora"]
+        rows = [
+            {"key": k, "value": v} for k, v in data.items() if k not in ("corpora", "last_rebuild")
+        ]
         rows += [
             {"key": f"corpus {c['name']}", "value": f"{c['ham']} ham, {c['spam']} spam"}
             for c in data["corpora"]
         ]
+        rebuilt = data["last_rebuild"]
+        if rebuilt:
+            rows.append(
+                {
+                    "key": "last_rebuild",
+                    "value": f"{rebuilt['at']}: version {rebuilt['version']} "
+                    f"(was: {rebuilt['reason']}) from {rebuilt['summary']}",
+                }
+            )
         emit(rows, ("key", "value"), fmt, title="Spam filter")
     if data["load_error"]:
         click.echo(f"error: {data['load_error']}", err=True)
+        click.echo(
+            "the daemon rebuilds it from the learning log at start; "
+            "`helpdesk spam rebuild` does it now",
+            err=True,
+        )
         sys.exit(1)
     if data["uncalibrated"]:
         click.echo(f"warning: {UNCALIBRATED}", err=True)
+
+
+@spam_group.command("rebuild")
+@click.pass_context
+def spam_rebuild(ctx: click.Context) -> None:
+    """Rebuild a stored model that no longer loads (after an upgrade) from the learning log.
+
+    The daemon does this itself at start; this does it now and says what it relearnt.
+    """
+    from gateway.spam.rebuild import rebuild
+
+    db, services = _open(ctx)
+    done = rebuild(db, services, _actor())
+    if done is None:
+        click.echo("the stored spam model loads; nothing to rebuild")
+        return
+    if not done.stored:
+        click.echo("the stored model changed during the rebuild (kept it); run again to check")
+        return
+    state = f"version {done.version}" if done.version else "nothing"
+    click.echo(f"spam model rebuilt ({state}; was: {done.reason}) from {done.summary()}")
 
 
 @spam_group.command("reset")

@@ -38,6 +38,7 @@ from gateway.services import Services
 from gateway.settings.config import Config
 from gateway.spam import store as spam_store
 from gateway.spam.jobs import schedule_confirm, schedule_digest
+from gateway.spam.rebuild import run_rebuild
 from gateway.spool.pressure import IntakePressure, PressureShare
 from gateway.store.db import Database
 from gateway.store.model import Outbox, utcnow
@@ -145,6 +146,10 @@ def serve(
     )
     schedule_digest(scheduler, cfg, db, services, on_queued=sender.wake.set)
     schedule_confirm(scheduler, cfg, db, services)
+    if cfg.spam.enabled:
+        # Once, at start, off the runner's thread: a model an upgrade left unreadable is
+        # rebuilt from the learning log while mail keeps flowing (unscored meanwhile).
+        scheduler.add_job(run_rebuild, args=[db, services], id="spam-rebuild")
     escalation_job.schedule(scheduler, db, services, on_queued=sender.wake.set)
     report_schedule.schedule(scheduler, db, services, on_queued=sender.wake.set)
     scheduler.start()

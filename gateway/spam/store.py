@@ -87,8 +87,13 @@ class ModelCache:
             self.model = SpamModel.loads(data)
         except ModelLoadError as exc:
             self.error = str(exc)
-            # Reported once per stored version; the filter stays off until it is fixed.
-            log.error("spam filter off: %s (retrain or `helpdesk spam reset`)", exc)
+            # Reported once per stored version; the filter stays off until the daemon's
+            # rebuild (gateway.spam.rebuild) or an admin replaces it.
+            log.error(
+                "spam filter off: %s (the daemon rebuilds it from the learning log at "
+                "start; `helpdesk spam rebuild` does it now)",
+                exc,
+            )
             return
         log.info("spam model version %d loaded (%s)", version, _counts(self.model))
 

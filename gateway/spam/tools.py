@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.services import Services
 from gateway.spam.errors import ModelUnavailable
+from gateway.spam.rebuild import last_rebuild
 from gateway.spam.store import feature_context
 from gateway.store.db import Database
 from gateway.store.model import Inbound, SpamLearning, SpamModelState, utcnow
@@ -135,5 +136,6 @@ def stats(db: Database, services: Services, now: dt.datetime | None = None) -> d
                 session, SpamLearning.kind == "confirm", SpamLearning.at >= since[30]
             ),
             "held": int(session.scalar(select(func.count()).where(Inbound.state == "held")) or 0),
+            "last_rebuild": last_rebuild(session),
         }
     return result

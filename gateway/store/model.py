@@ -588,7 +588,8 @@ class SpamLearning(Base):
     """Mail the spam model learned: an agent's correction, an answered ticket, a bootstrap.
 
     kind: correction (#spam, #ham, a release), answer (confirmed ham), confirm (held
-    spam nobody released), train (`count` messages from `helpdesk spam train`), reset.
+    spam nobody released), train (`count` messages from `helpdesk spam train`), reset,
+    rebuild (`count` messages learnt again into a model an upgrade left unreadable).
     """
 
     __tablename__ = "spam_learned"

@@ -141,10 +141,14 @@ def test_html_features() -> None:
         b'<html><body><font color="#ffffff">hidden words</font>'
         b'<a href="http://1.2.3.4/x"><img src="http://cdn.example/a.gif"></a></body></html>'
     )
-    meta = tokens_of(extract(html)).meta
-    for token in ("body:html_only", "tag:font", "html:color=#ffffff", "url:ip_host"):
+    blocks = tokens_of(extract(html))
+    meta = blocks.meta
+    for token in ("body:html_only", "html:color=#ffffff", "url:ip_host"):
         assert token in meta
     assert "html:image_only" in meta
+    # Which tags and attributes are used is a block of its own, weighted low.
+    assert {"tag:font", "attr:font.color", "tag:img", "attr:img.src"} <= set(blocks.markup)
+    assert not [t for t in meta if t.startswith(("tag:", "attr:"))]
     assert "body:html_only" not in tokens_of(extract(raw)).meta
 
 

@@ -97,3 +97,51 @@ def test_spam_is_held_listed_released_and_learned(daemon: Daemon) -> None:
     # Its sender now has a ticket that is not spam: the copy is never held, a new ticket.
     assert daemon.count(Inbound, Inbound.state == "held") == 0
     assert len(daemon.tickets()) == 3
+
+
+def test_the_daemon_rebuilds_a_model_an_upgrade_left_unreadable(tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from classifier import SpamModel
+    from tests.spam.test_rebuild import _old_format
+
+    d = Daemon(tmp_path)
+    assert d.cli("db", "upgrade").exit_code == 0
+    hams, spams = training_set()
+    trained = d.cli(
+        "spam",
+        "train",
+        "--ham",
+        str(write_maildir(tmp_path / "ham", hams)),
+        "--spam",
+        str(write_mbox(tmp_path / "spam.mbox", spams)),
+    )
+    assert trained.exit_code == 0, trained.output
+    with d.db.write() as s:
+        data = s.scalar(select(SpamModelState.data))
+        assert data is not None
+        s.execute(update(SpamModelState).values(data=_old_format(data), stamp="old-release"))
+    stale = d.cli("spam", "stats")
+    assert stale.exit_code == 1 and "rebuilds it from the learning log" in stale.stderr
+    d.start()
+    try:
+
+        def loads() -> bool:
+            with d.db.read() as s:
+                stored = s.scalar(select(SpamModelState.data))
+            try:
+                return stored is not None and SpamModel.loads(stored).trained
+            except Exception:
+                return False
+
+        wait_until(loads, 60, "the daemon to rebuild the spam model")
+        assert "spam filter: model rebuilt as version" in d.log.read_text()
+        assert d.send(SPAM, mail_from="promo4242@mail2.biz")[0] == 250
+        d.settle()
+        with d.db.read() as s:
+            assert s.scalar(select(Inbound.state).order_by(Inbound.id.desc())) == "held"
+        stats = json.loads(d.cli("spam", "stats", "--format", "json").stdout)
+        assert stats["load_error"] is None
+        assert stats["last_rebuild"]["corpora"][0]["ham"] == len(hams)
+    finally:
+        d.close()
