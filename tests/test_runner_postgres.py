@@ -35,7 +35,7 @@ class SlowRunner(Runner):
 
     between: Callable[[], None] = staticmethod(lambda: None)
 
-    def _parse_outside(self, ids: list[int]) -> dict[int, ParsedMessage]:
+    def _parse_outside(self, ids: list[int]) -> dict[int, tuple[bytes, ParsedMessage, Any]]:
         self.between()
         return super()._parse_outside(ids)
 
