@@ -30,7 +30,7 @@ from gateway.store.model import Ticket
 from gateway.store.views import TicketFilter, conditions
 
 # Entries of a word read by the probe: past it the word is "common" and windows are used.
-DENSE = 20_000
+DENSE = 2_000
 # The first window's ticket ids, and how much each next one grows.
 WINDOW = 4_096
 GROWTH = 8
