@@ -12,14 +12,14 @@ import struct
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from classifier import SpamModel
 from classifier.persist import MAGIC, read_header, recorded_sources
 from gateway.cli.main import main
 from gateway.spam import learning
 from gateway.spam.rebuild import rebuild
-from gateway.store.model import Inbound, SpamLearning, SpamModelState
+from gateway.store.model import Inbound, InboundRaw, SpamLearning, SpamModelState, utcnow
 from tests.spam.conftest import Desk
 from tests.spam.corpus import ham, spam
 
@@ -60,7 +60,9 @@ def test_an_old_format_model_is_rebuilt_from_its_corpora_and_lessons(
     _lesson(desk, campaign, True)  # ... so only the lessons after it count
     purged = _lesson(desk, spam(7003), True, "confirm")
     with desk.db.write() as s:
-        s.execute(update(Inbound).where(Inbound.id == purged).values(raw=b""))
+        # As `helpdesk purge --raw-older-than` leaves it: the raw row gone, and when.
+        s.execute(delete(InboundRaw).where(InboundRaw.inbound_id == purged))
+        s.execute(update(Inbound).where(Inbound.id == purged).values(raw_dropped_at=utcnow()))
     old = _old_format(model.dumps())
     assert recorded_sources(old) == [{"name": "starter", "ham": 1, "spam": 1}]
     desk.install(old)
