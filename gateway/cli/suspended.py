@@ -23,15 +23,14 @@ from gateway.store.model import Bounce, Outbox, Ticket
 COLUMNS = ("email", "since", "why", "report", "outbox", "ticket")
 
 
-def _bounce(session: Any, bounce: Bounce | None) -> dict[str, Any] | None:
+def _bounce(bounce: Bounce | None, ticket_id: int | None) -> dict[str, Any] | None:
     if bounce is None:
         return None
-    row = session.get(Outbox, bounce.outbox_id) if bounce.outbox_id is not None else None
     return {
         "id": bounce.id,
         "inbound_id": bounce.inbound_id,
         "outbox_id": bounce.outbox_id,
-        "ticket": row.ticket_id if row is not None else None,
+        "ticket": ticket_id,
         "reason": bounce.reason,
         "status": bounce.status,
         "hard": bounce.hard,
@@ -48,7 +47,7 @@ def users_suspended(ctx: click.Context, fmt: str) -> None:
     with database.read() as session:
         rows = []
         for held in suspensions.suspended(session):
-            bounce = _bounce(session, held.bounce)
+            bounce = _bounce(held.bounce, held.ticket_id)
             rows.append(
                 {
                     "email": held.email,

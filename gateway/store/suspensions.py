@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.store.model import Bounce, Suspension, utcnow
+from gateway.store.model import Bounce, Outbox, Suspension, utcnow
 
 CAUSES = ("hard", "soft", "complaint")
 
@@ -33,6 +33,7 @@ class Held:
     status: str  # the status code, or the complaint's Feedback-Type
     soft_count: int
     bounce: Bounce | None  # the report that caused it, when still stored
+    ticket_id: int | None = None  # the ticket the bounced or reported mail was about
 
     @property
     def why(self) -> str:
@@ -114,27 +115,19 @@ def lift(session: Session, email: str, now: dt.datetime | None = None) -> Suspen
 
 
 def suspended(session: Session) -> list[Held]:
-    """Every suspended address, the latest suspended first, with the bounce that did it."""
-    rows = list(
-        session.scalars(
-            select(Suspension)
-            .where(Suspension.suspended.is_(True))
-            .order_by(Suspension.suspended_at.desc(), Suspension.email)
-        )
-    )
-    ids = [r.bounce_id for r in rows if r.bounce_id is not None]
-    bounces = (
-        {b.id: b for b in session.scalars(select(Bounce).where(Bounce.id.in_(ids)))} if ids else {}
+    """Every suspended address, the latest suspended first, with the bounce that did it.
+
+    One statement however many there are: the bounce and the ticket of its outgoing mail
+    come by outer joins (a query per bounce, or an `IN` list of ids, grows with the list).
+    """
+    rows = session.execute(
+        select(Suspension, Bounce, Outbox.ticket_id)
+        .outerjoin(Bounce, Bounce.id == Suspension.bounce_id)
+        .outerjoin(Outbox, Outbox.id == Bounce.outbox_id)
+        .where(Suspension.suspended.is_(True))
+        .order_by(Suspension.suspended_at.desc(), Suspension.email)
     )
     return [
-        Held(
-            r.email,
-            r.suspended_at,
-            r.cause,
-            r.reason,
-            r.status,
-            r.soft_count,
-            bounces.get(r.bounce_id) if r.bounce_id is not None else None,
-        )
-        for r in rows
+        Held(r.email, r.suspended_at, r.cause, r.reason, r.status, r.soft_count, bounce, ticket)
+        for r, bounce, ticket in rows
     ]

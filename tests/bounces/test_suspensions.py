@@ -41,3 +41,61 @@ def test_causes_are_kept_and_lifted(tmp_path: Path) -> None:
         assert row is not None and row.soft_count == 0
         assert suspensions.lift(s, "olga@почта.example.ru") is None
     db.dispose()
+
+
+def test_listing_is_one_statement_however_many(tmp_path: Path) -> None:
+    """The listing joins each suspension's bounce and its outgoing mail: one statement for
+    forty addresses, where a query per bounce grew with the list."""
+    from sqlalchemy import event
+
+    from gateway.store.model import Bounce, Inbound, Outbox
+
+    url = f"sqlite:///{tmp_path}/h.db"
+    upgrade(url)
+    db = Database(url)
+    domains = ("corp.example", "почта.test", "mail.example.de", "büro.example")
+    with db.write() as s:
+        for i in range(40):
+            report = Inbound(source="smtp", size=10, sha256=f"{i:064x}")
+            sent = Outbox(
+                kind="answer",
+                mail_from="support@example.com",
+                rcpt_to=[],
+                message_id=f"<{i}@x>",
+                raw=b"",
+            )
+            s.add_all([report, sent])
+            s.flush()
+            bounce = Bounce(
+                inbound_id=report.id,
+                outbox_id=sent.id if i % 2 else None,
+                reason="userunknown",
+                status="5.1.1",
+                hard=True,
+            )
+            s.add(bounce)
+            s.flush()
+            email = f"user{i}@{domains[i % len(domains)]}"
+            suspensions.count_bounce(
+                s,
+                email,
+                "userunknown",
+                "5.1.1",
+                True,
+                bounce.id if i % 3 else None,
+                3,
+                T0 + dt.timedelta(minutes=i),
+            )
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with db.read() as s:
+        listed = suspensions.suspended(s)
+    selects = [q for q in statements if q.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1, statements
+    assert len(listed) == 40
+    assert listed[0].email == "user39@büro.example"  # the latest suspended first
+    with_bounce = [h for h in listed if h.bounce is not None]
+    assert len(with_bounce) == len([i for i in range(40) if i % 3])
+    assert all(h.bounce.reason == "userunknown" for h in with_bounce if h.bounce)
+    assert all(h.ticket_id is None for h in listed)
+    db.dispose()
