@@ -12,7 +12,7 @@ checkout of the baseline, e.g. `git archive main`) on PATH (a database at the ba
 schema), in the same run, and prints both sets of figures side by side with their ratio
 and the machine's load before and after.
 
-Usage: python bench/report.py [--db PATH] [--tickets N] [--rebuild] [--explain]
+Usage: python bench/report.py [--db PATH] [--tickets N] [--rebuild] [--explain] [--groupings]
        [--before SRC --before-db PATH]
 """
 
@@ -34,7 +34,7 @@ from sqlalchemy import insert, text
 from gateway.escalation.check import run_check
 from gateway.reports import chartdata
 from gateway.reports.build import build
-from gateway.reports.figures import Period
+from gateway.reports.figures import BY, Period
 from gateway.services import Services
 from gateway.settings import config as config_mod
 from gateway.store.db import Database, upgrade
@@ -299,6 +299,9 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument(
+        "--groupings", action="store_true", help="also the whole period by every --by grouping"
+    )
     parser.add_argument("--before", type=Path, help="the baseline's source tree")
     parser.add_argument("--before-db", type=Path, help="a database at the baseline's schema")
     args = parser.parse_args()
@@ -325,6 +328,10 @@ def main() -> None:
         with db.read() as session:
             report = timed(f"report {label}", lambda p=period: build(session, cfg, p, "agent"))
         print(f"  opened {report['totals']['opened']}, closed {report['totals']['closed']}")
+    if args.groupings:
+        for by in BY:
+            with db.read() as session:
+                timed(f"report whole period by {by}", lambda b=by: build(session, cfg, whole, b))
     with db.read() as session:
         timed("report month, no grouping", lambda: build(session, cfg, month, None))
         data = timed("chart data month", lambda: chartdata.collect(session, cfg, month))
