@@ -92,6 +92,7 @@ TICKET_COLS = [
     "extra",
     "escalated",
     "next_escalation_at",
+    "rating",
 ]
 MESSAGE_COLS = [
     "id",
@@ -165,6 +166,8 @@ def build_db(db: Database, n: int) -> None:
                 response_due = END + dt.timedelta(seconds=rnd.uniform(-1800, 150 * 3600))
                 next_at = _ts(response_due)
             c, f, r = _ts(created), _ts(first), _ts(resolved)
+            # A third of the closed tickets are rated; the ticket carries its latest grade.
+            grade = rnd.choices((0, 1, 2), (8, 2, 1))[0] if not is_open and tid % 3 == 0 else -1
             tickets.append(
                 (
                     tid, subject, requester, assignee,
@@ -176,6 +179,7 @@ def build_db(db: Database, n: int) -> None:
                     None if is_open else int((first - created).total_seconds() * 0.4),
                     None if is_open else int((resolved - created).total_seconds() * 0.4),
                     0, 1 if rnd.random() < 0.12 else 0, 1 if tid % 50 == 0 else 0, "[]", next_at,
+                    LABELS[grade] if grade >= 0 else "",
                 )
             )  # fmt: skip
             step = (resolved - created) / 3
@@ -198,8 +202,7 @@ def build_db(db: Database, n: int) -> None:
             for kind, at, old, new in marks:
                 eid += 1
                 events.append((eid, tid, at, "bench", kind, old, new))
-            if not is_open and tid % 3 == 0:
-                grade = rnd.choices((0, 1, 2), (8, 2, 1))[0]
+            if grade >= 0:
                 ratings.append((tid, requester, grade, LABELS[grade], "", r))
             if len(messages) >= CHUNK:
                 _flush(conn, "tickets", TICKET_COLS, tickets)

@@ -228,5 +228,7 @@ def rate(
             at=utcnow(),
         )
     )
+    # The latest grade, on the ticket too: the report groups by it (see Ticket.rating).
+    ticket.rating = labels[grade]
     text = labels[grade] + (f": {comment}" if comment else "")
     tickets.add_event(session, ticket, "rating", actor=actor.email, new=text)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from gateway.reports import days
 from gateway.settings.config import Config
-from gateway.store.model import Rating, Ticket, User
+from gateway.store.model import Ticket, User
 
 BY = ("agent", "category", "criticality", "status", "source", "mailbox", "rating", "day")
 
@@ -24,17 +24,6 @@ def unmatched(column: Any) -> ColumnElement[Any]:
     """The column as an expression no index matches: grouped by a bare column, SQLite would
     walk that column's whole index to spare a sort of the period's few rows."""
     return func.coalesce(column, null())
-
-
-def _latest_rating() -> Any:
-    return (
-        select(Rating.label)
-        .where(Rating.ticket_id == Ticket.id)
-        .order_by(Rating.id.desc())
-        .limit(1)
-        .correlate(Ticket)
-        .scalar_subquery()
-    )
 
 
 class Keys:
@@ -57,8 +46,8 @@ class Keys:
             return unmatched(Ticket.assignee_id)
         if by == "mailbox":
             return case((Ticket.source.like("imap%"), Ticket.source), else_=literal(""))
-        if by == "rating":
-            return func.coalesce(_latest_rating(), "")
+        if by == "rating":  # the latest grade's label, kept on the ticket
+            return unmatched(Ticket.rating)
         column: Any = {
             "category": Ticket.category,
             "criticality": Ticket.criticality,

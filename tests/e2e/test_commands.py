@@ -226,6 +226,12 @@ def test_requester_closes_and_rates_by_mailto(daemon: Daemon) -> None:
     events = show(daemon, t.id)["events"]
     rated = [e for e in events if e["kind"] == "rating"]
     assert rated and "Быстро и понятно." in json.dumps(rated, ensure_ascii=False)
+    # The report groups the ticket by the grade just given (kept on the ticket).
+    [grade] = show(daemon, t.id)["ratings"]
+    result = daemon.cli("report", "--by", "rating", "--format", "json")
+    assert result.exit_code == 0, result.output
+    groups = {g["key"]: g for g in json.loads(result.output)["groups"]}
+    assert groups[grade["label"]]["closed"] == 1, groups
 
 
 def test_my_lists_the_senders_tickets(daemon: Daemon) -> None:

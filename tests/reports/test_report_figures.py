@@ -89,12 +89,13 @@ def fill(db: Database) -> None:
         s.add_all([bob, alice, ivan])
         s.flush()
         t1 = _ticket(s, ivan, bob, created=at(11, 2), first_response_s=600,
-                     resolved_at=at(11, 3), resolution_s=3600)  # fmt: skip
+                     resolved_at=at(11, 3), resolution_s=3600, rating="Хорошо")  # fmt: skip
         _messages(s, t1, ivan, 3, hidden=1)
         s.add(Message(ticket_id=t1.id, author_id=bob.id, kind="answer", created_at=at(11, 2, 13)))
         s.add(Rating(ticket_id=t1.id, user_id=ivan.id, grade=0, label="Хорошо", at=at(11, 3)))
         t2 = _ticket(s, ivan, bob, created=at(11, 5), first_response_s=1200, breached=True,
-                     resolved_at=at(11, 10), resolution_s=7200, extra=True)  # fmt: skip
+                     resolved_at=at(11, 10), resolution_s=7200, extra=True,
+                     rating="Плохо")  # fmt: skip
         _messages(s, t2, ivan, 1)
         s.add(Message(ticket_id=t2.id, author_id=bob.id, kind="answer", created_at=at(11, 5, 13)))
         s.add(Rating(ticket_id=t2.id, user_id=ivan.id, grade=2, label="Плохо", at=at(11, 10)))
@@ -149,6 +150,23 @@ def test_groups_by_agent(desk: tuple[Path, Database]) -> None:
     assert alice["resolution"]["median_s"] == 10800.0
     assert alice["messages_per_resolution"] == 4.0
     # The totals are the same grouped or not.
+    with db.read() as session:
+        assert build(session, cfg, PERIOD, None)["totals"] == report["totals"]
+
+
+def test_groups_by_rating_follow_each_tickets_latest_grade(desk: tuple[Path, Database]) -> None:
+    config, db = desk
+    cfg = config_mod.load(config)
+    with db.read() as session:
+        report = build(session, cfg, PERIOD, "rating")
+    groups = {g["key"]: g for g in report["groups"]}
+    assert set(groups) == {"Хорошо", "Плохо", ""}
+    good, bad, unrated = groups["Хорошо"], groups["Плохо"], groups[""]
+    assert (good["opened"], good["closed"], good["ratings"]) == (1, 1, {"Хорошо": 1})
+    assert (bad["opened"], bad["closed"], bad["ratings"]) == (1, 1, {"Плохо": 1})
+    assert bad["resolution"]["median_s"] == 7200.0 and bad["sla"]["breached"] == 1
+    # t3 and t5 opened, t4 closed, none of them rated.
+    assert (unrated["opened"], unrated["closed"], unrated["open"]) == (2, 1, 2)
     with db.read() as session:
         assert build(session, cfg, PERIOD, None)["totals"] == report["totals"]
 

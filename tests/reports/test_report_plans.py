@@ -57,13 +57,12 @@ def test_every_report_statement_is_on_an_index(desk: Any, by: str | None) -> Non
         plan = _plan(db, sql, params)
         scans += [f"{m.group(0)} <- {sql}" for m in _SCAN.finditer(plan) if m.group(1) in GROWING]
         ranged = "tickets.created_at >=" in sql or "tickets.resolved_at >=" in sql
-        # by rating: the latest grade is a lookup of the ratings per ticket.
         used = re.findall(r"USING (COVERING )?INDEX (ix_tickets_report_\w+)", plan)
-        if ranged and by != "rating" and used:
+        if ranged and used:
             covered += 1
             assert all(c for c, _ in used), plan
     assert scans == []
-    assert covered >= 5 or by == "rating"
+    assert covered >= 5
 
 
 def test_the_escalation_check_reads_only_the_due_tickets(desk: Any) -> None:  # noqa: F811
