@@ -93,6 +93,7 @@ TICKET_COLS = [
     "escalated",
     "next_escalation_at",
     "rating",
+    "public_messages",
 ]
 MESSAGE_COLS = [
     "id",
@@ -168,6 +169,7 @@ def build_db(db: Database, n: int) -> None:
             c, f, r = _ts(created), _ts(first), _ts(resolved)
             # A third of the closed tickets are rated; the ticket carries its latest grade.
             grade = rnd.choices((0, 1, 2), (8, 2, 1))[0] if not is_open and tid % 3 == 0 else -1
+            written = rnd.randint(2, 4)  # public messages, all of them
             tickets.append(
                 (
                     tid, subject, requester, assignee,
@@ -179,11 +181,11 @@ def build_db(db: Database, n: int) -> None:
                     None if is_open else int((first - created).total_seconds() * 0.4),
                     None if is_open else int((resolved - created).total_seconds() * 0.4),
                     0, 1 if rnd.random() < 0.12 else 0, 1 if tid % 50 == 0 else 0, "[]", next_at,
-                    LABELS[grade] if grade >= 0 else "",
+                    LABELS[grade] if grade >= 0 else "", written,
                 )
             )  # fmt: skip
             step = (resolved - created) / 3
-            for k in range(rnd.randint(2, 4)):
+            for k in range(written):
                 mid += 1
                 request = k % 2 == 0
                 messages.append(
@@ -235,11 +237,11 @@ def load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def before(src: Path, db: Path, tickets: int) -> dict[str, float]:
+def before(src: Path, db: Path, tickets: int, groupings: bool) -> dict[str, float]:
     """The baseline's figures: its own bench/report.py, its code first on the path."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     command = [sys.executable, str(src / "bench" / "report.py"), "--db", str(db)]
-    command += ["--tickets", str(tickets)]
+    command += ["--tickets", str(tickets)] + (["--groupings"] if groupings else [])
     print(f"== before ({src}), {load()}", flush=True)
     out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
     found: dict[str, float] = {}
@@ -308,7 +310,7 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="the baseline's source tree")
     parser.add_argument("--before-db", type=Path, help="a database at the baseline's schema")
     args = parser.parse_args()
-    old = before(args.before, args.before_db, args.tickets) if args.before else None
+    old = before(args.before, args.before_db, args.tickets, args.groupings) if args.before else None
     if old is not None:
         print(f"== after (this tree), {load()}", flush=True)
     url = f"sqlite:///{args.db}"

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, select, text, true
+from sqlalchemy import ColumnElement, and_, case, func, select, text, true
 from sqlalchemy.orm import Session
 
 from gateway.desk import catalog
@@ -70,6 +70,7 @@ class Figures:
         # Each duration measure's sorted values per group, kept for the totals' percentiles.
         self._values: dict[str, list[list[int]]] = {}
         self._grades: dict[str, float] | None = None
+        self._messages: dict[str, int] | None = None
 
     def key(self, when: Any) -> ColumnElement[Any]:
         return self.keys.key(when)
@@ -121,12 +122,16 @@ class Figures:
                 func.count(),
                 func.sum(case((Ticket.breached == true(), 1), else_=0)),
                 func.sum(case((Ticket.sla_level != "", 1), else_=0)),
+                func.sum(Ticket.public_messages),
             )
             .select_from(Ticket)
             .where(_in(Ticket.resolved_at, self.p), _not_spam())
             .group_by(k)
         )
-        return {key: (v[0], v[1], v[2]) for key, v in self._summed(q, 3).items()}
+        found = self._summed(q, 4)
+        # The same range gives the messages per resolution (messages_of_resolved).
+        self._messages = {key: v[3] for key, v in found.items()}
+        return {key: (v[0], v[1], v[2]) for key, v in found.items()}
 
     def open_at_end(self) -> dict[str, int]:
         """Opened before the end and not resolved by then: still open, or resolved later."""
@@ -198,20 +203,12 @@ class Figures:
         return found
 
     def messages_of_resolved(self) -> dict[str, int]:
-        """key -> public messages on the tickets resolved in the period."""
-        k = self.key(Ticket.resolved_at)
-        q = (
-            select(k, func.count(Message.id))
-            .select_from(Ticket)
-            .join(Message, Message.ticket_id == Ticket.id)
-            .where(
-                _in(Ticket.resolved_at, self.p),
-                Message.hidden == false(),
-                _not_spam(),
-            )
-            .group_by(k)
-        )
-        return {key: v[0] for key, v in self._summed(q, 1).items()}
+        """key -> public messages on the tickets resolved in the period: the tickets' own
+        counts (Ticket.public_messages), summed by closed() off the same index range."""
+        if self._messages is None:
+            self.closed()
+        assert self._messages is not None
+        return self._messages
 
     def ratings(self) -> dict[str, dict[str, int]]:
         """key -> {grade label: count} of the grades given in the period."""

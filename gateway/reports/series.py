@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import case, false, func, select, true
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
 from gateway.desk import catalog
 from gateway.reports import days
 from gateway.reports.figures import Period
-from gateway.reports.keys import unmatched
 from gateway.settings.config import Config
 from gateway.store.model import Message, Ticket
 
@@ -69,17 +68,12 @@ def resolution_times(session: Session, period: Period) -> list[int]:
 
 
 def messages_per_ticket(session: Session, period: Period) -> list[int]:
-    """Public messages of each ticket resolved in the period (the histogram)."""
-    q = (
-        select(func.count(Message.id))
-        .select_from(Ticket)
-        .join(Message, Message.ticket_id == Ticket.id)
-        .where(
-            Ticket.resolved_at >= period.since,
-            Ticket.resolved_at < period.until,
-            Message.hidden == false(),
-            Ticket.status != catalog.SPAM,
-        )
-        .group_by(unmatched(Ticket.id))  # by the id column itself: a walk of every ticket
+    """Public messages of each ticket resolved in the period (the histogram): the tickets'
+    own counts, off the resolved tickets' covering index."""
+    q = select(Ticket.public_messages).where(
+        Ticket.resolved_at >= period.since,
+        Ticket.resolved_at < period.until,
+        Ticket.public_messages > 0,
+        Ticket.status != catalog.SPAM,
     )
     return [int(n) for n in session.scalars(q)]

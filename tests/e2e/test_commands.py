@@ -129,6 +129,10 @@ def test_note_reaches_agents_only(daemon: Daemon) -> None:
     data = show(daemon, t.id)
     note = data["messages"][-1]
     assert note["hidden"] is True and "провайдера" in note["body"]
+    # The ticket counts its public messages as they are stored, the note not (reports).
+    public = sum(1 for m in data["messages"] if not m["hidden"])
+    [ticket] = [x for x in daemon.tickets() if x.id == t.id]
+    assert public >= 1 and ticket.public_messages == public
 
 
 def test_unknown_command_changes_nothing_and_is_explained(daemon: Daemon) -> None:

@@ -56,6 +56,8 @@ def _ticket(
 
 
 def _messages(session: Any, ticket: Ticket, author: User, public: int, hidden: int = 0) -> None:
+    # Counted on the ticket as the pipeline's store stage counts them.
+    ticket.public_messages += public
     for i in range(public + hidden):
         session.add(
             Message(
@@ -66,6 +68,11 @@ def _messages(session: Any, ticket: Ticket, author: User, public: int, hidden: i
                 created_at=ticket.created_at + dt.timedelta(minutes=i),
             )
         )
+
+
+def _answer(session: Any, ticket: Ticket, agent: User, when: dt.datetime) -> None:
+    session.add(Message(ticket_id=ticket.id, author_id=agent.id, kind="answer", created_at=when))
+    ticket.public_messages += 1
 
 
 @pytest.fixture
@@ -91,13 +98,13 @@ def fill(db: Database) -> None:
         t1 = _ticket(s, ivan, bob, created=at(11, 2), first_response_s=600,
                      resolved_at=at(11, 3), resolution_s=3600, rating="Хорошо")  # fmt: skip
         _messages(s, t1, ivan, 3, hidden=1)
-        s.add(Message(ticket_id=t1.id, author_id=bob.id, kind="answer", created_at=at(11, 2, 13)))
+        _answer(s, t1, bob, at(11, 2, 13))
         s.add(Rating(ticket_id=t1.id, user_id=ivan.id, grade=0, label="Хорошо", at=at(11, 3)))
         t2 = _ticket(s, ivan, bob, created=at(11, 5), first_response_s=1200, breached=True,
                      resolved_at=at(11, 10), resolution_s=7200, extra=True,
                      rating="Плохо")  # fmt: skip
         _messages(s, t2, ivan, 1)
-        s.add(Message(ticket_id=t2.id, author_id=bob.id, kind="answer", created_at=at(11, 5, 13)))
+        _answer(s, t2, bob, at(11, 5, 13))
         s.add(Rating(ticket_id=t2.id, user_id=ivan.id, grade=2, label="Плохо", at=at(11, 10)))
         _ticket(s, ivan, alice, created=at(11, 10), first_response_s=300, category="network")
         t4 = _ticket(s, ivan, alice, created=at(10, 20), first_response_s=1800,

@@ -263,6 +263,10 @@ def run(ctx: Context) -> None:
         created_at=utcnow(),
     )
     ctx.session.add(message)
+    if not hidden:
+        # In SQL (public_messages + 1), not read-modify-write: two daemons storing mails of
+        # one ticket at once each add theirs.
+        ticket.public_messages = Ticket.public_messages + 1
     ctx.session.flush()
     search.index_message(ctx.session, message.id, message.full_text)
     ctx.message = message
