@@ -31,6 +31,11 @@ def make_engine(url: str, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
         _sqlite_events(engine, busy_timeout)
         return engine
+    if url.startswith("postgresql"):
+        # No JIT: the listing's and the pipeline's statements run in milliseconds, but
+        # their cost estimates (a count per listed row) pass jit_above_cost, and compiling
+        # them took 50-150 ms a statement at 100k-1M tickets (bench/scale.py --postgres).
+        kwargs.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -24,9 +24,9 @@ from gateway.store.views import TicketFilter, conditions, iso
 # Counting stops here: past it the listing says "more than", and a filter that matches
 # most of a million tickets costs no more than one that matches ten thousand.
 COUNT_CAP = 10_000
-# The same for a full-text search on SQLite: its matches are found by walking windows of
-# the desk newest first (gateway.store.fts_walk), and counting ten thousand of a common
-# word would cost more than the page.
+# The same for a full-text search: counting ten thousand matches of a common word would
+# cost more than the page (SQLite walks windows of the desk newest first,
+# gateway.store.fts_walk; PostgreSQL joins the word's GIN matches with the tickets).
 FTS_COUNT_CAP = 1_000
 # Rows per statement when every match is streamed.
 STREAM_CHUNK = 1_000
@@ -138,7 +138,9 @@ def page(
         return Page(rows, max(0, total - offset - len(rows)), len(found) > total, offset)
     query = _rows_query(f, _dialect(session)).limit(limit).offset(offset)
     rows = [_row_dict(r, prefix) for r in session.execute(query)]
-    total, capped = count_matches(session, f, COUNT_CAP + offset + limit)
+    # A searched word is counted as far as on SQLite: each match counted costs a look-up.
+    cap = FTS_COUNT_CAP if f.text or f.title else COUNT_CAP
+    total, capped = count_matches(session, f, cap + offset + limit)
     return Page(rows, max(0, total - offset - len(rows)), capped, offset)
 
 

@@ -154,9 +154,11 @@ def create_ticket(
     criticality: str = DEFAULT_CRITICALITY,
     status: str = DEFAULT_STATUS,
     history: History | None = None,
+    public_messages: int = 0,
 ) -> Ticket:
     """A new ticket, flushed (it has its id); its "created" event goes to `history`
-    when given (the caller writes it), else straight to the database."""
+    when given (the caller writes it), else straight to the database. `public_messages`:
+    the public messages about to be stored with it (counted in the INSERT)."""
     now = utcnow()
     ticket = Ticket(
         subject=subject[:998],
@@ -169,6 +171,7 @@ def create_ticket(
         source=source,
         created_at=now,
         updated_at=now,
+        public_messages=public_messages,
     )
     session.add(ticket)
     session.flush()

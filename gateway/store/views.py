@@ -50,7 +50,10 @@ def conditions(f: TicketFilter, dialect: str) -> list[ColumnElement[bool]]:
         where += [Ticket.closed.is_(False), Ticket.last_public_by == who]
     if f.title:
         where.append(_title(f.title, dialect))
-    if f.text:
+    either = search.matching_subject_or_messages(dialect, f.text) if f.text else None
+    if either is not None:
+        where.append(either)
+    elif f.text:
         in_messages = search.matching(dialect, "messages", f.text)
         if in_messages is None:
             in_messages = Ticket.id.in_(

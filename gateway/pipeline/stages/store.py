@@ -73,6 +73,8 @@ def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
         criticality=criticality,
         status=catalog.initial_status(cfg),
         history=history,
+        # The mail in hand is its first message: counted in the INSERT, not by an UPDATE.
+        public_messages=1 if ctx.store_message and not _hidden(ctx) else 0,
     )
     # The starting values are history too: reports and `--history` show where they came from.
     if category:
@@ -115,6 +117,11 @@ def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
         tickets.add_new_ticket_participants(ctx.session, ticket, cc, sender.email, history)
     history.write(ctx.session)
     return ticket
+
+
+def _hidden(ctx: Context) -> bool:
+    """Whether the mail in hand is stored hidden from the requester (see _kind)."""
+    return _kind(ctx, "")[1]
 
 
 def _kind(ctx: Context, role: str) -> tuple[str, bool]:
@@ -263,9 +270,9 @@ def run(ctx: Context) -> None:
         created_at=utcnow(),
     )
     ctx.session.add(message)
-    if not hidden:
-        # In SQL (public_messages + 1), not read-modify-write: two daemons storing mails of
-        # one ticket at once each add theirs.
+    if not hidden and not ctx.new_ticket:  # a new ticket counted it in its INSERT
+        # In SQL (public_messages + 1), not read-modify-write: two daemons storing mails
+        # of one ticket at once each add theirs.
         ticket.public_messages = Ticket.public_messages + 1
     ctx.session.flush()
     search.index_message(ctx.session, message.id, message.full_text)
