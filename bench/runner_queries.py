@@ -34,6 +34,7 @@ from gateway.daemon.runner import Runner  # noqa: E402
 from gateway.daemon.supervisor import prepare_database  # noqa: E402
 from gateway.services import Services  # noqa: E402
 from gateway.settings import config as config_mod  # noqa: E402
+from gateway.similar.warm import warm  # noqa: E402
 from gateway.store.db import upgrade  # noqa: E402
 from tests.harness import write_config  # noqa: E402
 
@@ -121,6 +122,8 @@ def main() -> None:
     cfg = config_mod.load(config)
     db = prepare_database(cfg)
     runner = Runner(db, Services.from_config(cfg))
+    with db.read() as session:
+        warm(session, cfg.database_url, cfg.suggestions.categories)  # as the daemon at start
     seen: dict[str, Seen] = {}
     _spool(db, [_mail(i) for i in range(opts.new)])
     _spool(db, [_mail(i, f"<n{i * 3}@bench.example>") for i in range(opts.replies)])
