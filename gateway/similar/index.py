@@ -59,6 +59,7 @@ class Index:
         self._rows: Any = None  # weighted, normalised rows of [0, _weighted) (CSR)
         self._columns: Any = None  # the same by feature (CSC): the inverted index
         self._df: Any = None  # in how many of those rows each feature is
+        self._dense: Any = None  # a lookup's buffer, zero between lookups
         self._tail: _Rows | None = None  # weighted rows of the positions after, so far
         self._tail_blocks = 0  # how many of the blocks after the first are in _tail
         self._idf: Any = None
@@ -199,15 +200,22 @@ class Index:
         wanted = min(len(partial), CANDIDATES + 8 * k)
         found = numpy.argpartition(-partial, wanted - 1)[:wanted]
         found = found[partial[found] > 0]
-        dense = numpy.zeros(self._idf.shape[0])
+        # The query as a dense vector, in a buffer kept zero between lookups (a new one
+        # would be two megabytes to clear each time).
+        if self._dense is None:
+            self._dense = numpy.zeros(self._idf.shape[0])
+        dense = self._dense
         dense[features] = weights
-        positions, scores = [found], [_dots(self._rows, found, dense)]
-        if self._pending():
-            tail = self._weigh_tail()
-            at_tail = numpy.arange(self._weighted, len(self._keys))
-            alive = numpy.array([i not in self._dead for i in at_tail], dtype=bool)
-            positions.append(at_tail[alive])
-            scores.append(_dots(tail, numpy.flatnonzero(alive), dense))
+        try:
+            positions, scores = [found], [_dots(self._rows, found, dense)]
+            if self._pending():
+                tail = self._weigh_tail()
+                at_tail = numpy.arange(self._weighted, len(self._keys))
+                alive = numpy.array([i not in self._dead for i in at_tail], dtype=bool)
+                positions.append(at_tail[alive])
+                scores.append(_dots(tail, numpy.flatnonzero(alive), dense))
+        finally:
+            dense[features] = 0.0
         return numpy.concatenate(positions), numpy.concatenate(scores)
 
     def query(self, text: str, k: int, exclude: int | None = None) -> list[Hit]:
