@@ -144,7 +144,7 @@ class Index:
         self._blocks = [stacked]
         df = numpy.bincount(stacked.indices, minlength=stacked.shape[1])
         n = stacked.shape[0]
-        self._idf = numpy.log((1.0 + n) / (1.0 + df)) + 1.0
+        self._idf = (numpy.log((1.0 + n) / (1.0 + df)) + 1.0).astype(numpy.float32)
         self._df = df
         self._rows = normalize(stacked.multiply(self._idf).tocsr(), norm="l2")
         self._columns = self._rows.tocsc()
