@@ -2,8 +2,10 @@
 
 Realistic rows: ~20k requesters on many domains (.ru, .com, .test, .example, IDN), two
 years of tickets (most closed), 2-4 messages each in Russian or English, events, an
-outbox row and a Message-ID per message. Written with Core executemany in one
-transaction, then the full-text index is filled from the rows.
+outbox row and a Message-ID per message, and the similar-ticket examples the product
+keeps (every ticket closed with an answer is a "solved" example; one in five with a
+category also a "category" one). Written with Core executemany in one transaction, then
+the full-text index is filled from the rows.
 """
 
 from __future__ import annotations
@@ -106,7 +108,15 @@ def build(url: str, tickets: int, seed: int = 17) -> None:
     meta = MetaData()
     tables = {
         name: Table(name, meta, autoload_with=engine)
-        for name in ("users", "tickets", "messages", "events", "outbox", "message_refs")
+        for name in (
+            "users",
+            "tickets",
+            "messages",
+            "events",
+            "outbox",
+            "message_refs",
+            "text_examples",
+        )
     }
     rng = random.Random(seed)
     start = dt.datetime(2024, 12, 1)
@@ -134,6 +144,9 @@ def build(url: str, tickets: int, seed: int = 17) -> None:
             conn.execute(insert(tables["message_refs"]), [_ref(m) for m in messages])
             conn.execute(insert(tables["events"]), [e for t, _ in chunk for e in _events(t)])
             conn.execute(insert(tables["outbox"]), [_outbox(t) for t, _ in chunk])
+            examples = [e for t, ms in chunk for e in _examples(rng, t, ms)]
+            if examples:
+                conn.execute(insert(tables["text_examples"]), examples)
         search.drop(conn)
         search.create(conn)  # fills the full-text index from the rows, as the migration does
     engine.dispose()
@@ -228,4 +241,30 @@ def _outbox(ticket: dict[str, Any]) -> dict[str, Any]:
         "next_attempt_at": ticket["created_at"],
         "last_reply": "250 OK",
         "sent_at": ticket["created_at"],
+    }
+
+
+def _examples(rng: random.Random, ticket: Row, messages: list[Row]) -> list[Row]:
+    """The rows gateway.similar.examples stores for this ticket: solved, labelled."""
+    text = f"{ticket['subject']}\n{messages[0]['body']}"
+    at = ticket["updated_at"]
+    rows = []
+    answers = [m["body"] for m in messages if m["kind"] == "answer"]
+    if ticket["closed"] and answers:
+        rows.append(_example("solved", ticket["id"], text, at, answer=answers[-1]))
+    if ticket["category"] and rng.random() < 0.2:
+        rows.append(_example("category", ticket["id"], text, at, label=ticket["category"]))
+    return rows
+
+
+def _example(
+    index: str, ticket_id: int, text: str, at: dt.datetime, label: str = "", answer: str = ""
+) -> Row:
+    return {
+        "index": index,
+        "ticket_id": ticket_id,
+        "label": label,
+        "text": text,
+        "answer": answer,
+        "at": at,
     }

@@ -36,6 +36,7 @@ from gateway.outgoing.transports import Transport, make_transport
 from gateway.reports import schedule as report_schedule
 from gateway.services import Services
 from gateway.settings.config import Config
+from gateway.similar.warm import warm
 from gateway.spam import store as spam_store
 from gateway.spam.jobs import schedule_confirm, schedule_digest
 from gateway.spam.rebuild import run_rebuild
@@ -150,6 +151,8 @@ def serve(
         # Once, at start, off the runner's thread: a model an upgrade left unreadable is
         # rebuilt from the learning log while mail keeps flowing (unscored meanwhile).
         scheduler.add_job(run_rebuild, args=[db, services], id="spam-rebuild")
+    # Once, at start, beside the runner: a new ticket's first lookup waits for it at worst.
+    scheduler.add_job(_warm_similar, args=[db, cfg], id="similar-warm")
     escalation_job.schedule(scheduler, db, services, on_queued=sender.wake.set)
     report_schedule.schedule(scheduler, db, services, on_queued=sender.wake.set)
     scheduler.start()
@@ -170,6 +173,14 @@ def serve(
             thread.join(timeout=60)
         db.dispose()
         log.info("processing stopped")
+
+
+def _warm_similar(db: Database, cfg: Config) -> None:
+    if cfg.suggestions.similar <= 0 and not cfg.suggestions.categories:
+        return
+    with db.read() as session:
+        loaded = warm(session, cfg.database_url, cfg.suggestions.categories)
+    log.info("similar tickets: %d examples loaded", loaded)
 
 
 def _forward(stored: Connection, wake: threading.Event, stop: threading.Event) -> None:

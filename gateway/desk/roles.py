@@ -8,7 +8,7 @@ everyone else is a client. Requesters are registered as clients on first mail, s
 
 from __future__ import annotations
 
-from sqlalchemy import and_, event, or_, select
+from sqlalchemy import ColumnElement, and_, event, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.settings.config import AGENT_ROLES, Config
@@ -115,9 +115,11 @@ def _staff(session: Session, cfg: Config, roles: tuple[str, ...]) -> list[User]:
         User.email.in_([m for m in members if not m.startswith("@")]),
         *(User.email.like(f"%{m}") for m in members if m.startswith("@")),
     ]
-    query = select(User).where(
-        or_(User.role.in_(roles), and_(User.role == "client", or_(*by_group)))
-    )
+    condition: ColumnElement[bool] = User.role.in_(roles)
+    if granting:
+        # Without groups granting these roles the staff are one range of the role index.
+        condition = or_(condition, and_(User.role == "client", or_(*by_group)))
+    query = select(User).where(condition)
     users = session.scalars(query.order_by(User.id))
     return [u for u in users if role_for(cfg, u.email, u) in roles]
 

@@ -2,9 +2,20 @@
 
 Rows are added one at a time (a ticket closes, a category is corrected) or loaded from the
 `text_examples` table by id, so that a long-running process reads only what is new. The
-inverse document frequencies come from the rows themselves and are recomputed lazily when
-rows were added, which keeps words every ticket has ("здравствуйте", "please") from
-deciding what is similar.
+inverse document frequencies come from the rows themselves, which keeps words every
+ticket has ("здравствуйте", "please") from deciding what is similar.
+
+Its cost must not follow the desk's history (a million tickets, most solved):
+- it holds the newest `window` rows only (older ones are dropped, and a fresh process
+  loads only the newest), which bounds its memory, its loading and each lookup;
+- the weighted rows are kept by feature too (compressed columns: an inverted index), so
+  that a lookup reads the rows sharing the query's rarer n-grams, not every row, and
+  scores exactly only the best of those;
+- rows added since the last full weighting wait in a small tail weighted with the current
+  frequencies; the whole is weighted again only once the tail is a tenth of the rest
+  (frequencies of a set a tenth bigger barely move), so each addition costs its own rows
+  and, amortised, a tenth of a row's share of a rebuild — never a copy of the whole.
+A replaced row (a ticket closed again) is masked out at once and dropped at the rebuild.
 """
 
 from __future__ import annotations
@@ -19,6 +30,11 @@ from sqlalchemy.orm import Session
 from gateway.similar.vectors import counts
 from gateway.store.model import TextExample
 
+# The newest rows an index keeps (tens of megabytes, a few seconds to load).
+WINDOW = 20_000
+# Rows scored exactly per lookup besides 8 per neighbour asked for (see Index._scores).
+CANDIDATES = 64
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -29,22 +45,48 @@ class Hit:
 
 
 class Index:
-    """The rows of one `text_examples` index ("solved" or "category")."""
+    """The newest rows of one `text_examples` index ("solved" or "category")."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, window: int = WINDOW) -> None:
         self.name = name
+        self.window = window
         self.last_id = 0
-        self._keys: list[tuple[int, str, str]] = []  # ticket id, label, answer
-        self._counts: Any = None  # sparse count rows (CSR), one per key
-        self._matrix: Any = None  # weighted, normalised; None: to rebuild
+        self._keys: list[tuple[int, str, str]] = []  # ticket id, label, answer; by position
+        self._at: dict[int, int] = {}  # ticket id -> its live position
+        self._dead: set[int] = set()  # positions replaced since the rebuild
+        self._blocks: list[Any] = []  # count rows (CSR) of every position, in order
+        self._weighted = 0  # positions [0, _weighted) are in _columns
+        self._rows: Any = None  # weighted, normalised rows of [0, _weighted) (CSR)
+        self._columns: Any = None  # the same by feature (CSC): the inverted index
+        self._df: Any = None  # in how many of those rows each feature is
+        self._dense: Any = None  # a lookup's buffer, zero between lookups
+        self._tail: _Rows | None = None  # weighted rows of the positions after, so far
+        self._tail_blocks = 0  # how many of the blocks after the first are in _tail
         self._idf: Any = None
         self._lock = threading.Lock()
+        # One refresh at a time (the daemon loads at start beside the runner): a second
+        # waits for the first, then reads only what is newer still.
+        self._refreshing = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._at)
 
     def refresh(self, session: Session, batch: int = 5000) -> int:
-        """Load the rows stored since the last refresh; how many were new."""
+        """Load the rows stored since the last refresh (the newest `window` at first)."""
+        with self._refreshing:
+            return self._refresh(session, batch)
+
+    def _refresh(self, session: Session, batch: int) -> int:
+        if self.last_id == 0 and self.window > 0:
+            # A fresh process starts from the window's oldest row, not the table's.
+            start = session.scalar(
+                select(TextExample.id)
+                .where(TextExample.index == self.name)
+                .order_by(TextExample.id.desc())
+                .offset(self.window)
+                .limit(1)
+            )
+            self.last_id = start or 0
         added = 0
         while True:
             found = session.execute(
@@ -69,62 +111,180 @@ class Index:
         """Add (ticket id, label, text, answer) rows; a ticket already present is replaced."""
         if not items:
             return
-        import scipy.sparse
-
+        latest = {tid: i for i, (tid, _, _, _) in enumerate(items)}  # the last one counts
+        items = [item for i, item in enumerate(items) if latest[item[0]] == i]
         matrix = counts([text for _, _, text, _ in items])
         with self._lock:
-            replaced = {tid for tid, _, _, _ in items}
-            if self._counts is not None and any(k[0] in replaced for k in self._keys):
-                keep = [i for i, k in enumerate(self._keys) if k[0] not in replaced]
-                self._keys = [self._keys[i] for i in keep]
-                self._counts = self._counts[keep]
-            self._keys += [(tid, label, answer) for tid, label, _, answer in items]
-            self._counts = (
-                matrix
-                if self._counts is None
-                else scipy.sparse.vstack([self._counts, matrix], format="csr")
-            )
-            self._matrix = None
+            for tid, label, _, answer in items:
+                old = self._at.get(tid)
+                if old is not None:
+                    self._dead.add(old)
+                self._at[tid] = len(self._keys)
+                self._keys.append((tid, label, answer))
+            self._blocks.append(matrix)
 
-    def _weighted(self) -> Any:
+    def _pending(self) -> int:
+        return len(self._keys) - self._weighted
+
+    def _rebuild(self) -> None:
+        """Weigh every live row of the window again: new frequencies, dead rows gone."""
         import numpy
+        import scipy.sparse
         from sklearn.preprocessing import normalize
 
-        if self._matrix is None:
-            stacked = self._counts
-            df = numpy.bincount(stacked.indices, minlength=stacked.shape[1])
-            n = stacked.shape[0]
-            self._idf = numpy.log((1.0 + n) / (1.0 + df)) + 1.0
-            self._matrix = normalize(stacked.multiply(self._idf).tocsr(), norm="l2")
-        return self._matrix
+        stacked = scipy.sparse.vstack(self._blocks, format="csr")
+        live = [i for i in range(len(self._keys)) if i not in self._dead]
+        if self.window > 0:
+            live = live[-self.window :]
+        if len(live) < len(self._keys):
+            stacked = stacked[live]
+            self._keys = [self._keys[i] for i in live]
+        self._at = {key[0]: i for i, key in enumerate(self._keys)}
+        self._dead = set()
+        self._blocks = [stacked]
+        df = numpy.bincount(stacked.indices, minlength=stacked.shape[1])
+        n = stacked.shape[0]
+        self._idf = (numpy.log((1.0 + n) / (1.0 + df)) + 1.0).astype(numpy.float32)
+        self._df = df
+        self._rows = normalize(stacked.multiply(self._idf).tocsr(), norm="l2")
+        self._columns = self._rows.tocsc()
+        self._weighted = n
+        self._tail, self._tail_blocks = None, 0
+
+    def _weigh_tail(self) -> _Rows:
+        """The rows after the weighted ones, weighted with the current frequencies; only
+        the blocks added since the last call are weighed (a row's weights are its own)."""
+        import numpy
+
+        tail = self._tail or _no_rows()
+        for block in self._blocks[1 + self._tail_blocks :]:
+            lengths = numpy.diff(block.indptr)
+            weights = block.data * self._idf[block.indices]
+            owner = numpy.repeat(numpy.arange(len(lengths)), lengths)
+            norms = numpy.sqrt(numpy.bincount(owner, weights=weights * weights))
+            weights /= numpy.where(norms > 0, norms, 1.0)[owner]
+            tail = _Rows(
+                numpy.concatenate([tail.indptr, block.indptr[1:] + tail.indptr[-1]]),
+                numpy.concatenate([tail.indices, block.indices]),
+                numpy.concatenate([tail.data, weights]),
+            )
+            self._tail_blocks += 1
+        self._tail = tail
+        return tail
+
+    def _scores(self, text: str, k: int) -> tuple[Any, Any]:
+        """(positions, their cosine similarity with `text`): the candidates worth scoring.
+
+        The query's rarest n-grams, up to about two postings per row in all, find the
+        candidates (every row sharing one); the best of those are scored exactly. A row
+        that shares only n-grams most rows have is no match worth proposing, and reading
+        those n-grams' postings would read most of the index. Done on the arrays
+        themselves: scipy's operators cost more in their checks than in the arithmetic.
+        """
+        import numpy
+
+        row = counts([text])
+        features = row.indices
+        weights = row.data * self._idf[features]
+        weights /= numpy.sqrt(weights @ weights) or 1.0
+        by_rarity = numpy.argsort(self._df[features], kind="stable")
+        postings = numpy.cumsum(self._df[features][by_rarity])
+        rare = by_rarity[: max(1, int(numpy.searchsorted(postings, 2 * self._weighted)))]
+        cols = self._columns
+        at, which = _spans(cols.indptr, features[rare])
+        partial = numpy.bincount(
+            cols.indices[at], weights=cols.data[at] * weights[rare][which], minlength=self._weighted
+        )
+        if self._dead:
+            partial[[i for i in self._dead if i < self._weighted]] = 0.0
+        wanted = min(len(partial), CANDIDATES + 8 * k)
+        found = numpy.argpartition(-partial, wanted - 1)[:wanted]
+        found = found[partial[found] > 0]
+        # The query as a dense vector, in a buffer kept zero between lookups (a new one
+        # would be two megabytes to clear each time).
+        if self._dense is None:
+            self._dense = numpy.zeros(self._idf.shape[0])
+        dense = self._dense
+        dense[features] = weights
+        try:
+            positions, scores = [found], [_dots(self._rows, found, dense)]
+            if self._pending():
+                tail = self._weigh_tail()
+                at_tail = numpy.arange(self._weighted, len(self._keys))
+                alive = numpy.array([i not in self._dead for i in at_tail], dtype=bool)
+                positions.append(at_tail[alive])
+                scores.append(_dots(tail, numpy.flatnonzero(alive), dense))
+        finally:
+            dense[features] = 0.0
+        return numpy.concatenate(positions), numpy.concatenate(scores)
 
     def query(self, text: str, k: int, exclude: int | None = None) -> list[Hit]:
         """The `k` nearest rows to `text` by cosine similarity, best first."""
-        if not self._keys or not text.strip() or k <= 0:
+        if not self._at or not text.strip() or k <= 0:
             return []
         import numpy
-        from sklearn.preprocessing import normalize
 
         with self._lock:
-            matrix = self._weighted()
-            q = normalize(counts([text]).multiply(self._idf).tocsr(), norm="l2")
-            scores = numpy.asarray((matrix @ q.T).todense()).ravel()
-            keys = list(self._keys)
-        # Only the best few need sorting: argpartition is linear in the index size.
-        top = min(len(scores), k + 1)
-        best = numpy.argpartition(-scores, top - 1)[:top]
-        order = best[numpy.argsort(-scores[best])]
+            # Weighed again once the tail is a tenth of the rest; that also keeps the
+            # window's overflow under a tenth of it.
+            if self._columns is None or 10 * self._pending() > self._weighted:
+                self._rebuild()
+            positions, scores = self._scores(text, k)
+            if not len(scores):
+                return []
+            # Only the best few need sorting: argpartition is linear in the candidates.
+            top = min(len(scores), k + 1)
+            best = numpy.argpartition(-scores, top - 1)[:top]
+            order = best[numpy.argsort(-scores[best])]
+            picked = [(self._keys[positions[i]], float(scores[i])) for i in order]
         hits = []
-        for i in order:
-            if scores[i] <= 0:
+        for (tid, label, answer), score in picked:
+            if score <= 0:
                 break
-            tid, label, answer = keys[i]
             if tid == exclude:
                 continue
-            hits.append(Hit(tid, label, answer, float(scores[i])))
+            hits.append(Hit(tid, label, answer, score))
             if len(hits) >= k:
                 break
         return hits
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Compressed sparse rows as bare arrays (what `_dots` reads of a CSR matrix)."""
+
+    indptr: Any
+    indices: Any
+    data: Any
+
+
+def _no_rows() -> _Rows:
+    import numpy
+
+    return _Rows(
+        numpy.zeros(1, dtype=numpy.int64), numpy.zeros(0, dtype=numpy.int32), numpy.zeros(0)
+    )
+
+
+def _spans(indptr: Any, which: Any) -> tuple[Any, Any]:
+    """The entries of the compressed rows (or columns) `which`: their places, and for each
+    which of `which` it belongs to."""
+    import numpy
+
+    starts = indptr[which]
+    lengths = indptr[which + 1] - starts
+    owner = numpy.repeat(numpy.arange(len(which)), lengths)
+    offsets = numpy.arange(owner.shape[0]) - numpy.repeat(numpy.cumsum(lengths) - lengths, lengths)
+    return starts[owner] + offsets, owner
+
+
+def _dots(rows: Any, which: Any, dense: Any) -> Any:
+    """The dot product of each CSR row of `which` with the dense vector."""
+    import numpy
+
+    at, owner = _spans(rows.indptr, which)
+    products = rows.data[at] * dense[rows.indices[at]]
+    return numpy.bincount(owner, weights=products, minlength=len(which))
 
 
 _INDEXES: dict[tuple[str, str], Index] = {}

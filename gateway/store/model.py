@@ -153,6 +153,9 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(10), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # The staff are read by role on every notice; requesters are the many other rows.
+    __table_args__ = (Index("ix_users_role", "role"),)
+
     @property
     def is_agent(self) -> bool:
         return self.role in ("agent", "admin")
@@ -238,6 +241,8 @@ class Ticket(Base):
         Index("ix_tickets_open_criticality", "closed", "criticality", "id"),
         Index("ix_tickets_open_category", "closed", "category", "id"),
         Index("ix_tickets_open_assignee", "closed", "assignee_id", "id"),
+        # A requester's other open tickets, on every new ticket's staff notice.
+        Index("ix_tickets_open_requester", "closed", "requester_id", "id"),
         Index("ix_tickets_updated", "updated_at"),
         Index("ix_tickets_linked", "linked_ticket_id"),
         # The reports: tickets opened / resolved in a period.
