@@ -133,6 +133,8 @@ def _header_tokens(msg: email.message.Message, out: Extracted) -> None:
     elif sender and sender.lower() in to:
         tokens.append("hdr:to_is_from")
     tokens.append("hdr:hops=" + _bucket(len(msg.get_all("Received", [])), (0, 1, 2, 4, 7)))
+    if msg.get("List-Unsubscribe"):
+        tokens.append("hdr:list_unsubscribe")
     # Forged or bulk-tool headers rarely agree with the claimed sender; real mail does.
     msgid = str(msg.get("Message-ID") or "")
     if not msgid:
@@ -180,11 +182,12 @@ def _more_header_tokens(msg: email.message.Message, tokens: list[str]) -> None:
     # Replies name the mail they answer; bulk mail, wanted or not, starts no thread.
     if msg.get("In-Reply-To") or msg.get("References"):
         tokens.append("hdr:threaded")
-    # Not Precedence, List-Id nor List-Unsubscribe: mailing-list software's (relay.LIST_HEADERS).
-    for name in ("X-Priority", "X-MSMail-Priority", "Importance"):
+    for name in ("Precedence", "X-Priority", "X-MSMail-Priority", "Importance"):
         value = str(msg.get(name) or "").strip().lower()
         if value:
             tokens.append(f"hdr:{name.lower()}={value[:8]}")
+    if msg.get("List-Id"):
+        tokens.append("hdr:list_id")
     if not msg.get("MIME-Version"):
         tokens.append("hdr:no_mime_version")
     if msg.get("Organization"):

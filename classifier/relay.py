@@ -27,11 +27,11 @@ TRACE_HEADERS = re.compile(
     r"|delivery-date|status|x-status|x-keywords|x-mozilla-[\w-]+|x-imap[\w-]*)\s*:",
     re.I,
 )
-# Written by mailing-list software (the list's name, its admin address, its footer links):
-# they say which lists a corpus's collector subscribed to. The SpamAssassin ham is mostly
-# list traffic, so a model learnt on these called mail without them spam, and today's
-# bulk senders, spam included, all write List-Unsubscribe (bench/spam.py --cross, both
-# directions: see the note in features.py). Neither their names nor their bytes are used.
+# Written by mailing-list software: the list's name, its admin address, its footer links.
+# Their bytes say which lists a corpus's collector read (the SpamAssassin ham is mostly
+# list traffic), so they are no grams (ngrams). That a message came through list
+# software at all stays a fact (hn: names, hdr:list_* tokens), which the desk's own
+# lessons weigh: without them the online run made 1.69% errors instead of 1.59%.
 LIST_HEADERS = re.compile(
     r"^(list-[\w-]+|precedence|x-mailman-[\w-]+|x-beenthere|(x-)?mailing-list|x-list[\w-]*"
     r"|errors-to|sender)\s*:",
@@ -50,9 +50,7 @@ def header_tokens(msg: email.message.Message, sender: str) -> list[str]:
     tokens = [
         "hn:" + "-".join(name.split("-")[:3])[:30]
         for name in dict.fromkeys(k.lower() for k in msg)
-        if not FILTER_HEADERS.match(name)
-        and not TRACE_HEADERS.match(name + ":")
-        and not LIST_HEADERS.match(name + ":")
+        if not FILTER_HEADERS.match(name) and not TRACE_HEADERS.match(name + ":")
     ]
     for value in (msg.get_all("Received") or [])[:_RECEIVED]:
         # The part before ";" names the hosts; after it comes only the date.
