@@ -301,6 +301,11 @@ def main() -> None:
         "not the hour of every run and baseline)",
     )
     parser.add_argument(
+        "--throughput-only",
+        action="store_true",
+        help="only the scoring throughput and the model size (learnt on the whole corpus)",
+    )
+    parser.add_argument(
         "--corpora", type=Path, default=Path("../shared/corpora"), help="for --cross"
     )
     parser.add_argument(
@@ -320,6 +325,9 @@ def main() -> None:
     refit_every = args.refit_every or max(250, len(corpus.raws) // 24)
     if args.online_only:
         online(corpus, refit_every, args.quarantine, args.answer_hours, product_only=True)
+        return
+    if args.throughput_only:
+        throughput(corpus, args.throughput_n)
         return
     cross_validate(corpus, args.folds, args.quarantine)
     online(corpus, refit_every, args.quarantine, args.answer_hours)

@@ -22,7 +22,9 @@ N_WORDS = 2**20
 N_FEATURES = N_WORDS + N_GRAMS
 # Bump when features change: old models then refuse to load and are rebuilt from the
 # learning log (gateway.spam.rebuild). 5: HTML tags and attributes in a block of their own.
-FEATURES_VERSION = 5
+# 6: no grams of mailing-list headers, header grams capped and without signature blobs, one
+# header-name token per vendor family.
+FEATURES_VERSION = 6
 # The raw-gram block's weight beside the token blocks' (tuned by cross-validation and
 # the online run of bench/spam.py: 1.0 with the token blocks' own weights below).
 GRAM_WEIGHT = 1.0

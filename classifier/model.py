@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from classifier.bootstrap import BATCH, learn_corpus
 from classifier.features import FeatureContext, Row, row_of, to_matrix
 from classifier.recent import CAPACITY, PASSES, RecentLessons
 
@@ -25,7 +26,6 @@ _ETA = 10.0  # constant SGD step: one lesson must move the model (see SpamModel)
 # --cross: learning 2003, FP on 2002 0.36% -> 0.28% at the same recall).
 _ALPHA = 3e-6
 _EPOCHS = 2  # passes over a bootstrap corpus
-_BATCH = 256
 _MAX_REPEATS = 3  # extra passes over a lesson that the model still gets wrong
 _TOP = 12  # features a score names; byte grams among them are named last (digest)
 
@@ -56,10 +56,12 @@ class SpamModel:
 
     Calibration: no rescaling of the margins. A Platt factor fitted on out-of-fold margins
     of the bootstrap corpus made scores worse on mail from another corpus in both
-    directions and on a held-out slice (bench/spam.py --cross; the closing note of the
-    calibration work has the figures): how sure to be of unseen mail cannot be learnt from
-    the corpus itself. The scores came honest by dropping the features that only fit the
-    corpus (relay names, trace-header bytes), and tests hold them to it on held-out mail.
+    directions and on a held-out slice (bench/spam.py --cross): how sure to be of unseen
+    mail cannot be learnt from the corpus itself. The scores came honest by dropping the
+    features that only fit the corpus (relay names, trace-header bytes, mailing-list
+    headers) and by how a corpus is learnt (bootstrap): classes balanced, so that its
+    own ham-to-spam ratio is no prior, and several shuffles averaged, so that scores do
+    not depend on the order it was read in. Tests hold them to it on held-out mail.
     """
 
     def __init__(
@@ -229,7 +231,7 @@ class SpamModel:
             labels.append(is_spam)
             if progress is not None and len(labels) % 32 == 0:
                 progress(len(labels))
-            if len(batch) == _BATCH:
+            if len(batch) == BATCH:
                 chunks.append(self.features(batch, context))
                 batch = []
         if batch:
@@ -252,7 +254,7 @@ class SpamModel:
         import numpy as np
 
         target = np.asarray(labels, dtype=int)
-        order = _sgd_epochs(self._estimator, matrix, target, epochs, self.version)
+        self._estimator, order = learn_corpus(self._estimator, matrix, target, epochs, self.version)
         if source is not None:
             n_spam_src = int(target.sum())
             self.sources.append(
@@ -305,20 +307,6 @@ class SpamModel:
         from classifier import persist
 
         return persist.loads(data, cls)
-
-
-def _sgd_epochs(estimator: Any, matrix: Any, target: Any, epochs: int, seed: int) -> Any:
-    """Shuffled mini-batch passes of ``partial_fit``; returns the last pass's order."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    order = np.arange(len(target))
-    for _ in range(epochs):
-        order = rng.permutation(len(target))
-        for start in range(0, len(order), _BATCH):
-            chunk = order[start : start + _BATCH]
-            estimator.partial_fit(matrix[chunk], target[chunk], classes=[0, 1])
-    return order
 
 
 def uncalibrated(counts: dict[str, int]) -> bool:

@@ -16,13 +16,25 @@ import re
 
 # Added by upstream filters (and by whoever labelled a training corpus): learning them
 # would learn that filter, not the mail.
-FILTER_HEADERS = re.compile(r"^x-(spam|spamd|rspamd|virus)[-_]", re.I)
+FILTER_HEADERS = re.compile(
+    r"^x-(spam|spamd|rspamd|virus|microsoft-antispam|forefront-antispam)[-_:]", re.I
+)
 # Written by the receiving side, not the sender: the relays and mailboxes a corpus was
 # collected through. Their bytes teach a model the collector (ngrams leaves them out).
 TRACE_HEADERS = re.compile(
     r"^(received|delivered-to|x-original-to|envelope-to|return-path|x-envelope-\w+"
     r"|authentication-results|arc-[\w-]+|received-spf|x-received|x-loop|x-uidl"
     r"|delivery-date|status|x-status|x-keywords|x-mozilla-[\w-]+|x-imap[\w-]*)\s*:",
+    re.I,
+)
+# Written by mailing-list software: the list's name, its admin address, its footer links.
+# Their bytes say which lists a corpus's collector read (the SpamAssassin ham is mostly
+# list traffic), so they are no grams (ngrams). That a message came through list
+# software at all stays a fact (hn: names, hdr:list_* tokens), which the desk's own
+# lessons weigh: without them the online run made 1.69% errors instead of 1.59%.
+LIST_HEADERS = re.compile(
+    r"^(list-[\w-]+|precedence|x-mailman-[\w-]+|x-beenthere|(x-)?mailing-list|x-list[\w-]*"
+    r"|errors-to|sender)\s*:",
     re.I,
 )
 _HELO_IP = re.compile(r"^\s*from\s+\[?\d{1,3}(?:\.\d{1,3}){3}\]?\s")
@@ -32,8 +44,11 @@ _RECEIVED = 6  # the newest hops: older ones are the sender's own and easily for
 
 def header_tokens(msg: email.message.Message, sender: str) -> list[str]:
     """``hn:`` names of the header fields present, ``rcv:`` hop facts, ``fromaddr:``."""
+    # A family of vendor headers (X-MS-Exchange-Organization-..., -CrossTenant-..., twenty
+    # of them in mail through Exchange Online) is one fact, one token: as twenty they
+    # outweighed every other header fact in the block's norm.
     tokens = [
-        "hn:" + name[:30]
+        "hn:" + "-".join(name.split("-")[:3])[:30]
         for name in dict.fromkeys(k.lower() for k in msg)
         if not FILTER_HEADERS.match(name) and not TRACE_HEADERS.match(name + ":")
     ]

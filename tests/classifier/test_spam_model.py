@@ -178,9 +178,9 @@ def test_header_facts_are_features() -> None:
         "Olga Petrova <olga@corp.example.com>",
         In_Reply_To="<abc@corp.example.com>",
         Message_ID="<20021204050715.164DD3420E@corp.example.com>",
-        Precedence="bulk",
+        Importance="high",
     )
     meta = tokens_of(extract(reply)).meta
-    for token in ("hdr:threaded", "hdr:precedence=bulk", "fromname:olga", "msgid:9.9A9A"):
+    for token in ("hdr:threaded", "hdr:importance=high", "fromname:olga", "msgid:9.9A9A"):
         assert token in meta, meta
     assert "hdr:threaded" not in tokens_of(extract(SPAM)).meta
