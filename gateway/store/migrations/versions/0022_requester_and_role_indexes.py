@@ -6,8 +6,8 @@ ticket newest first testing the requester (12 ms a ticket at 100k tickets, growi
 the desk), and a requester with fewer than five other open tickets cost the whole walk.
 The staff of a notice are read by role: without an index that read every requester.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-03 07:20:00
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0021"
-down_revision: str | Sequence[str] | None = "0020"
+revision: str = "0022"
+down_revision: str | Sequence[str] | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
