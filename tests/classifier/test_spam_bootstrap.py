@@ -1,4 +1,4 @@
-"""Learning a corpus: its ham-to-spam ratio is no prior, the order it is read in no matter."""
+"""Learning a corpus: its ham-to-spam ratio only half a prior, its reading order no matter."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from classifier import SpamModel, bootstrap
 from tests.corpora import CORPORA
 
 
-def test_each_class_weighs_the_same_whatever_the_corpus_keeps() -> None:
+def test_the_classes_are_balanced_halfway_whatever_the_corpus_keeps() -> None:
     target = np.array([0] * 50 + [1] * 10)
     weights = bootstrap.class_weights(target)
-    assert np.isclose(weights[target == 0].sum(), weights[target == 1].sum())
+    ham, spam = weights[target == 0].sum(), weights[target == 1].sum()
+    n_ham, n_spam = int((target == 0).sum()), int(target.sum())
+    # Halfway in log scale from the corpus's ratio to equal totals.
+    assert np.isclose(spam / ham, (n_spam / n_ham) ** (1 - bootstrap.BALANCE))
     assert np.isclose(weights.sum(), len(target))  # the same step size on average
     assert (bootstrap.class_weights(np.ones(7, int)) == 1).all()  # spam alone: plain
 
