@@ -51,6 +51,9 @@ class Index:
         self.name = name
         self.window = window
         self.last_id = 0
+        # Whether the window's first row was looked for (once a process: on an empty
+        # table last_id stays 0, and each lookup would look again).
+        self._started = False
         self._keys: list[tuple[int, str, str]] = []  # ticket id, label, answer; by position
         self._at: dict[int, int] = {}  # ticket id -> its live position
         self._dead: set[int] = set()  # positions replaced since the rebuild
@@ -77,7 +80,7 @@ class Index:
             return self._refresh(session, batch)
 
     def _refresh(self, session: Session, batch: int) -> int:
-        if self.last_id == 0 and self.window > 0:
+        if not self._started and self.window > 0:
             # A fresh process starts from the window's oldest row, not the table's.
             start = session.scalar(
                 select(TextExample.id)
@@ -87,6 +90,7 @@ class Index:
                 .limit(1)
             )
             self.last_id = start or 0
+            self._started = True
         added = 0
         while True:
             found = session.execute(
