@@ -150,26 +150,24 @@ def matching(dialect: str, table: str, query: str) -> ColumnElement[bool] | None
             )
         return and_(true(), text(sql).bindparams(**{name: fts5_query(query)}))
     if dialect == "postgresql":
-        tsq = _pg_tsquery(name)
         # The matches first, off the GIN index, then the newest of them: OFFSET 0 keeps
         # the planner from folding the subquery into a walk of the tickets newest first
         # that computes each one's tsvector until a page is found, which for a rare word
         # reads the whole table (8.7 s at a million tickets).
-        sql = (
-            "tickets.id IN (SELECT ft.id FROM tickets AS ft WHERE "
-            f"{pg_vector('ft.subject')} @@ {tsq} OFFSET 0)"
-            if table == "tickets"
-            else "tickets.id IN (SELECT fm.ticket_id FROM messages AS fm WHERE "
-            f"{pg_vector('fm.full_text')} @@ {tsq} OFFSET 0)"
-        )
+        sql = f"tickets.id IN ({_pg_matches(table, name)} OFFSET 0)"
         return and_(true(), text(sql).bindparams(**{name: pg_query(query)}))
     return None
 
 
-def _pg_tsquery(name: str) -> str:
-    return (
+def _pg_matches(table: str, name: str) -> str:
+    """The ids of the tickets whose subject (table "tickets") or one of whose messages
+    (table "messages") matches the tsquery text bound as `name`, off the GIN index."""
+    tsq = (
         f"(to_tsquery('english'::regconfig, :{name}) || to_tsquery('russian'::regconfig, :{name}))"
     )
+    if table == "tickets":
+        return f"SELECT ft.id FROM tickets AS ft WHERE {pg_vector('ft.subject')} @@ {tsq}"
+    return f"SELECT fm.ticket_id FROM messages AS fm WHERE {pg_vector('fm.full_text')} @@ {tsq}"
 
 
 def matching_subject_or_messages(dialect: str, query: str) -> ColumnElement[bool] | None:
@@ -179,10 +177,6 @@ def matching_subject_or_messages(dialect: str, query: str) -> ColumnElement[bool
     joined with the tickets by id. None elsewhere (SQLite: gateway.store.fts_walk)."""
     if dialect != "postgresql" or not words(query):
         return None
-    tsq = _pg_tsquery("q_either")
-    sql = (
-        f"tickets.id IN (SELECT ft.id FROM tickets AS ft WHERE {pg_vector('ft.subject')} @@ {tsq}"
-        f" UNION ALL SELECT fm.ticket_id FROM messages AS fm"
-        f" WHERE {pg_vector('fm.full_text')} @@ {tsq})"
-    )
-    return and_(true(), text(sql).bindparams(q_either=pg_query(query)))
+    name = "q_either"
+    union = f"{_pg_matches('tickets', name)} UNION ALL {_pg_matches('messages', name)}"
+    return and_(true(), text(f"tickets.id IN ({union})").bindparams(**{name: pg_query(query)}))
