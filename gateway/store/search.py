@@ -4,7 +4,8 @@ SQLite: two external-content FTS5 tables, `fts_tickets` (the subject, rowid = ti
 and `fts_messages` (the whole text, rowid = message id). They hold only the index; the
 text stays in `tickets` and `messages`. No trigger keeps them in step (a trigger or view
 over `tickets` would break a later batch rebuild of that table): the code that writes a
-ticket or a message calls `index_ticket` / `index_message` in the same transaction.
+ticket or a message calls `index_ticket` / `index_message` in the same transaction, which
+writes the rows as that transaction commits (gateway.store.fts_queue says why).
 Tickets' subjects and messages' texts are never changed after they are written, so an
 insert is all the upkeep there is.
 
@@ -21,6 +22,8 @@ import re
 
 from sqlalchemy import ColumnElement, Connection, and_, func, text, true
 from sqlalchemy.orm import QueryableAttribute, Session
+
+from gateway.store import fts_queue
 
 FTS_TICKETS = "fts_tickets"
 FTS_MESSAGES = "fts_messages"
@@ -86,13 +89,13 @@ _ADD_MESSAGE = text(f"INSERT INTO {FTS_MESSAGES}(rowid, full_text) VALUES (:id, 
 def index_ticket(session: Session, ticket_id: int, subject: str) -> None:
     """Add a new ticket's subject to the SQLite index (PostgreSQL indexes it itself)."""
     if _dialect(session) == "sqlite":
-        session.connection().execute(_ADD_TICKET, {"id": ticket_id, "subject": subject})
+        fts_queue.add(session, _ADD_TICKET, {"id": ticket_id, "subject": subject})
 
 
 def index_message(session: Session, message_id: int, full_text: str) -> None:
     """Add a new message's text to the SQLite index."""
     if _dialect(session) == "sqlite":
-        session.connection().execute(_ADD_MESSAGE, {"id": message_id, "text": full_text})
+        fts_queue.add(session, _ADD_MESSAGE, {"id": message_id, "text": full_text})
 
 
 def _dialect(session: Session) -> str:
