@@ -8,6 +8,8 @@ message: at a million messages that merge work was 5,101 of the 8,098 pages 200 
 tickets wrote to the WAL (25 a message, against none on an empty desk). Queued and
 written once, just before the commit, a batch's terms make one segment.
 
+The same commit adds the texts' terms to `fts_terms`, which searches look prefixes up in.
+
 A savepoint that rolls back drops what was queued inside it; a rollback of the whole
 transaction drops everything. Nothing reads the index inside the transaction that fills
 it (searches are the listings', in their own sessions).
@@ -21,16 +23,20 @@ from typing import Any
 from sqlalchemy import TextClause, event
 from sqlalchemy.orm import Session, SessionTransaction
 
-_Row = tuple[TextClause, dict[str, Any]]
+from gateway.store import fts_terms
+
+# A statement, its parameters, and the text it indexes (whose terms are kept too).
+_Row = tuple[TextClause, dict[str, Any], str]
 
 # Per session, the rows still to write; per savepoint, how many there were when it began.
 _queues: weakref.WeakKeyDictionary[Session, list[_Row]] = weakref.WeakKeyDictionary()
 _marks: weakref.WeakKeyDictionary[SessionTransaction, int] = weakref.WeakKeyDictionary()
 
 
-def add(session: Session, statement: TextClause, params: dict[str, Any]) -> None:
-    """Write `statement` with `params` when the session's transaction commits."""
-    _queues.setdefault(session, []).append((statement, params))
+def add(session: Session, statement: TextClause, params: dict[str, Any], indexed: str) -> None:
+    """Write `statement` with `params`, which indexes the text `indexed`, when the
+    session's transaction commits; the text's terms go to gateway.store.fts_terms."""
+    _queues.setdefault(session, []).append((statement, params, indexed))
 
 
 def pending(session: Session) -> int:
@@ -65,8 +71,9 @@ def _write(session: Session) -> None:
     if not rows:
         return
     grouped: dict[TextClause, list[dict[str, Any]]] = {}
-    for statement, params in rows:
+    for statement, params, _text in rows:
         grouped.setdefault(statement, []).append(params)
     connection = session.connection()
     for statement, many in grouped.items():
         connection.execute(statement, many)
+    fts_terms.keep(connection, (indexed for _s, _p, indexed in rows))

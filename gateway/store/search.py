@@ -18,24 +18,24 @@ clie" finds "VPN client"); a text without any word falls back to LIKE.
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import ColumnElement, Connection, and_, func, text, true
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from gateway.store import fts_queue
+from gateway.store.fts_text import TOKENIZE as TOKENIZE
+from gateway.store.fts_text import fts5_query as fts5_query
+from gateway.store.fts_text import words as words
 
 FTS_TICKETS = "fts_tickets"
 FTS_MESSAGES = "fts_messages"
 # Tables FTS5 makes for its own use beside each virtual table (Alembic must ignore them).
 FTS_PREFIX = "fts_"
-_TOKENIZE = "unicode61 remove_diacritics 2"
 
 SQLITE_DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TICKETS} USING fts5("
-    f"subject, content='tickets', content_rowid='id', tokenize='{_TOKENIZE}')",
+    f"subject, content='tickets', content_rowid='id', tokenize='{TOKENIZE}')",
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_MESSAGES} USING fts5("
-    f"full_text, content='messages', content_rowid='id', tokenize='{_TOKENIZE}')",
+    f"full_text, content='messages', content_rowid='id', tokenize='{TOKENIZE}')",
 )
 SQLITE_REBUILD = (
     f"INSERT INTO {FTS_TICKETS}({FTS_TICKETS}) VALUES('rebuild')",
@@ -89,30 +89,17 @@ _ADD_MESSAGE = text(f"INSERT INTO {FTS_MESSAGES}(rowid, full_text) VALUES (:id, 
 def index_ticket(session: Session, ticket_id: int, subject: str) -> None:
     """Add a new ticket's subject to the SQLite index (PostgreSQL indexes it itself)."""
     if _dialect(session) == "sqlite":
-        fts_queue.add(session, _ADD_TICKET, {"id": ticket_id, "subject": subject})
+        fts_queue.add(session, _ADD_TICKET, {"id": ticket_id, "subject": subject}, subject)
 
 
 def index_message(session: Session, message_id: int, full_text: str) -> None:
     """Add a new message's text to the SQLite index."""
     if _dialect(session) == "sqlite":
-        fts_queue.add(session, _ADD_MESSAGE, {"id": message_id, "text": full_text})
+        fts_queue.add(session, _ADD_MESSAGE, {"id": message_id, "text": full_text}, full_text)
 
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def words(query: str) -> list[str]:
-    return _WORD.findall(query.casefold())
-
-
-def fts5_query(query: str) -> str:
-    """The FTS5 MATCH text: the words as one phrase, each a prefix; quotes keep FTS5's
-    operators (AND, NEAR, ...) plain words."""
-    return " + ".join(f'"{w}"*' for w in words(query))
 
 
 def pg_query(query: str) -> str:

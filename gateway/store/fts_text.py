@@ -1,0 +1,20 @@
+"""The text of a full-text search: its words, and the FTS5 query and tokenizer they go with."""
+
+from __future__ import annotations
+
+import re
+
+# SQLite's FTS5 tables tokenize with this (gateway.store.search, gateway.store.fts_terms).
+TOKENIZE = "unicode61 remove_diacritics 2"
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def words(query: str) -> list[str]:
+    return _WORD.findall(query.casefold())
+
+
+def fts5_query(query: str) -> str:
+    """The FTS5 MATCH text: the words as one phrase, each a prefix; quotes keep FTS5's
+    operators (AND, NEAR, ...) plain words."""
+    return " + ".join(f'"{w}"*' for w in words(query))
