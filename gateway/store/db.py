@@ -162,10 +162,22 @@ def alembic_config(url: str) -> Any:
 
 
 def upgrade(url: str) -> None:
-    """Create or migrate the schema to the newest revision."""
+    """Create or migrate the schema to the newest revision; on SQLite, refill the search
+    terms if text was indexed behind the product's back (gateway.store.fts_terms)."""
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
+    if url.startswith("sqlite"):
+        from gateway.store import fts_terms
+
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                if not fts_terms.in_step(conn):
+                    log.warning("full-text search terms behind the index: refilling them")
+                    fts_terms.refill(conn)
+        finally:
+            engine.dispose()
 
 
 def schema_state(db: Database) -> str:

@@ -74,6 +74,6 @@ def _write(session: Session) -> None:
     for statement, params, _text in rows:
         grouped.setdefault(statement, []).append(params)
     connection = session.connection()
-    for statement, many in grouped.items():
-        connection.execute(statement, many)
-    fts_terms.keep(connection, (indexed for _s, _p, indexed in rows))
+    with fts_terms.indexing(connection, [indexed for _s, _p, indexed in rows]):
+        for statement, many in grouped.items():
+            connection.execute(statement, many)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
-# SQLite's FTS5 tables tokenize with this (gateway.store.search, gateway.store.fts_terms).
+# SQLite's FTS5 tables: a ticket's subject (rowid = ticket id), a message's whole text
+# (rowid = message id).
+FTS_TICKETS = "fts_tickets"
+FTS_MESSAGES = "fts_messages"
+# They tokenize with this (gateway.store.search, gateway.store.fts_terms).
 TOKENIZE = "unicode61 remove_diacritics 2"
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
-from gateway.store import fts_terms, search
+from gateway.store import search
 from gateway.store.types import UTCDateTime as UTCDateTime
 from gateway.store.types import indicator as indicator_of
 
@@ -677,5 +677,3 @@ class TextExample(Base):
 def _search_structures(_target: object, connection: Any, **_: object) -> None:
     """A schema made from the models (not by the migrations) gets its full-text search too."""
     search.create(connection)
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(fts_terms.DDL)

@@ -21,13 +21,13 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Connection, and_, func, text, true
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from gateway.store import fts_queue
+from gateway.store import fts_queue, fts_terms
+from gateway.store.fts_text import FTS_MESSAGES as FTS_MESSAGES
+from gateway.store.fts_text import FTS_TICKETS as FTS_TICKETS
 from gateway.store.fts_text import TOKENIZE as TOKENIZE
 from gateway.store.fts_text import fts5_query as fts5_query
 from gateway.store.fts_text import words as words
 
-FTS_TICKETS = "fts_tickets"
-FTS_MESSAGES = "fts_messages"
 # Tables FTS5 makes for its own use beside each virtual table (Alembic must ignore them).
 FTS_PREFIX = "fts_"
 
@@ -70,6 +70,7 @@ def create(conn: Connection) -> None:
     if name == "sqlite":
         for statement in SQLITE_DDL + SQLITE_REBUILD:
             conn.exec_driver_sql(statement)
+        fts_terms.refill(conn)
     elif name == "postgresql":
         for statement in PG_DDL:
             conn.exec_driver_sql(statement)
@@ -77,6 +78,8 @@ def create(conn: Connection) -> None:
 
 def drop(conn: Connection) -> None:
     name = conn.dialect.name
+    if name == "sqlite":
+        fts_terms.drop(conn)
     for statement in SQLITE_DROP if name == "sqlite" else PG_DROP if name == "postgresql" else ():
         conn.exec_driver_sql(statement)
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from gateway.store import fts_terms, fts_walk
+from gateway.store.db import upgrade
 from gateway.store.tickets import create_ticket, get_or_create_user
 from gateway.store.views import TicketFilter
 from tests.listing.test_fts_walk import _message
@@ -117,3 +118,38 @@ def test_terms_are_kept_by_the_commit_not_by_a_rollback(desk: Desk) -> None:
         raise RuntimeError("the batch failed")
     assert {"zugang", "gesperrt", "mot", "de", "passe", "oublie", "пароль"} <= terms()
     assert "tulostin" not in terms()
+
+
+def test_text_indexed_behind_the_products_back_is_still_found(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bulk load straight into the index leaves the list behind: searches fall back to
+    the prefix query (complete), and `db upgrade` refills the list."""
+    _fill(desk, 30)
+    with desk.db.write() as s:
+        user = get_or_create_user(s, "lena@corp.example", "")
+        ticket = create_ticket(s, subject="Bulk", requester=user, source="import")
+    with desk.db.write() as s:  # as a loader would: the rows, then FTS5's own rebuild
+        s.execute(
+            text(
+                "INSERT INTO messages (ticket_id, kind, hidden, subject, body, quoted,"
+                " signature, full_text, html, parse_problems, created_at) VALUES"
+                " (:t, 'public', 0, 'Bulk', '', '', '', 'Принтерная зависла', '', '[]',"
+                " '2026-01-05 10:00:00')"
+            ),
+            {"t": ticket.id},
+        )
+        s.execute(text("INSERT INTO fts_messages(fts_messages) VALUES('rebuild')"))
+    with desk.db.read() as s:
+        assert not fts_terms.in_step(s.connection())
+        assert fts_terms.match(s.connection(), "принтер") == '"принтер"*'
+        assert ticket.id in fts_walk.ids(s, TicketFilter(text="принтер"), 10_000)
+    assert "behind the index" in caplog.text
+    upgrade(desk.cfg.database_url)
+    with desk.db.read() as s:
+        assert fts_terms.in_step(s.connection())
+        assert "принтерная" in fts_terms.match(s.connection(), "принтер")
+        assert ticket.id in fts_walk.ids(s, TicketFilter(text="принтер"), 10_000)
+    _fill(desk, 5, seed=3)  # the product's own commits keep it in step
+    with desk.db.read() as s:
+        assert fts_terms.in_step(s.connection())

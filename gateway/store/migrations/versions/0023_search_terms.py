@@ -5,7 +5,8 @@ every term with that prefix across the whole index: 80-100 ms for a word in half
 messages at a million tickets, whatever the page. With the indexes' terms in a table of
 their own, the listing replaces the prefix by its few exact terms (gateway.store.fts_terms).
 The table is filled here from both indexes' vocabularies and kept by the commits that
-index new text. PostgreSQL has no such table (its GIN indexes answer prefixes).
+index new text; `fts_terms_state` says whether it is in step with the indexes.
+PostgreSQL has no such table (its GIN indexes answer prefixes).
 
 Revision ID: 0023
 Revises: 0022
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from gateway.store import fts_terms, search
+from gateway.store import fts_terms
 
 revision: str = "0023"
 down_revision: str | Sequence[str] | None = "0022"
@@ -30,12 +31,10 @@ def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql(fts_terms.DDL)
-    for index in (search.FTS_TICKETS, search.FTS_MESSAGES):
-        fts_terms.fill(conn, index)
+    fts_terms.refill(conn)
 
 
 def downgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(fts_terms.DROP)
+        fts_terms.drop(conn)
