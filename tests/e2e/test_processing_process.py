@@ -7,6 +7,7 @@ import os
 import signal
 from pathlib import Path
 
+from gateway.daemon.processing import PROCESSING_NICENESS
 from gateway.store.model import Ticket
 from tests.harness import Daemon, mail, processing_pid, wait_until
 
@@ -71,3 +72,18 @@ def test_sigterm_stops_both_processes_cleanly(tmp_path: Path) -> None:
     assert _gone(child)
     assert "processing stopped" in daemon.log.read_text()
     daemon.close()
+
+
+def test_processing_runs_below_the_intakes_priority(tmp_path: Path) -> None:
+    """When the cores are busy the intake, which senders wait for, goes first."""
+    daemon = Daemon(tmp_path).start()
+    try:
+        assert daemon.proc is not None
+        child = _processing_pid(daemon)
+        intake = os.getpriority(os.PRIO_PROCESS, daemon.proc.pid)
+        assert os.getpriority(os.PRIO_PROCESS, child) == min(19, intake + PROCESSING_NICENESS)
+        assert daemon.send(mail("Приоритет", "текст"))[0] == 250
+        daemon.settle()
+        assert daemon.count(Ticket) == 1
+    finally:
+        daemon.close()
