@@ -3,8 +3,9 @@
 A linear model taught one message at a time with a large step learns fast but forgets
 fast: a ham lesson pushes down every feature the message shares with the spam taught an
 hour before, and that spam is let through again. After each lesson, the recent ones are
-scored again and any that now fall on the wrong side are learned once more, a few passes
-at most (the buffer of a relaxed online SVM, Sculley and Wachman 2007). The buffer is
+scored again and any that now fall within the model's margin of the threshold, or past
+it, are learned once more, a few passes at most (the buffer of a relaxed online SVM,
+Sculley and Wachman 2007). The buffer is
 small and is stored with the model, so a restart or another daemon replays the same.
 """
 
