@@ -40,6 +40,7 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.spam_corpus import EPOCH, clocked, date_of, read, stream_order  # noqa: E402
+from bench.spam_errors import breakdown  # noqa: E402
 from classifier import SpamModel  # noqa: E402
 from classifier.features import row_from, to_matrix  # noqa: E402
 from classifier.message import extract  # noqa: E402
@@ -55,6 +56,7 @@ class Corpus:
     dates: list[datetime]  # undated mail on a clock of a minute a message (spam_corpus)
     order: list[int]  # the stream: indexes in Date order
     undated: int
+    groups: list[str]  # each message's folder (spam_corpus.Labelled)
 
 
 def load(corpus: Path, ham: list[Path], spam: list[Path]) -> tuple[Corpus, str]:
@@ -67,7 +69,14 @@ def load(corpus: Path, ham: list[Path], spam: list[Path]) -> tuple[Corpus, str]:
     order = stream_order(dates)
     undated = sum(d == EPOCH for d in dates)
     loaded = Corpus(
-        raws, np.array(labelled.labels), texts, matrix, clocked(dates, order), order, undated
+        raws,
+        np.array(labelled.labels),
+        texts,
+        matrix,
+        clocked(dates, order),
+        order,
+        undated,
+        labelled.groups,
     )
     return loaded, labelled.layout
 
@@ -228,6 +237,7 @@ def online(
             f"  {name:56s} errors {errors:4d} ({errors / n:5.2%}) = corrections needed; "
             f"FP rate over last half {fp_late:6.2%}  [{time.perf_counter() - start:.1f} s]"
         )
+        print("    " + breakdown(c.labels, c.groups, c.matrix, order, wrong))
 
 
 def time_split(c: Corpus, quarantine: float) -> None:

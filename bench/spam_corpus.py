@@ -36,20 +36,22 @@ class Labelled:
     raws: list[bytes]
     labels: list[bool]  # True = spam
     layout: str
+    groups: list[str]  # where each message came from: its folder's name, or "ham"/"spam"
 
 
-def _trec(index: Path) -> Iterator[tuple[bytes, bool]]:
+def _trec(index: Path) -> Iterator[tuple[bytes, bool, str]]:
     for line in index.read_text(errors="replace").splitlines():
         label, _, rel = line.strip().partition(" ")
         if label.lower() in ("spam", "ham") and rel:
-            yield (index.parent / rel.strip()).read_bytes(), label.lower() == "spam"
+            is_spam = label.lower() == "spam"
+            yield (index.parent / rel.strip()).read_bytes(), is_spam, label.lower()
 
 
-def _folders(ham: list[Path], spam: list[Path]) -> Iterator[tuple[bytes, bool]]:
+def _folders(ham: list[Path], spam: list[Path]) -> Iterator[tuple[bytes, bool, str]]:
     for paths, is_spam in ((ham, False), (spam, True)):
         for path in paths:
             for raw in iter_messages(path):
-                yield raw, is_spam
+                yield raw, is_spam, path.name
 
 
 def read(corpus: Path, ham: list[Path], spam: list[Path]) -> Labelled:
@@ -68,12 +70,14 @@ def read(corpus: Path, ham: list[Path], spam: list[Path]) -> Labelled:
         raise SystemExit(f"{corpus}: no known corpus layout (see bench/spam_corpus.py)")
     raws: list[bytes] = []
     labels: list[bool] = []
-    for raw, is_spam in items:
+    groups: list[str] = []
+    for raw, is_spam, group in items:
         raws.append(raw)
         labels.append(is_spam)
+        groups.append(group)
     if not raws or all(labels) or not any(labels):
         raise SystemExit(f"{corpus}: both ham and spam are needed ({len(raws)} messages read)")
-    return Labelled(raws, labels, layout)
+    return Labelled(raws, labels, layout, groups)
 
 
 def date_of(raw: bytes) -> datetime:
