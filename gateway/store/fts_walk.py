@@ -1,20 +1,30 @@
-"""Full-text filters on SQLite, newest first: the ids of a page without ranking every match.
+"""Full-text filters newest first: the ids of a page without ranking every match.
 
-`--title` / `--text` select the tickets whose subject (FTS5 table `fts_tickets`, rowid =
-ticket id) or one of whose messages (`fts_messages`, rowid = message id) holds the words.
-A common word is in half the messages of the desk: gathering all its matches before
-taking the newest fifty reads millions of index entries. So the search first probes how
-many entries each word has, reading at most DENSE of them:
+`--title` / `--text` select the tickets whose subject or one of whose messages holds the
+words. A common word is in half the messages of the desk: gathering all its matches
+before taking the newest fifty reads millions of index entries. So the tickets are read
+in windows of ticket ids, newest first, each GROWTH times the previous, until the page is
+full; each window is one statement, with the other filters (status, assignee ...).
 
+SQLite (FTS5: `fts_tickets`, rowid = ticket id; `fts_messages`, rowid = message id)
+first probes how many entries each word has, reading at most DENSE of them:
 - few (the usual case for a name, a number, a rare term): one statement driven by the
   matches (each an index look-up of its ticket), sorted, the page taken;
-- many: the same statement over windows of ticket ids, newest first, each window
-  GROWTH times the previous, until the page is full. A window reads the matches of its
-  tickets only (the message index is bounded by the window's lowest and highest message
-  id), so a common word fills the page from the first window or two.
+- many: the windows. A window reads the matches of its tickets only (the message index
+  is bounded by the window's lowest and highest message id), so a common word fills the
+  page from the first window or two.
+
+PostgreSQL (GIN indexes over the stored vectors, gateway.store.search) has no such probe:
+a GIN look-up reads every entry of the word whatever its LIMIT (a second for a common
+word at a million tickets). Its windows test their tickets newest first, one by one,
+against the stored vectors (the subject's, then those of the ticket's messages, found by
+the index of messages by ticket), and stop at the page. The windows are the probe: when
+the matches found so far put the rest of the page further than PG_WALK tickets away (a
+rare word, or a rare combination), the tickets below the last window are one statement
+driven by the GIN matches, as on SQLite.
 
 Both are exact: a window holds every match of its tickets, and the windows are read in
-order. The other filters (status, assignee ...) apply in the same statement.
+order.
 """
 
 from __future__ import annotations
@@ -29,37 +39,51 @@ from gateway.store import search
 from gateway.store.model import Ticket
 from gateway.store.views import TicketFilter, conditions
 
-# Entries of a word read by the probe: past it the word is "common" and windows are used.
+# Entries of a word read by the SQLite probe: past it the word is "common".
 DENSE = 2_000
 # The first window's ticket ids, and how much each next one grows.
 WINDOW = 4_096
 GROWTH = 8
+# PostgreSQL: another window only if the matches so far put the page within this many
+# more tickets; else the GIN look-up (a window tests ~4 stored vectors a ticket).
+PG_WALK = 65_536
 
 
 def applies(f: TicketFilter, dialect: str) -> bool:
     """Whether the filter has a full-text part this module serves."""
-    return dialect == "sqlite" and any(q and search.words(q) for q in (f.title, f.text))
+    fts = dialect in ("sqlite", "postgresql")
+    return fts and any(q and search.words(q) for q in (f.title, f.text))
 
 
 def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
     """The ids of the first `n` matching tickets, newest first."""
     if n <= 0:
         return []
-    base = conditions(dataclasses.replace(f, title=None, text=None), "sqlite")
-    if not _dense(session, f):
-        return _window(session, f, base, None, f.before, n)
+    dialect = session.get_bind().dialect.name
+    base = conditions(dataclasses.replace(f, title=None, text=None), dialect)
+    if dialect == "sqlite" and not _dense(session, f):
+        return _window(session, dialect, f, base, None, f.before, n)
     top = f.before
     if top is None:
         top = (session.execute(select(func.max(Ticket.id))).scalar() or 0) + 1
     found: list[int] = []
     width = WINDOW
+    walked = 0
     while len(found) < n and top > 1:
         lo: int | None = top - width if top - width > 1 else None
-        found += _window(session, f, base, lo, top, n - len(found))
+        if dialect == "postgresql" and walked and not _near(len(found), walked, n):
+            lo = None
+        found += _window(session, dialect, f, base, lo, top, n - len(found))
         if lo is None:
             break
+        walked += top - lo
         top, width = lo, width * GROWTH
     return found
+
+
+def _near(found: int, walked: int, n: int) -> bool:
+    """Whether `found` matches in `walked` tickets put the rest of `n` within PG_WALK."""
+    return found > 0 and (n - found) * walked <= found * PG_WALK
 
 
 _PROBE = {
@@ -84,6 +108,7 @@ def _dense(session: Session, f: TicketFilter) -> bool:
 
 def _window(
     session: Session,
+    dialect: str,
     f: TicketFilter,
     base: list[ColumnElement[bool]],
     lo: int | None,
@@ -96,15 +121,16 @@ def _window(
         where.append(Ticket.id >= lo)
     if hi is not None:
         where.append(Ticket.id < hi)
+    match = _sqlite_match if dialect == "sqlite" else _pg_match
     if f.title and search.words(f.title):
-        where.append(_in_tickets("t", f.title, lo, hi, messages=False))
+        where.append(match("t", f.title, lo, hi, messages=False))
     if f.text and search.words(f.text):
-        where.append(_in_tickets("x", f.text, lo, hi, messages=True))
+        where.append(match("x", f.text, lo, hi, messages=True))
     query = select(Ticket.id).where(*where).order_by(Ticket.id.desc()).limit(n)
     return list(session.scalars(query))
 
 
-def _in_tickets(
+def _sqlite_match(
     name: str, query: str, lo: int | None, hi: int | None, *, messages: bool
 ) -> ColumnElement[bool]:
     """`tickets.id IN (matches)`: one IN over a UNION, so that the planner looks the
@@ -140,4 +166,35 @@ def _in_tickets(
             f" WHERE {search.FTS_MESSAGES} MATCH :{name}_q{message_range})"
         )
     sql += ")"
+    return and_(true(), text(sql).bindparams(**params))
+
+
+def _pg_match(
+    name: str, query: str, lo: int | None, hi: int | None, *, messages: bool
+) -> ColumnElement[bool]:
+    """Below the windows (lo None): the GIN look-up. A window: each ticket's stored
+    vectors tested, by ts_match_vq (the function behind @@: written as the operator, the
+    planner would take the GIN index and read all the word's entries)."""
+    q = f"{name}_q"
+    params: dict[str, Any] = {q: search.pg_query(query)}
+    bounds = {f"{name}_lo": lo, f"{name}_hi": hi}
+    if lo is None:
+        below = None if hi is None else f"{name}_hi"
+        # The matches gathered first, then looked up: as `IN (...)` the planner merges
+        # them with the tickets walked newest first, all the way down to a rare word's.
+        found = search.pg_either(q, below) if messages else search.pg_matches("tickets", q, below)
+        sql = f"tickets.id = ANY(ARRAY({found}))"
+    else:
+        tsq = search.pg_tsquery(q)
+        sql = f"ts_match_vq(tickets.{search.PG_COLUMN}, {tsq})"
+        if messages:
+            # The window's bounds too: should the planner hash the subquery instead of
+            # running it per ticket, it still reads the window's messages only.
+            sql = (
+                f"({sql} OR EXISTS (SELECT 1 FROM messages AS wm"
+                f" WHERE wm.ticket_id = tickets.id AND wm.ticket_id >= :{name}_lo"
+                + (f" AND wm.ticket_id < :{name}_hi" if hi is not None else "")
+                + f" AND ts_match_vq(wm.{search.PG_COLUMN}, {tsq})))"
+            )
+    params.update((key, value) for key, value in bounds.items() if f":{key}" in sql)
     return and_(true(), text(sql).bindparams(**params))
