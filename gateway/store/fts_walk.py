@@ -21,7 +21,9 @@ against the stored vectors (the subject's, then those of the ticket's messages, 
 the index of messages by ticket), and stop at the page. The windows are the probe: when
 the matches found so far put the rest of the page further than PG_WALK tickets away (a
 rare word, or a rare combination), the tickets below the last window are one statement
-driven by the GIN matches, as on SQLite.
+driven by the GIN matches, as on SQLite -- unless the other filters leave at most
+PG_WALK tickets there (a requester's, say): those are tested one by one too, since the
+GIN look-up of a common word would cost far more.
 
 Both are exact: a window holds every match of its tickets, and the windows are read in
 order.
@@ -44,9 +46,12 @@ DENSE = 2_000
 # The first window's ticket ids, and how much each next one grows.
 WINDOW = 4_096
 GROWTH = 8
-# PostgreSQL: another window only if the matches so far put the page within this many
-# more tickets; else the GIN look-up (a window tests ~4 stored vectors a ticket).
-PG_WALK = 65_536
+# PostgreSQL: a smaller first window (its tickets are tested one by one, an index
+# look-up of its messages each: a rare word's page costs the first window whole); and
+# another window only if the matches so far put the page within PG_WALK more tickets,
+# else the GIN look-up.
+PG_WINDOW = 512
+PG_WALK = 16_384
 
 
 def applies(f: TicketFilter, dialect: str) -> bool:
@@ -67,13 +72,16 @@ def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
     if top is None:
         top = (session.execute(select(func.max(Ticket.id))).scalar() or 0) + 1
     found: list[int] = []
-    width = WINDOW
+    width = WINDOW if dialect == "sqlite" else PG_WINDOW
     walked = 0
     while len(found) < n and top > 1:
         lo: int | None = top - width if top - width > 1 else None
         if dialect == "postgresql" and walked and not _near(len(found), walked, n):
             lo = None
-        found += _window(session, dialect, f, base, lo, top, n - len(found))
+        # PostgreSQL tests the tickets of a window one by one; the rest below the last
+        # window too when they are few, else the GIN look-up serves it.
+        tested = lo is not None or (dialect == "postgresql" and _few_left(session, f, base, top))
+        found += _window(session, dialect, f, base, lo, top, n - len(found), tested)
         if lo is None:
             break
         walked += top - lo
@@ -84,6 +92,18 @@ def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
 def _near(found: int, walked: int, n: int) -> bool:
     """Whether `found` matches in `walked` tickets put the rest of `n` within PG_WALK."""
     return found > 0 and (n - found) * walked <= found * PG_WALK
+
+
+def _few_left(session: Session, f: TicketFilter, base: list[ColumnElement[bool]], top: int) -> bool:
+    """Whether at most PG_WALK tickets below `top` pass the other filters: testing each
+    then costs less than the GIN look-up of a common word (a requester's tickets, say).
+    Counted on the filters' indexes, up to PG_WALK + 1."""
+    if top - 1 <= PG_WALK:
+        return True
+    if dataclasses.replace(f, title=None, text=None, before=None) == TicketFilter():
+        return False  # no other filter: every ticket below passes
+    rows = select(Ticket.id).where(*base, Ticket.id < top).limit(PG_WALK + 1).subquery()
+    return session.execute(select(func.count()).select_from(rows)).scalar_one() <= PG_WALK
 
 
 _PROBE = {
@@ -114,18 +134,22 @@ def _window(
     lo: int | None,
     hi: int | None,
     n: int,
+    tested: bool = True,
 ) -> list[int]:
-    """The newest `n` matching ids with lo <= id < hi (None: unbounded)."""
+    """The newest `n` matching ids with lo <= id < hi (None: unbounded); on PostgreSQL,
+    each ticket tested, or (not `tested`) driven by the GIN matches."""
     where = list(base)
     if lo is not None:
         where.append(Ticket.id >= lo)
     if hi is not None:
         where.append(Ticket.id < hi)
-    match = _sqlite_match if dialect == "sqlite" else _pg_match
-    if f.title and search.words(f.title):
-        where.append(match("t", f.title, lo, hi, messages=False))
-    if f.text and search.words(f.text):
-        where.append(match("x", f.text, lo, hi, messages=True))
+    for name, words, messages in (("t", f.title, False), ("x", f.text, True)):
+        if not (words and search.words(words)):
+            continue
+        if dialect == "sqlite":
+            where.append(_sqlite_match(name, words, lo, hi, messages=messages))
+        else:
+            where.append(_pg_match(name, words, hi, messages=messages, tested=tested))
     query = select(Ticket.id).where(*where).order_by(Ticket.id.desc()).limit(n)
     return list(session.scalars(query))
 
@@ -170,31 +194,30 @@ def _sqlite_match(
 
 
 def _pg_match(
-    name: str, query: str, lo: int | None, hi: int | None, *, messages: bool
+    name: str, query: str, hi: int | None, *, messages: bool, tested: bool
 ) -> ColumnElement[bool]:
-    """Below the windows (lo None): the GIN look-up. A window: each ticket's stored
-    vectors tested, by ts_match_vq (the function behind @@: written as the operator, the
-    planner would take the GIN index and read all the word's entries)."""
+    """Tested: the ticket's stored vectors tested, its subject's then its messages' (found
+    by the index of messages by ticket), by ts_match_vq, the function behind @@ (written
+    as the operator, the planner would take the GIN index and read all the word's
+    entries); OFFSET 0 keeps the messages a look-up per ticket tested, not a hash of the
+    matches among all messages. Else the GIN look-up of the tickets below `hi`."""
     q = f"{name}_q"
     params: dict[str, Any] = {q: search.pg_query(query)}
-    bounds = {f"{name}_lo": lo, f"{name}_hi": hi}
-    if lo is None:
-        below = None if hi is None else f"{name}_hi"
-        # The matches gathered first, then looked up: as `IN (...)` the planner merges
-        # them with the tickets walked newest first, all the way down to a rare word's.
-        found = search.pg_either(q, below) if messages else search.pg_matches("tickets", q, below)
-        sql = f"tickets.id = ANY(ARRAY({found}))"
-    else:
+    if tested:
         tsq = search.pg_tsquery(q)
         sql = f"ts_match_vq(tickets.{search.PG_COLUMN}, {tsq})"
         if messages:
-            # The window's bounds too: should the planner hash the subquery instead of
-            # running it per ticket, it still reads the window's messages only.
             sql = (
                 f"({sql} OR EXISTS (SELECT 1 FROM messages AS wm"
-                f" WHERE wm.ticket_id = tickets.id AND wm.ticket_id >= :{name}_lo"
-                + (f" AND wm.ticket_id < :{name}_hi" if hi is not None else "")
-                + f" AND ts_match_vq(wm.{search.PG_COLUMN}, {tsq})))"
+                f" WHERE wm.ticket_id = tickets.id"
+                f" AND ts_match_vq(wm.{search.PG_COLUMN}, {tsq}) OFFSET 0))"
             )
-    params.update((key, value) for key, value in bounds.items() if f":{key}" in sql)
-    return and_(true(), text(sql).bindparams(**params))
+        return and_(true(), text(sql).bindparams(**params))
+    # The matches gathered first, then looked up: as `IN (...)` the planner merges them
+    # with the tickets walked newest first, all the way down to a rare word's.
+    below = None
+    if hi is not None:
+        params[f"{name}_hi"] = hi
+        below = f"{name}_hi"
+    found = search.pg_either(q, below) if messages else search.pg_matches("tickets", q, below)
+    return and_(true(), text(f"tickets.id = ANY(ARRAY({found}))").bindparams(**params))

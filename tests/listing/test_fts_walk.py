@@ -37,17 +37,28 @@ def sqlite_desk(tmp_path: Path) -> Iterator[Desk]:
     d.db.dispose()
 
 
+def _clean(url: str) -> str:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    return url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desk]:
     """A desk on SQLite, or on a clean database of a private PostgreSQL cluster."""
     url = None
     if request.param == "postgresql":
-        url = request.getfixturevalue("pg_server")
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        engine.dispose()
+        url = _clean(request.getfixturevalue("pg_server"))
     d = Desk(tmp_path, url=url)
+    yield d
+    d.db.dispose()
+
+
+@pytest.fixture
+def pg_desk(pg_server: str, tmp_path: Path) -> Iterator[Desk]:
+    d = Desk(tmp_path, url=_clean(pg_server))
     yield d
     d.db.dispose()
 
@@ -114,6 +125,7 @@ def test_windows_find_what_gathering_every_match_finds(
         first = fts_walk.ids(s, f, 7)
         monkeypatch.setattr(fts_walk, "DENSE", 0)
         monkeypatch.setattr(fts_walk, "WINDOW", 16)
+        monkeypatch.setattr(fts_walk, "PG_WINDOW", 16)
         monkeypatch.setattr(fts_walk, "GROWTH", 2)
         monkeypatch.setattr(fts_walk, "PG_WALK", pg_walk)
         sent = capture(desk)
@@ -129,15 +141,37 @@ def test_windows_find_what_gathering_every_match_finds(
     if f.text == "rareword":
         assert len(gathered) == 10  # the late replies, each found on its old ticket
     if desk.db.engine.dialect.name == "postgresql":
-        # The walk as set: windows of 16, 32, 64, 128 tickets for a common word, then
-        # the rest looked up in one statement; or the first window, then the rest.
+        # The walk as set: the first window, then the rest looked up in one statement;
+        # or, for a common word, windows of 16, 32, 64, 128 tickets and the rest (fewer
+        # than PG_WALK) tested too.
         tested = [sql for sql, _ in sent[:windows] if "ts_match_vq" in sql]
         looked_up = [sql for sql, _ in sent[:windows] if "ANY(ARRAY(" in sql]
-        assert len(looked_up) == 1
         if pg_walk == 0:
-            assert len(tested) == 1
-        elif f in FILTERS[:3]:
-            assert len(tested) == 4
+            assert (len(tested), len(looked_up)) == (1, 1)
+        else:
+            assert looked_up == []
+            if f in FILTERS[:3]:
+                assert len(tested) == 5
+
+
+def test_few_tickets_left_by_the_other_filters_are_tested_not_looked_up(
+    pg_desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL, a common word of one requester's tickets: past the first window, the
+    requester's other tickets (fewer than PG_WALK) are tested one by one; the GIN
+    look-up of the word would read every entry of it."""
+    fill(pg_desk, 400)
+    f = TicketFilter(text="vpn", requester="olga@почта.рф")
+    monkeypatch.setattr(fts_walk, "PG_WINDOW", 16)
+    monkeypatch.setattr(fts_walk, "PG_WALK", 150)  # below the desk, above her 100
+    with pg_desk.db.read() as s:
+        everything = plain(s, f)
+        sent = capture(pg_desk)
+        walked = fts_walk.ids(s, f, 10_000)
+    assert walked == everything and len(walked) > 50
+    statements = [sql for sql, _ in sent if "FROM tickets" in sql]
+    assert not any("ANY(ARRAY(" in sql for sql in statements), statements
+    assert sum("ts_match_vq" in sql for sql in statements) == 2  # the window, the rest
 
 
 def test_page_counts_and_says_when_it_stopped(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
