@@ -19,8 +19,9 @@ a GIN look-up reads every entry of the word whatever its LIMIT (a second for a c
 word at a million tickets). Its windows test their tickets newest first, one by one,
 against the stored vectors (the subject's, then those of the ticket's messages, found by
 the index of messages by ticket), and stop at the page. The windows are the probe: when
-the matches found so far put the rest of the page further than PG_WALK tickets away (a
-rare word, or a rare combination), the tickets below the last window are one statement
+the matches found so far put the rest of the page further than PG_WALK tickets away
+(counted among the tickets the other filters pass, those a window tests: a rare word, or
+a rare combination), the tickets below the last window are one statement
 driven by the GIN matches, as on SQLite -- unless the other filters leave at most
 PG_WALK tickets there (a requester's, say): those are tested one by one too, since the
 GIN look-up of a common word would cost far more.
@@ -71,39 +72,52 @@ def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
     top = f.before
     if top is None:
         top = (session.execute(select(func.max(Ticket.id))).scalar() or 0) + 1
+    start = top
     found: list[int] = []
     width = WINDOW if dialect == "sqlite" else PG_WINDOW
     walked = 0
+    others = dataclasses.replace(f, title=None, text=None, before=None) != TicketFilter()
     while len(found) < n and top > 1:
         lo: int | None = top - width if top - width > 1 else None
-        if dialect == "postgresql" and walked and not _near(len(found), walked, n):
+        if dialect == "postgresql" and top != start and not _near(len(found), walked, n):
             lo = None
         # PostgreSQL tests the tickets of a window one by one; the rest below the last
         # window too when they are few, else the GIN look-up serves it.
-        tested = lo is not None or (dialect == "postgresql" and _few_left(session, f, base, top))
+        tested = lo is not None or (
+            dialect == "postgresql" and _few_left(session, others, base, top)
+        )
         found += _window(session, dialect, f, base, lo, top, n - len(found), tested)
         if lo is None:
             break
-        walked += top - lo
+        # The tickets the window tested: those passing the other filters (a window's
+        # cost, and what the density of the matches is measured against).
+        walked += _passing(session, base, lo, top) if others and len(found) < n else top - lo
         top, width = lo, width * GROWTH
     return found
 
 
 def _near(found: int, walked: int, n: int) -> bool:
-    """Whether `found` matches in `walked` tickets put the rest of `n` within PG_WALK."""
+    """Whether `found` matches in `walked` tickets tested put the rest of `n` within
+    PG_WALK more tested."""
     return found > 0 and (n - found) * walked <= found * PG_WALK
 
 
-def _few_left(session: Session, f: TicketFilter, base: list[ColumnElement[bool]], top: int) -> bool:
+def _few_left(session: Session, others: bool, base: list[ColumnElement[bool]], top: int) -> bool:
     """Whether at most PG_WALK tickets below `top` pass the other filters: testing each
     then costs less than the GIN look-up of a common word (a requester's tickets, say).
     Counted on the filters' indexes, up to PG_WALK + 1."""
     if top - 1 <= PG_WALK:
         return True
-    if dataclasses.replace(f, title=None, text=None, before=None) == TicketFilter():
-        return False  # no other filter: every ticket below passes
+    if not others:
+        return False  # every ticket below passes
     rows = select(Ticket.id).where(*base, Ticket.id < top).limit(PG_WALK + 1).subquery()
     return session.execute(select(func.count()).select_from(rows)).scalar_one() <= PG_WALK
+
+
+def _passing(session: Session, base: list[ColumnElement[bool]], lo: int, hi: int) -> int:
+    """How many tickets with lo <= id < hi pass the other filters (on their indexes)."""
+    rows = select(Ticket.id).where(*base, Ticket.id >= lo, Ticket.id < hi).subquery()
+    return session.execute(select(func.count()).select_from(rows)).scalar_one()
 
 
 _PROBE = {
