@@ -2,9 +2,12 @@
 
     .venv/bin/python bench/scale.py [--sizes 100000,1000000] [--dir /tmp/helpdesk-scale]
                                     [--postgres 100000] [--keep] [--processing-only]
+    .venv/bin/python bench/scale.py --sizes '' --postgres-url URL --listings-only
 
 For each size, builds a database with the product's schema (bench/scale_build.py; a
-built SQLite file is reused when --keep left it), then prints:
+built SQLite file is reused when --keep left it); --postgres-url measures a PostgreSQL
+database built before (bench/scale_build.py) instead of building one, upgraded to the
+newest schema first. Then prints:
   - per listing and filter: the query time in-process (one page and its count; median of
     5 warm runs) and the whole `helpdesk tickets list` command's wall time and peak RSS;
   - the processing rate of 1,000 new mails and then 200 threaded replies into that
@@ -28,6 +31,8 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -40,6 +45,7 @@ from gateway.settings import config as config_mod  # noqa: E402
 from gateway.similar.warm import warm  # noqa: E402
 from gateway.store import listing  # noqa: E402
 from gateway.store.db import Database, upgrade  # noqa: E402
+from gateway.store.model import Ticket  # noqa: E402
 from gateway.store.views import TicketFilter  # noqa: E402
 from tests.harness import write_config  # noqa: E402
 
@@ -176,9 +182,15 @@ def processing(config: Path) -> tuple[float, float, float]:
 
 
 def run_size(
-    n: int, url: str, workdir: Path, size_of: Path | None, listings_too: bool = True
+    n: int,
+    url: str,
+    workdir: Path,
+    size_of: Path | None,
+    listings_too: bool = True,
+    processing_too: bool = True,
+    only: tuple[str, ...] = (),
 ) -> float:
-    """Prints the figures of one size; returns its rate of new mails."""
+    """Prints the figures of one size; returns its rate of new mails (0 without)."""
     config = write_config(workdir, CONFIG)
     config.write_text(
         config.read_text().replace('url = "sqlite:///var/helpdesk.db"', f'url = "{url}"')
@@ -186,9 +198,11 @@ def run_size(
     upgrade(url)  # a file --keep kept from an earlier revision
     print(f"\n== {n:,} tickets ({url.split(':')[0]})")
     if listings_too:
-        run_listings(n, url, config)
+        run_listings(n, url, config, only)
     if size_of is not None:
         print(f"database: {size_of.stat().st_size / n:,.0f} bytes per ticket")
+    if not processing_too:
+        return 0.0
     loaded, new, replies = processing(config)
     print(
         f"processing: {new:,.0f} new mails/s, {replies:,.0f} threaded replies/s "
@@ -197,11 +211,13 @@ def run_size(
     return new
 
 
-def run_listings(n: int, url: str, config: Path) -> None:
+def run_listings(n: int, url: str, config: Path, only: tuple[str, ...] = ()) -> None:
     db = Database(url)
     print(f"{'listing':24} {'query ms':>9} {'command s':>10} {'RSS MiB':>8}")
     worst_q = worst_c = 0.0
     for name, args, f in listings(n):
+        if only and not any(word in name for word in only):
+            continue
         q = query_ms(db, f)
         wall, rss = command(config, [*args, "--format", "json"])
         worst_q, worst_c = max(worst_q, q), max(worst_c, wall)
@@ -210,6 +226,8 @@ def run_listings(n: int, url: str, config: Path) -> None:
         ("--all --text (rare)", ["--all", "--text", "inv50007"]),
         ("--all --status waiting", ["--all", "--status", "waiting"]),
     ):
+        if only and not any(word in name for word in only):
+            continue
         wall, rss = command(config, [*args, "--format", "json"])
         print(f"{name:24} {'':>9} {wall:10.2f} {rss / 1024:8.0f}")
     print(f"worst query {worst_q:.1f} ms (target <= 50), worst command {worst_c:.2f} s (<= 0.5)")
@@ -225,11 +243,22 @@ def main() -> None:
     ap.add_argument(
         "--processing-only", action="store_true", help="the processing rates, no listings"
     )
+    ap.add_argument(
+        "--postgres-url", help="measure this PostgreSQL database, built before, as it is"
+    )
+    ap.add_argument("--listings-only", action="store_true", help="the listings, no processing")
+    ap.add_argument(
+        "--only", default="", help="the listings whose name holds one of these (comma-separated)"
+    )
     opts = ap.parse_args()
     opts.dir.mkdir(parents=True, exist_ok=True)
+    only = tuple(word for word in opts.only.split(",") if word)
+    processing_too = not opts.listings_only
     empty = Path(tempfile.mkdtemp(dir=opts.dir))
-    _, base, replies = processing(_empty_config(empty))
-    print(f"empty database: {base:,.0f} new mails/s, {replies:,.0f} threaded replies/s")
+    base = 0.0
+    if processing_too:
+        _, base, replies = processing(_empty_config(empty))
+        print(f"empty database: {base:,.0f} new mails/s, {replies:,.0f} threaded replies/s")
     for n in (int(s) for s in opts.sizes.split(",") if s):
         path = opts.dir / f"scale-{n}.db"
         if not (opts.keep and path.exists()):
@@ -240,8 +269,20 @@ def main() -> None:
         work = Path(tempfile.mkdtemp(dir=opts.dir))
         copy = work / "helpdesk.db"
         shutil.copy(path, copy)  # the processing writes: the kept file stays as built
-        new = run_size(n, f"sqlite:///{copy}", work, copy, not opts.processing_only)
-        print(f"rate of new mails against the empty database's: {new / base:.2f}")
+        new = run_size(
+            n, f"sqlite:///{copy}", work, copy, not opts.processing_only, processing_too, only
+        )
+        if processing_too:
+            print(f"rate of new mails against the empty database's: {new / base:.2f}")
+        shutil.rmtree(work)
+    if opts.postgres_url:
+        built = Database(opts.postgres_url)
+        with built.read() as s:
+            n = s.execute(select(func.count()).select_from(Ticket)).scalar_one()
+        built.dispose()
+        work = Path(tempfile.mkdtemp(dir=opts.dir))
+        url = opts.postgres_url
+        run_size(n, url, work, None, not opts.processing_only, processing_too, only)
         shutil.rmtree(work)
     if opts.postgres:
         from tests.postgres import private_postgres
@@ -253,7 +294,7 @@ def main() -> None:
                 f"built {opts.postgres:,} tickets on PostgreSQL in {time.perf_counter() - t0:.0f} s"
             )
             work = Path(tempfile.mkdtemp(dir=opts.dir))
-            run_size(opts.postgres, url, work, None, not opts.processing_only)
+            run_size(opts.postgres, url, work, None, not opts.processing_only, processing_too, only)
     shutil.rmtree(empty)
 
 

@@ -25,8 +25,8 @@ from gateway.store.views import TicketFilter, conditions, iso
 # most of a million tickets costs no more than one that matches ten thousand.
 COUNT_CAP = 10_000
 # The same for a full-text search: counting ten thousand matches of a common word would
-# cost more than the page (SQLite walks windows of the desk newest first,
-# gateway.store.fts_walk; PostgreSQL joins the word's GIN matches with the tickets).
+# cost more than the page (the matches are found walking windows of the desk newest
+# first, gateway.store.fts_walk, and each counted match is one found).
 FTS_COUNT_CAP = 1_000
 # Rows per statement when every match is streamed.
 STREAM_CHUNK = 1_000
@@ -138,7 +138,8 @@ def page(
         return Page(rows, max(0, total - offset - len(rows)), len(found) > total, offset)
     query = _rows_query(f, _dialect(session)).limit(limit).offset(offset)
     rows = [_row_dict(r, prefix) for r in session.execute(query)]
-    # A searched word is counted as far as on SQLite: each match counted costs a look-up.
+    # A searched text without a word (LIKE) is counted as far as a word: each match
+    # counted costs a test of the text.
     cap = FTS_COUNT_CAP if f.text or f.title else COUNT_CAP
     total, capped = count_matches(session, f, cap + offset + limit)
     return Page(rows, max(0, total - offset - len(rows)), capped, offset)

@@ -49,7 +49,7 @@ def conditions(f: TicketFilter, dialect: str) -> list[ColumnElement[bool]]:
         who = "requester" if f.indicator == "green" else "agent"
         where += [Ticket.closed.is_(False), Ticket.last_public_by == who]
     if f.title:
-        where.append(_title(f.title, dialect))
+        where.append(_title(f.title, dialect, "q_title"))
     either = search.matching_subject_or_messages(dialect, f.text) if f.text else None
     if either is not None:
         where.append(either)
@@ -59,7 +59,7 @@ def conditions(f: TicketFilter, dialect: str) -> list[ColumnElement[bool]]:
             in_messages = Ticket.id.in_(
                 select(Message.ticket_id).where(search.like(Message.full_text, f.text))
             )
-        where.append(or_(_title(f.text, dialect), in_messages))
+        where.append(or_(_title(f.text, dialect, "q_text_subject"), in_messages))
     # One user by email, as a scalar subquery: the tickets are then found on their index.
     if f.requester:
         where.append(Ticket.requester_id == _user_id(f.requester))
@@ -78,8 +78,8 @@ def conditions(f: TicketFilter, dialect: str) -> list[ColumnElement[bool]]:
     return where
 
 
-def _title(query: str, dialect: str) -> ColumnElement[bool]:
-    found = search.matching(dialect, "tickets", query)
+def _title(query: str, dialect: str, name: str) -> ColumnElement[bool]:
+    found = search.matching(dialect, "tickets", query, name)
     return found if found is not None else search.like(Ticket.subject, query)
 
 

@@ -1,5 +1,6 @@
-"""Full-text listings on SQLite walked newest first in windows: the same tickets, in the
-same order, as gathering every match; replies to old tickets found in their window."""
+"""Full-text listings walked newest first in windows, on SQLite and on PostgreSQL: the
+same tickets, in the same order, as gathering every match (and as the listing's plain
+conditions); replies to old tickets found in their window."""
 
 from __future__ import annotations
 
@@ -8,22 +9,56 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from gateway.store import fts_walk, listing, search
 from gateway.store.model import Message, Ticket
 from gateway.store.tickets import create_ticket, get_or_create_user
-from gateway.store.views import TicketFilter
+from gateway.store.views import TicketFilter, conditions
 from tests.listing.test_plans import capture, full_scans
+from tests.postgres import private_postgres
 from tests.spam.conftest import Desk
 
 SENDERS = ("ivan@corp.example.ru", "olga@почта.рф", "bob@mail.example.com", "kim@lab.test")
 WORDS = ("принтер", "vpn", "пароль", "mailbox", "Drucker", "zugang", "écran", "impressora")
 
 
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[str]:
+    with private_postgres() as url:
+        yield url
+
+
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
+def sqlite_desk(tmp_path: Path) -> Iterator[Desk]:
     d = Desk(tmp_path)
+    yield d
+    d.db.dispose()
+
+
+def _clean(url: str) -> str:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desk]:
+    """A desk on SQLite, or on a clean database of a private PostgreSQL cluster."""
+    url = None
+    if request.param == "postgresql":
+        url = _clean(request.getfixturevalue("pg_server"))
+    d = Desk(tmp_path, url=url)
+    yield d
+    d.db.dispose()
+
+
+@pytest.fixture
+def pg_desk(pg_server: str, tmp_path: Path) -> Iterator[Desk]:
+    d = Desk(tmp_path, url=_clean(pg_server))
     yield d
     d.db.dispose()
 
@@ -66,27 +101,77 @@ FILTERS = [
 ]
 
 
+def plain(session: Session, f: TicketFilter) -> list[int]:
+    """The matches by the listing's plain conditions (every match gathered), newest first."""
+    dialect = session.get_bind().dialect.name
+    query = select(Ticket.id).where(*conditions(f, dialect)).order_by(Ticket.id.desc())
+    return list(session.scalars(query))
+
+
+# PostgreSQL walks windows while the matches found are dense enough (PG_WALK), then looks
+# the rest up: every window, or the look-up after the first.
+WALKS = [pytest.param(10**9, id="all-windows"), pytest.param(0, id="then-gin")]
+
+
+@pytest.mark.parametrize("pg_walk", WALKS)
 @pytest.mark.parametrize("f", FILTERS, ids=repr)
 def test_windows_find_what_gathering_every_match_finds(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch, f: TicketFilter
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, f: TicketFilter, pg_walk: int
 ) -> None:
     fill(desk, 400)
     with desk.db.read() as s:
+        everything = plain(s, f)
         gathered = fts_walk.ids(s, f, 10_000)
         first = fts_walk.ids(s, f, 7)
         monkeypatch.setattr(fts_walk, "DENSE", 0)
         monkeypatch.setattr(fts_walk, "WINDOW", 16)
+        monkeypatch.setattr(fts_walk, "PG_WINDOW", 16)
         monkeypatch.setattr(fts_walk, "GROWTH", 2)
+        monkeypatch.setattr(fts_walk, "PG_WALK", pg_walk)
+        sent = capture(desk)
         walked = fts_walk.ids(s, f, 10_000)
+        windows = len(sent)
         walked_first = fts_walk.ids(s, f, 7)
         streamed = [r["id"] for r in listing.stream(s, f, "HD")]
     assert (gathered == []) == (f.text == "nothingmatches")
-    assert gathered == sorted(gathered, reverse=True)
+    assert gathered == everything
     assert walked == gathered
     assert first == walked_first == gathered[:7]
     assert streamed == gathered
     if f.text == "rareword":
         assert len(gathered) == 10  # the late replies, each found on its old ticket
+    if desk.db.engine.dialect.name == "postgresql":
+        # The walk as set: the first window, then the rest looked up in one statement;
+        # or, for a common word, windows of 16, 32, 64, 128 tickets and the rest (fewer
+        # than PG_WALK) tested too.
+        tested = [sql for sql, _ in sent[:windows] if "ts_match_vq" in sql]
+        looked_up = [sql for sql, _ in sent[:windows] if "ANY(ARRAY(" in sql]
+        if pg_walk == 0:
+            assert (len(tested), len(looked_up)) == (1, 1)
+        else:
+            assert looked_up == []
+            if f in FILTERS[:3]:
+                assert len(tested) == 5
+
+
+def test_few_tickets_left_by_the_other_filters_are_tested_not_looked_up(
+    pg_desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL, a common word of one requester's tickets: past the first window, the
+    requester's other tickets (fewer than PG_WALK) are tested one by one; the GIN
+    look-up of the word would read every entry of it."""
+    fill(pg_desk, 400)
+    f = TicketFilter(text="vpn", requester="olga@почта.рф")
+    monkeypatch.setattr(fts_walk, "PG_WINDOW", 16)
+    monkeypatch.setattr(fts_walk, "PG_WALK", 150)  # below the desk, above her 100
+    with pg_desk.db.read() as s:
+        everything = plain(s, f)
+        sent = capture(pg_desk)
+        walked = fts_walk.ids(s, f, 10_000)
+    assert walked == everything and len(walked) > 50
+    statements = [sql for sql, _ in sent if "FROM tickets" in sql]
+    assert not any("ANY(ARRAY(" in sql for sql in statements), statements
+    assert sum("ts_match_vq" in sql for sql in statements) == 2  # the window, the rest
 
 
 def test_page_counts_and_says_when_it_stopped(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,8 +189,9 @@ def test_page_counts_and_says_when_it_stopped(desk: Desk, monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize("f", FILTERS[:6], ids=repr)
 def test_window_statements_read_no_table_whole(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch, f: TicketFilter
+    sqlite_desk: Desk, monkeypatch: pytest.MonkeyPatch, f: TicketFilter
 ) -> None:
+    desk = sqlite_desk
     fill(desk, 60)
     monkeypatch.setattr(fts_walk, "DENSE", 0)
     monkeypatch.setattr(fts_walk, "WINDOW", 8)

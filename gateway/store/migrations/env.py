@@ -11,6 +11,7 @@ it stays as it was.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from alembic import context
@@ -23,7 +24,7 @@ from gateway.store.model import Base
 config = context.config
 
 
-def include_name(name: str | None, type_: str, _parents: object) -> bool:
+def include_name(name: str | None, type_: str, parents: Mapping[Any, str | None]) -> bool:
     """Leave the full-text structures (not models: see gateway.store.search) to their own
     migration, so that a schema check does not report them as extra."""
     if name is None:
@@ -31,7 +32,9 @@ def include_name(name: str | None, type_: str, _parents: object) -> bool:
     if type_ == "table":
         return not name.startswith(search.FTS_PREFIX)
     if type_ == "index":
-        return name not in search.PG_INDEXES
+        return name not in (*search.PG_INDEXES.values(), *search.PG_EXPRESSION_INDEXES.values())
+    if type_ == "column":
+        return not (name == search.PG_COLUMN and parents.get("table_name") in search.PG_SOURCES)
     return True
 
 
