@@ -11,8 +11,10 @@ written once, just before the commit, a batch's terms make one segment.
 The same commit adds the texts' terms to `fts_terms`, which searches look prefixes up in.
 
 A savepoint that rolls back drops what was queued inside it; a rollback of the whole
-transaction drops everything. Nothing reads the index inside the transaction that fills
-it (searches are the listings', in their own sessions).
+transaction drops everything. A search inside the transaction (an agent's `#my WORDS` in
+the same batch) does not see the batch's own new text: writing it there instead would put
+earlier messages' rows inside the current message's savepoint, and its rollback would
+take them away.
 """
 
 from __future__ import annotations
