@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from gateway.store import fts_terms, search
 from gateway.store.model import Ticket
-from gateway.store.views import TicketFilter, conditions
+from gateway.store.views import TicketFilter, conditions, user_ids
 
 # Entries of a word read by the SQLite probe: past it the word is "common".
 DENSE = 2_000
@@ -68,7 +68,8 @@ def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
     if n <= 0:
         return []
     dialect = session.get_bind().dialect.name
-    base = conditions(dataclasses.replace(f, title=None, text=None), dialect)
+    others_only = dataclasses.replace(f, title=None, text=None)
+    base = conditions(others_only, dialect, user_ids(session, others_only))
     q = _Match.of(session, f) if dialect == "sqlite" else None
     if q is not None and not _dense(session, q):
         return _window(session, dialect, f, q, base, None, f.before, n)
