@@ -99,7 +99,7 @@ def user_ids(session: Session, f: TicketFilter) -> dict[str, int | None]:
     if not wanted:
         return {}
     rows = session.execute(select(User.email, User.id).where(User.email.in_(wanted)))
-    found = {email: id_ for email, id_ in rows.tuples()}
+    found = {email: id_ for email, id_ in rows}
     return {email: found.get(email) for email in wanted}
 
 
