@@ -93,7 +93,8 @@ def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
         tested = lo is not None or (
             dialect == "postgresql" and _few_left(session, others, base, top)
         )
-        rare = {} if tested else _rare_words(session, f, top, start)
+        pg_gin = dialect == "postgresql" and not tested
+        rare = _rare_words(session, f, top, start) if pg_gin else {}
         found += _window(session, dialect, f, q, base, lo, top, n - len(found), tested, rare)
         if lo is None:
             break
