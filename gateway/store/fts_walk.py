@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select, text, true
 from sqlalchemy.orm import Session
 
-from gateway.store import fts_terms, search
+from gateway.store import fts_rare, fts_terms, search
 from gateway.store.model import Ticket
 from gateway.store.views import TicketFilter, conditions, user_ids
 
@@ -55,9 +55,6 @@ GROWTH = 8
 # else the GIN look-up.
 PG_WINDOW = 512
 PG_WALK = 16_384
-# A word of a phrase found this many times less often than another among the first
-# window's tickets is looked up alone on the GIN index (_rare_words).
-RARER = 8
 
 
 def applies(f: TicketFilter, dialect: str) -> bool:
@@ -94,7 +91,7 @@ def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
             dialect == "postgresql" and _few_left(session, others, base, top)
         )
         pg_gin = dialect == "postgresql" and not tested
-        rare = _rare_words(session, f, top, start) if pg_gin else {}
+        rare = fts_rare.rare_words(session, f, max(top, start - PG_WINDOW), start) if pg_gin else {}
         found += _window(session, dialect, f, q, base, lo, top, n - len(found), tested, rare)
         if lo is None:
             break
@@ -121,45 +118,6 @@ def _few_left(session: Session, others: bool, base: list[ColumnElement[bool]], t
         return False  # every ticket below passes
     rows = select(Ticket.id).where(*base, Ticket.id < top).limit(PG_WALK + 1).subquery()
     return session.execute(select(func.count()).select_from(rows)).scalar_one() <= PG_WALK
-
-
-def _rare_words(session: Session, f: TicketFilter, top: int, start: int) -> dict[str, str]:
-    """PostgreSQL, before the GIN look-up below `top`: for a searched text of several
-    words with one clearly rarer than the rest among the newest tickets (the first
-    window's, tested already), the tsquery text of that word, by the text's name in the
-    statement ("t" title, "x" text). A GIN look-up of words joined reads every entry of
-    each, whatever the others: a phrase that never occurs, of a common word and a rare
-    one (`vpn clie`), read all of `vpn`'s million entries (250 ms at a million tickets)
-    to find nothing. The rare word's entries are few; each then is tested against the
-    whole phrase."""
-    lo = max(top, start - PG_WINDOW)
-    found: dict[str, str] = {}
-    for name, query, messages in (("t", f.title, False), ("x", f.text, True)):
-        terms = search.words(query) if query else []
-        if len(terms) < 2 or lo >= start:
-            continue
-        params: dict[str, Any] = {"lo": lo, "hi": start}
-        counts = []
-        for i, term in enumerate(terms):
-            params[f"w{i}"] = search.pg_query(term)
-            tsq = search.pg_tsquery(f"w{i}")
-            test = f"ts_match_vq(tickets.{search.PG_COLUMN}, {tsq})"
-            if messages:
-                test += (
-                    f" OR EXISTS (SELECT 1 FROM messages AS wm WHERE wm.ticket_id = tickets.id"
-                    f" AND ts_match_vq(wm.{search.PG_COLUMN}, {tsq}) OFFSET 0)"
-                )
-            counts.append(f"count(*) FILTER (WHERE {test})")
-        sql = (
-            f"SELECT {', '.join(counts)} FROM tickets WHERE tickets.id >= :lo AND tickets.id < :hi"
-        )
-        seen = list(session.execute(text(sql), params).one())
-        rarest = min(range(len(terms)), key=lambda i: seen[i])
-        # Clearly rarer: the look-up of its entries and the test of each against the
-        # phrase then cost less than reading the other words' entries.
-        if seen[rarest] * RARER < max(seen):
-            found[name] = search.pg_query(terms[rarest])
-    return found
 
 
 def _passing(session: Session, base: list[ColumnElement[bool]], lo: int, hi: int) -> int:
