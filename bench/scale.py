@@ -36,7 +36,7 @@ from sqlalchemy import func, select
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.scale_build import build  # noqa: E402
+from bench.scale_build import DOMAINS, build  # noqa: E402
 from gateway import spool  # noqa: E402
 from gateway.daemon.runner import Runner  # noqa: E402
 from gateway.daemon.supervisor import prepare_database  # noqa: E402
@@ -49,6 +49,8 @@ from gateway.store.model import Ticket  # noqa: E402
 from gateway.store.views import TicketFilter  # noqa: E402
 from tests.harness import write_config  # noqa: E402
 
+# Agent 7 as bench/scale_build.py names its users.
+AGENT7 = f"user7@{DOMAINS[7 % len(DOMAINS)]}"
 CONFIG = "[loop]\nmax_auto_replies_per_day = 1000000\n"
 
 
@@ -62,7 +64,9 @@ def listings(n: int) -> list[tuple[str, list[str], TicketFilter]]:
         ("--indicator green", ["--indicator", "green"], TicketFilter(indicator="green")),
         ("--indicator grey", ["--indicator", "grey"], TicketFilter(indicator="grey")),
         ("--status waiting", ["--status", "waiting"], TicketFilter(status="waiting")),
+        # An address no user has, then an agent with a thirtieth of the tickets.
         ("--assignee", ["--assignee", "user7@lab.test"], TicketFilter(assignee="user7@lab.test")),
+        ("--assignee (agent)", ["--assignee", AGENT7], TicketFilter(assignee=AGENT7)),
         (
             "--requester",
             ["--requester", "user4242@почта.рф"],
@@ -81,6 +85,9 @@ def listings(n: int) -> list[tuple[str, list[str], TicketFilter]]:
         ("--text принтер", ["--text", "принтер"], TicketFilter(text="принтер")),
         ("--text (rare)", ["--text", "inv50007"], TicketFilter(text="inv50007")),
         ("--text (none)", ["--text", "zzzqqq"], TicketFilter(text="zzzqqq")),
+        # A phrase that never occurs, of a common word and a rare prefix.
+        ("--text 'vpn clie'", ["--text", "vpn clie"], TicketFilter(text="vpn clie")),
+        ("--title 'vpn clie'", ["--title", "vpn clie"], TicketFilter(title="vpn clie")),
         (f"--before {mid}", ["--before", str(mid)], TicketFilter(before=mid)),
     ]
 

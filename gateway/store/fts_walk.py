@@ -40,9 +40,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select, text, true
 from sqlalchemy.orm import Session
 
-from gateway.store import fts_terms, search
+from gateway.store import fts_rare, fts_terms, search
 from gateway.store.model import Ticket
-from gateway.store.views import TicketFilter, conditions
+from gateway.store.views import TicketFilter, conditions, user_ids
 
 # Entries of a word read by the SQLite probe: past it the word is "common".
 DENSE = 2_000
@@ -68,7 +68,8 @@ def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
     if n <= 0:
         return []
     dialect = session.get_bind().dialect.name
-    base = conditions(dataclasses.replace(f, title=None, text=None), dialect)
+    others_only = dataclasses.replace(f, title=None, text=None)
+    base = conditions(others_only, dialect, user_ids(session, others_only))
     q = _Match.of(session, f) if dialect == "sqlite" else None
     if q is not None and not _dense(session, q):
         return _window(session, dialect, f, q, base, None, f.before, n)
@@ -89,7 +90,9 @@ def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
         tested = lo is not None or (
             dialect == "postgresql" and _few_left(session, others, base, top)
         )
-        found += _window(session, dialect, f, q, base, lo, top, n - len(found), tested)
+        pg_gin = dialect == "postgresql" and not tested
+        rare = fts_rare.rare_words(session, f, max(top, start - PG_WINDOW), start) if pg_gin else {}
+        found += _window(session, dialect, f, q, base, lo, top, n - len(found), tested, rare)
         if lo is None:
             break
         # The tickets the window tested: those passing the other filters (a window's
@@ -173,6 +176,7 @@ def _window(
     hi: int | None,
     n: int,
     tested: bool = True,
+    rare: dict[str, str] | None = None,
 ) -> list[int]:
     """The newest `n` matching ids with lo <= id < hi (None: unbounded). SQLite: by the
     match texts `q`; PostgreSQL: each ticket tested, or (not `tested`) driven by the GIN
@@ -190,7 +194,8 @@ def _window(
             assert match is not None
             where.append(_sqlite_match(name, match, lo, hi, messages=messages))
         else:
-            where.append(_pg_match(name, words, hi, messages=messages, tested=tested))
+            index = (rare or {}).get(name)
+            where.append(_pg_match(name, words, hi, messages=messages, tested=tested, index=index))
     query = select(Ticket.id).where(*where).order_by(Ticket.id.desc()).limit(n)
     return list(session.scalars(query))
 
@@ -235,7 +240,13 @@ def _sqlite_match(
 
 
 def _pg_match(
-    name: str, query: str, hi: int | None, *, messages: bool, tested: bool
+    name: str,
+    query: str,
+    hi: int | None,
+    *,
+    messages: bool,
+    tested: bool,
+    index: str | None = None,
 ) -> ColumnElement[bool]:
     """Tested: the ticket's stored vectors tested, its subject's then its messages' (found
     by the index of messages by ticket), by ts_match_vq, the function behind @@ (written
@@ -263,6 +274,13 @@ def _pg_match(
     if hi is not None:
         params[f"{name}_hi"] = hi
         below = f"{name}_hi"
-    found = search.pg_either(q, below) if messages else search.pg_matches("tickets", q, below)
+    rare = None
+    if index is not None:
+        rare = f"{name}_rare"
+        params[rare] = index
+    if messages:
+        found = search.pg_either(q, below, rare)
+    else:
+        found = search.pg_matches("tickets", q, below, rare)
     sql = f"tickets.id = ANY(ARRAY({found})) AND (current_schema() IS NULL OR true)"
     return and_(true(), text(sql).bindparams(**params))

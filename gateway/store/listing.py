@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from gateway.store import fts_walk
 from gateway.store.columns import DEFAULT_LIMIT as DEFAULT_LIMIT
 from gateway.store.model import Message, Ticket, User
-from gateway.store.views import TicketFilter, conditions, iso
+from gateway.store.views import TicketFilter, conditions, iso, user_ids
 
 # Counting stops here: past it the listing says "more than", and a filter that matches
 # most of a million tickets costs no more than one that matches ten thousand.
@@ -49,10 +49,15 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _rows_query(f: TicketFilter, dialect: str, ids: list[int] | None = None) -> Select[Any]:
+def _rows_query(
+    f: TicketFilter,
+    dialect: str,
+    ids: list[int] | None = None,
+    users: dict[str, int | None] | None = None,
+) -> Select[Any]:
     """The listed columns of the matches, newest first; or of the given ids (at most a
-    page or a chunk of them, found by gateway.store.fts_walk)."""
-    where = conditions(f, dialect) if ids is None else [Ticket.id.in_(ids)]
+    page or a chunk of them, found by gateway.store.fts_walk). `users`: views.user_ids."""
+    where = conditions(f, dialect, users) if ids is None else [Ticket.id.in_(ids)]
     requester = aliased(User)
     assignee = aliased(User)
     query = (
@@ -110,12 +115,19 @@ def _row_dict(row: Row[Any], prefix: str) -> dict[str, Any]:
     }
 
 
-def count_matches(session: Session, f: TicketFilter, cap: int = COUNT_CAP) -> tuple[int, bool]:
+def count_matches(
+    session: Session,
+    f: TicketFilter,
+    cap: int = COUNT_CAP,
+    users: dict[str, int | None] | None = None,
+) -> tuple[int, bool]:
     """How many tickets match, counted up to `cap + 1`; and whether counting stopped."""
     if fts_walk.applies(f, _dialect(session)):
         found = len(fts_walk.ids(session, f, cap + 1))
         return min(found, cap), found > cap
-    ids = select(Ticket.id).where(*conditions(f, _dialect(session))).limit(cap + 1)
+    if users is None:
+        users = user_ids(session, f)
+    ids = select(Ticket.id).where(*conditions(f, _dialect(session), users)).limit(cap + 1)
     total = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
     return min(total, cap), total > cap
 
@@ -136,12 +148,14 @@ def page(
         rows = [_row_dict(r, prefix) for r in session.execute(_rows_query(f, dialect, shown))]
         total = min(len(found), offset + limit + FTS_COUNT_CAP)
         return Page(rows, max(0, total - offset - len(rows)), len(found) > total, offset)
-    query = _rows_query(f, _dialect(session)).limit(limit).offset(offset)
+    # The requester's and assignee's ids first: see views._user_is.
+    users = user_ids(session, f)
+    query = _rows_query(f, dialect, users=users).limit(limit).offset(offset)
     rows = [_row_dict(r, prefix) for r in session.execute(query)]
     # A searched text without a word (LIKE) is counted as far as a word: each match
     # counted costs a test of the text.
     cap = FTS_COUNT_CAP if f.text or f.title else COUNT_CAP
-    total, capped = count_matches(session, f, cap + offset + limit)
+    total, capped = count_matches(session, f, cap + offset + limit, users)
     return Page(rows, max(0, total - offset - len(rows)), capped, offset)
 
 
@@ -150,12 +164,14 @@ def stream(session: Session, f: TicketFilter, prefix: str) -> Iterator[dict[str,
     cursor = dataclasses.replace(f)
     dialect = _dialect(session)
     fts = fts_walk.applies(f, dialect)
+    users = user_ids(session, f)
     while True:
         if fts:
             ids = fts_walk.ids(session, cursor, STREAM_CHUNK)
             chunk = list(session.execute(_rows_query(cursor, dialect, ids))) if ids else []
         else:
-            chunk = list(session.execute(_rows_query(cursor, dialect).limit(STREAM_CHUNK)))
+            query = _rows_query(cursor, dialect, users=users).limit(STREAM_CHUNK)
+            chunk = list(session.execute(query))
         for row in chunk:
             yield _row_dict(row, prefix)
         if len(chunk) < STREAM_CHUNK:

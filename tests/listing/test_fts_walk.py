@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store import fts_walk, listing, search
@@ -202,3 +202,74 @@ def test_window_statements_read_no_table_whole(
     assert any("MATCH" in sql and ">=" in sql for sql, _ in sent)
     scans = full_scans(desk, sent)
     assert scans == [], "\n".join(scans)
+
+
+def test_users_are_looked_up_before_their_tickets(desk: Desk) -> None:
+    """A requester or an assignee: the user's id is found first and written into the
+    ticket statements (PostgreSQL plans with that id's own share of the tickets); no
+    such user lists nothing. The same tickets as the plain conditions' subquery."""
+    fill(desk, 60)
+    with desk.db.write() as s:
+        agent = get_or_create_user(s, "agent@example.com", "Agent")
+        idle = get_or_create_user(s, "idle@example.com", "Idle")
+        s.execute(update(Ticket).where(Ticket.id % 3 == 1).values(assignee_id=agent.id))
+    filters = [
+        TicketFilter(assignee="AGENT@example.com"),
+        TicketFilter(assignee="idle@example.com"),
+        TicketFilter(assignee="nobody@example.com"),
+        TicketFilter(requester="olga@почта.рф", assignee="agent@example.com"),
+        TicketFilter(requester="nobody@example.com", open=True),
+        TicketFilter(text="vpn", assignee="agent@example.com"),
+    ]
+    with desk.db.read() as s:
+        for f in filters:
+            everything = plain(s, f)
+            sent = capture(desk)
+            page = listing.page(s, f, "HD", limit=4)
+            streamed = [r["id"] for r in listing.stream(s, f, "HD")]
+            assert [r["id"] for r in page.rows] == everything[:4], f
+            assert page.more == max(0, len(everything) - 4) and streamed == everything, f
+            tickets = [sql for sql, _ in sent if "FROM tickets" in sql]
+            assert tickets and not any(
+                "FROM users" in sql.split("FROM tickets")[1] for sql in tickets
+            )
+            if f.assignee == "idle@example.com":
+                assert f"assignee_id = {idle.id}" in " ".join(tickets)
+        assert (
+            len(plain(s, filters[0])) == 20
+            and len(plain(s, filters[3])) > 2
+            and plain(s, filters[1]) == []
+        )
+
+
+PHRASES = [
+    TicketFilter(text="принтер zebra"),  # the rare word's messages, on old tickets
+    TicketFilter(text="vpn zebra"),  # never in a row
+    TicketFilter(title="vpn zebra"),
+    TicketFilter(text="zebra принтер"),  # the rare word first
+]
+
+
+@pytest.mark.parametrize("f", PHRASES, ids=repr)
+def test_a_phrase_with_a_rare_word_is_looked_up_by_that_word(
+    pg_desk: Desk, monkeypatch: pytest.MonkeyPatch, f: TicketFilter
+) -> None:
+    """PostgreSQL: past the first window, the GIN look-up of a phrase of a common word and
+    a rare one reads the rare word's entries only (the common one's are most of the
+    index) and tests each match against the whole phrase."""
+    fill(pg_desk, 300)
+    with pg_desk.db.write() as s:
+        for t in s.scalars(select(Ticket).where(Ticket.id <= 100, Ticket.id % 20 == 3)):
+            _message(s, t, "the printer says: принтер zebra error")
+            _message(s, t, "zebra alone, and принтер alone")
+    monkeypatch.setattr(fts_walk, "PG_WINDOW", 16)
+    monkeypatch.setattr(fts_walk, "PG_WALK", 0)
+    with pg_desk.db.read() as s:
+        everything = plain(s, f)
+        sent = capture(pg_desk)
+        walked = fts_walk.ids(s, f, 10_000)
+    assert walked == everything
+    assert len(walked) == (5 if f.text == "принтер zebra" else 0)
+    [looked_up] = [params for sql, params in sent if "ANY(ARRAY(" in sql]
+    name = "t" if f.title else "x"
+    assert looked_up[f"{name}_rare"] == "zebra:*"
