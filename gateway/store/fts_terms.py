@@ -86,7 +86,7 @@ def refill(conn: Connection) -> None:
         )
         conn.exec_driver_sql(f"INSERT OR IGNORE INTO {TERMS}(term) SELECT term FROM {vocab}")
         conn.exec_driver_sql(f"DROP TABLE {vocab}")
-    conn.execute(_RECORD, {"digest": _digest(conn)})
+    _record(conn, True)
 
 
 def drop(conn: Connection) -> None:
@@ -106,14 +106,10 @@ def indexing(conn: Connection, texts: Iterable[str]) -> Iterator[None]:
     unless the list was already behind (then it stays so until refilled)."""
     was_in_step = in_step(conn)
     yield
-    # FTS5 writes what it was given when the transaction commits or a savepoint begins:
-    # a savepoint now, so that the structure recorded is the one the commit leaves.
-    conn.exec_driver_sql("SAVEPOINT fts_terms")
-    conn.exec_driver_sql("RELEASE fts_terms")
     batch = [{"t": t} for t in texts]
     if batch:
         _tokenize(conn, batch, _KEEP)
-    conn.execute(_RECORD, {"digest": _digest(conn) if was_in_step else None})
+    _record(conn, was_in_step)
 
 
 def match(conn: Connection, query: str) -> str:
@@ -147,6 +143,15 @@ def match(conn: Connection, query: str) -> str:
     return " OR ".join(
         "(" + " + ".join(f'"{t}"' for t in phrase) + ")" for phrase in itertools.product(*choices)
     )
+
+
+def _record(conn: Connection, in_step: bool) -> None:
+    """Record the indexes' state as the list's (in step), or the list as behind."""
+    # FTS5 writes what it was given when the transaction commits or a savepoint begins:
+    # a savepoint now, so that the structure recorded is the one the commit leaves.
+    conn.exec_driver_sql("SAVEPOINT fts_terms")
+    conn.exec_driver_sql("RELEASE fts_terms")
+    conn.execute(_RECORD, {"digest": _digest(conn) if in_step else None})
 
 
 def _digest(conn: Connection) -> bytes:

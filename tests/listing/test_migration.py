@@ -13,7 +13,7 @@ from alembic import command
 from sqlalchemy import Boolean, DateTime, Integer, MetaData, Table, create_engine, inspect
 from sqlalchemy.engine import Connection
 
-from gateway.store import listing
+from gateway.store import fts_terms, listing
 from gateway.store.db import Database, alembic_config
 from gateway.store.views import TicketFilter
 from tests.postgres import private_postgres
@@ -86,6 +86,9 @@ def _check(url: str) -> None:
         names = {ix["name"] for ix in inspect(db.engine).get_indexes("tickets")}
         assert names >= NEW_INDEXES
         with db.read() as s:
+            if url.startswith("sqlite"):  # the search terms filled, in step with the index
+                assert fts_terms.in_step(s.connection())
+                assert "бумаги" in fts_terms.match(s.connection(), "бумаг")
 
             def found(**kw: Any) -> list[str]:
                 rows = listing.page(s, TicketFilter(**kw), "HD").rows
