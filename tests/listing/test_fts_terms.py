@@ -62,11 +62,20 @@ def _fill(desk: Desk, n: int, seed: int = 11) -> None:
                 _message(s, ticket, " ".join(rng.choice(every) for _ in range(3)) + f" n{i}")
 
 
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    """300 tickets (`_fill`), made once for the tests that only read them."""
+    d = Desk(tmp_path_factory.mktemp("filled"))
+    _fill(d, 300)
+    yield d
+    d.db.dispose()
+
+
 @pytest.mark.parametrize("query", QUERIES)
 def test_exact_terms_find_what_the_prefix_finds(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch, query: str
+    filled: Desk, monkeypatch: pytest.MonkeyPatch, query: str
 ) -> None:
-    _fill(desk, 300)
+    desk = filled
     filters = (TicketFilter(text=query), TicketFilter(title=query))
     with desk.db.read() as s:
         exact = [fts_walk.ids(s, f, 10_000) for f in filters]
