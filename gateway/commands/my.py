@@ -11,8 +11,9 @@ import re
 from gateway.commands.parse import CommandLine
 from gateway.outgoing import mailer
 from gateway.pipeline.context import Context
+from gateway.store import listing
 from gateway.store.tickets import get_or_create_user
-from gateway.store.views import TicketFilter, ticket_query
+from gateway.store.views import TicketFilter
 
 _OPEN = ("open", "opened", "открытые", "открыты", "активные")
 _CLOSED = ("closed", "закрытые", "закрыты")
@@ -52,7 +53,7 @@ def answer(ctx: Context, commands: list[CommandLine]) -> None:
     arg = commands[0].arg if commands and commands[0].name in ("my", "мои") else ""
     f, shown = _filter(ctx, arg)
     session = ctx.session
-    found = list(session.scalars(ticket_query(session, f).limit(MAX_LISTED + 1)).unique())
+    found = listing.tickets(session, f, MAX_LISTED + 1)
     prefix = ctx.services.cfg.helpdesk.tag_prefix
     rows = [
         {

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from gateway.store import fts_walk
@@ -157,6 +157,18 @@ def page(
     cap = FTS_COUNT_CAP if f.text or f.title else COUNT_CAP
     total, capped = count_matches(session, f, cap + offset + limit, users)
     return Page(rows, max(0, total - offset - len(rows)), capped, offset)
+
+
+def tickets(session: Session, f: TicketFilter, limit: int) -> list[Ticket]:
+    """The first `limit` matching tickets as ORM objects, newest first (an agent's `#my`):
+    found as a page is, a search walking the index and a user looked up first."""
+    dialect = _dialect(session)
+    if fts_walk.applies(f, dialect):
+        where: list[ColumnElement[bool]] = [Ticket.id.in_(fts_walk.ids(session, f, limit))]
+    else:
+        where = conditions(f, dialect, user_ids(session, f))
+    query = select(Ticket).where(*where).order_by(Ticket.id.desc()).limit(limit)
+    return list(session.scalars(query).unique())
 
 
 def stream(session: Session, f: TicketFilter, prefix: str) -> Iterator[dict[str, Any]]:

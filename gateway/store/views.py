@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, ScalarSelect, Select, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, Integer, ScalarSelect, bindparam, false, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from gateway.store import search
@@ -124,12 +124,6 @@ def _user_is(
 def _user_id(address: str) -> ScalarSelect[int]:
     # One user by email, as a scalar subquery: the tickets are then found on their index.
     return select(User.id).where(User.email == address).scalar_subquery()
-
-
-def ticket_query(session: Session, f: TicketFilter) -> Select[Ticket]:
-    """The matching tickets as ORM objects, newest first."""
-    where = conditions(f, session.get_bind().dialect.name)
-    return select(Ticket).where(*where).order_by(Ticket.id.desc())
 
 
 def resolve_ticket(session: Session, ref: str, prefix: str) -> Ticket | None:

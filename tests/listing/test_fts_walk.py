@@ -294,3 +294,19 @@ def test_a_phrase_with_a_rare_word_is_looked_up_by_that_word(
     [looked_up] = [params for sql, params in sent if "ANY(ARRAY(" in sql]
     name = "t" if f.title else "x"
     assert looked_up[f"{name}_rare"] == "zebra:*"
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        *FILTERS[:4],
+        TicketFilter(requester="kim@lab.test", open=True),
+        TicketFilter(requester="nobody@x.test"),
+    ],
+    ids=repr,
+)
+def test_an_agents_my_finds_the_newest_as_a_page_does(filled: Desk, f: TicketFilter) -> None:
+    """`#my`'s tickets (listing.tickets): the newest matches, found by the walk and the
+    user look-up as a page is."""
+    with filled.db.read() as s:
+        assert [t.id for t in listing.tickets(s, f, 7)] == plain(s, f)[:7]
