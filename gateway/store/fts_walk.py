@@ -80,7 +80,7 @@ def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
     found: list[int] = []
     width = WINDOW if dialect == "sqlite" else PG_WINDOW
     walked = 0
-    others = dataclasses.replace(f, title=None, text=None, before=None) != TicketFilter()
+    others = dataclasses.replace(others_only, before=None) != TicketFilter()
     while len(found) < n and top > 1:
         lo: int | None = top - width if top - width > 1 else None
         if dialect == "postgresql" and top != start and not _near(len(found), walked, n):
