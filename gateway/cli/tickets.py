@@ -1,7 +1,7 @@
 """`helpdesk tickets list/show`; close/reopen/assign live in gateway.cli.ticket_actions.
 
-`show` reads with Core (gateway.store.detail): the ORM and the listing's modules are
-imported by `list` only, when it runs.
+Both read with Core (gateway.store.detail, gateway.store.listing): neither imports the
+ORM; the listing's modules are imported by `list` only, when it runs.
 """
 
 from __future__ import annotations
@@ -110,11 +110,12 @@ def list_cmd(
         extra,
     )
     database = Database.from_config(cfg)
-    with database.read() as session:
+    # A Core connection, not a session: the listing needs no ORM (gateway.store.tables).
+    with database.engine.connect() as conn:
         if every:
-            emit_stream(listing.stream(session, f, prefix), TICKET_COLUMNS, fmt)
+            emit_stream(listing.stream(conn, f, prefix), TICKET_COLUMNS, fmt)
             return
-        found = listing.page(session, f, prefix, limit=limit or DEFAULT_LIMIT, offset=offset or 0)
+        found = listing.page(conn, f, prefix, limit=limit or DEFAULT_LIMIT, offset=offset or 0)
     emit(found.rows, TICKET_COLUMNS, fmt, title="Tickets")
     summary = _summary(found)
     if fmt == "table":
