@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from gateway.store.types import iso as iso
+from gateway.store.formats import iso as iso
 
 FORMATS = ("table", "json", "csv")
 format_option = click.option(

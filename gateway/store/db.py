@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
+
+from gateway.store.plain import private_file
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -27,7 +28,7 @@ def make_engine(url: str, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not path.startswith("file:"):
-            _private_file(Path(path))
+            private_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
         _sqlite_events(engine, busy_timeout)
         return engine
@@ -37,16 +38,6 @@ def make_engine(url: str, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
         # them took 50-150 ms a statement at 100k-1M tickets (bench/scale.py --postgres).
         kwargs.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
     return create_engine(url, pool_pre_ping=True, **kwargs)
-
-
-def _private_file(path: Path) -> None:
-    """Create the database file (and its folders) for its owner only: 0600 in 0700.
-
-    SQLite gives the -wal and -shm files the database file's mode, so they follow.
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_events(engine: Engine, busy_timeout: float) -> None:
