@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
 from gateway.store.plain import private_file
 
@@ -172,14 +172,24 @@ def upgrade(url: str) -> None:
 
 
 def schema_state(db: Database) -> str:
-    """'empty', 'current' or 'outdated'."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
+    """'empty', 'current' or 'outdated'.
+
+    The database's revisions are read with one query, the newest off the migration files
+    (gateway.store.revisions); Alembic's own machinery only when those files are not in
+    their plain form.
+    """
+    from gateway.store import revisions
 
     with db.engine.connect() as conn:
         tables = inspect(conn).get_table_names()
         if not tables:
             return "empty"
-        current = MigrationContext.configure(conn).get_current_heads()
-    heads = ScriptDirectory.from_config(alembic_config(db.url)).get_heads()
-    return "current" if set(current) == set(heads) else "outdated"
+        current: set[str] = set()
+        if "alembic_version" in tables:
+            current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    heads = revisions.heads()
+    if heads is None:
+        from alembic.script import ScriptDirectory
+
+        heads = set(ScriptDirectory.from_config(alembic_config(db.url)).get_heads())
+    return "current" if current == heads else "outdated"
