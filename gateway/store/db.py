@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
-from gateway.store.plain import private_file
+from gateway.store.files import private_file
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker

@@ -11,11 +11,12 @@ the caller converts (gateway.store.detail).
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+from gateway.store.files import private_file
 
 # One statement's rows as dicts by column name.
 Fetch = Callable[[str, Mapping[str, Any]], list[dict[str, Any]]]
@@ -34,16 +35,6 @@ def sqlite_file(url: str) -> Path | None:
     if not path or path == ":memory:" or path.startswith("file:") or "?" in path or "%" in path:
         return None
     return Path(path)
-
-
-def private_file(path: Path) -> None:
-    """Create the database file (and its folders) for its owner only: 0600 in 0700.
-
-    SQLite gives the -wal and -shm files the database file's mode, so they follow.
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 @contextlib.contextmanager
