@@ -1,9 +1,11 @@
 """`tickets show`'s ticket read without SQLAlchemy (sqlite3, gateway.store.plain) is the
-one SQLAlchemy Core reads, and its times and flags are the ORM's."""
+one SQLAlchemy Core reads, and its times and flags are the ORM's, on SQLite and on
+PostgreSQL (read through Core there)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from gateway.store import detail, plain
 from gateway.store.formats import iso
 from gateway.store.model import Message, Rating, Ticket
 from tests.harness import write_config
+from tests.postgres import private_postgres
 
 RESOLVED = dt.datetime(2025, 3, 30, 1, 2, 3, 456789, tzinfo=dt.UTC)
 
@@ -38,11 +41,22 @@ def _mail(subject: str, body: str, attachment: bool = False) -> bytes:
     return msg.as_bytes()
 
 
-@pytest.fixture(scope="module")
-def cfg(tmp_path_factory: pytest.TempPathFactory) -> Config:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def cfg(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Config]:
     """HD-1 with two messages (one with an attachment), a rating, a resolution time with
     microseconds and HD-2 linked to it."""
-    cfg = config_mod.load(write_config(tmp_path_factory.mktemp("detail")))
+    path = write_config(tmp_path_factory.mktemp("detail"))
+    if request.param == "sqlite":
+        yield _desk(config_mod.load(path))
+        return
+    with private_postgres() as url:
+        path.write_text(path.read_text().replace("sqlite:///var/helpdesk.db", url))
+        yield _desk(config_mod.load(path))
+
+
+def _desk(cfg: Config) -> Config:
     db = prepare_database(cfg)
     mails = [
         _mail("Принтер", "Принтер не печатает.", attachment=True),
@@ -73,8 +87,8 @@ def _read(cfg: Config, ref: str, core: bool) -> dict[str, object] | None:
         return None if found is None else detail.ticket_detail(fetch, found, "HD", True)
 
 
-def test_sqlite_file_is_read_without_sqlalchemy(cfg: Config) -> None:
-    assert plain.sqlite_file(cfg.database_url) == Path(cfg.database_url[len("sqlite:///") :])
+def test_sqlite_file_is_read_without_sqlalchemy() -> None:
+    assert plain.sqlite_file("sqlite:////var/lib/helpdesk/a.db") == Path("/var/lib/helpdesk/a.db")
     for url in ("postgresql+psycopg://h/db", "sqlite:///:memory:", "sqlite:///x.db?mode=ro"):
         assert plain.sqlite_file(url) is None
 
