@@ -19,6 +19,8 @@ ELLIPSIS = "…"
 
 def width(text: str) -> int:
     """Terminal cells of `text`: wide East Asian characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
     cells = 0
     for char in text:
         if unicodedata.combining(char):
