@@ -1,6 +1,6 @@
 """Start-up benchmark: a CLI call and the daemon, from exec to useful.
 
-    .venv/bin/python bench/startup.py [--runs 5]
+    .venv/bin/python bench/startup.py [--runs 5] [--db FILE.db] [--no-daemon] [--before SRC]
 
 On an empty desk (schema made once by `helpdesk db upgrade`), prints:
   - the floors, measured in the same run: a bare `python -c pass` and
@@ -11,14 +11,22 @@ On an empty desk (schema made once by `helpdesk db upgrade`), prints:
   - `helpdesk run` ready time: exec to systemd's READY=1 (the bench listens on the
     NOTIFY_SOCKET the daemon writes to), to the first SMTP 220 banner, and to the
     processing child's "processing started" log line (min and median).
-Targets: the CLI call <= 0.25 s, the daemon ready <= 2 s. The figures depend on the
-machine's load, which is printed beside them.
+With --db, also every listing of bench/scale.py as a whole `tickets list` command (and a
+`tickets show` of its newest ticket) against that SQLite file, which is only read (no
+upgrade, nothing written; SQLite may leave an empty -wal and a -shm file beside it).
+Each CLI figure is wall time and the CPU time (user + system) the call used: on shared
+cores the CPU time is the steadier one. --before SRC (a checkout of older code, e.g. a
+`git worktree`) times that code too, interleaved with this tree's in the same run: `-m
+gateway` run in SRC imports SRC's package.
+Targets: the CLI call <= 0.25 s, a listing <= 0.5 s at a million tickets, the daemon
+ready <= 2 s. The figures depend on the machine's load, which is printed beside them.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -37,13 +45,18 @@ from tests.harness import free_port, write_config  # noqa: E402
 HELPDESK = [sys.executable, "-m", "gateway"]
 
 
-def run_once(argv: list[str]) -> float:
+def run_once(argv: list[str], cwd: Path = REPO) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one run of `argv` (in `cwd`: the
+    code whose `-m gateway` runs)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, check=False)
+    done = subprocess.run(argv, capture_output=True, check=False, cwd=cwd)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)}: {done.stderr.decode()}")
-    return elapsed
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return elapsed, cpu
 
 
 def cli_argv(config: Path, *args: str) -> list[str]:
@@ -73,7 +86,9 @@ def one_ticket(config: Path) -> None:
     db.dispose()
 
 
-def daemon_once(directory: Path, config: Path, port: int) -> tuple[float, float, float]:
+def daemon_once(
+    directory: Path, config: Path, port: int, cwd: Path = REPO
+) -> tuple[float, float, float]:
     """Seconds from exec to READY=1, to the SMTP banner and to processing started."""
     notify_path = directory / "notify.sock"
     notify_path.unlink(missing_ok=True)
@@ -85,7 +100,7 @@ def daemon_once(directory: Path, config: Path, port: int) -> tuple[float, float,
     start = time.perf_counter()
     with log.open("wb") as err:
         proc = subprocess.Popen(
-            [*HELPDESK, "--config", str(config), "run"], stderr=err, stdout=err, env=env
+            [*HELPDESK, "--config", str(config), "run"], stderr=err, stdout=err, env=env, cwd=cwd
         )
     ready = banner = processing = 0.0
     try:
@@ -119,9 +134,63 @@ def _figures(name: str, values: list[float]) -> str:
     return f"{name}: min {min(values):.3f} s, median {statistics.median(values):.3f} s"
 
 
+def _cli_figures(name: str, runs: list[tuple[float, float]], floor: float | None = None) -> str:
+    wall = [w for w, _ in runs]
+    cpu = statistics.median(c for _, c in runs)
+    ratio = f", {statistics.median(wall) / floor:.2f}x the SQLAlchemy floor" if floor else ""
+    return f"{_figures(name, wall)}, CPU median {cpu:.3f} s{ratio}"
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load: {one:.2f} {five:.2f}"
+
+
+def timed(
+    argvs: dict[str, list[str]], runs: int, before: Path | None = None
+) -> dict[str, list[tuple[float, float]]]:
+    """Each command `runs` times (and in `before`'s code, named so), interleaved: a change
+    of the machine's load hits every figure alike."""
+    times: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(runs):
+        for name, argv in argvs.items():
+            if before is not None and argv[1:2] == ["-m"]:
+                times.setdefault(f"{name} [before]", []).append(run_once(argv, before))
+            times.setdefault(name, []).append(run_once(argv))
+    return times
+
+
+def database_listings(directory: Path, db: Path, runs: int, before: Path | None) -> None:
+    """The whole `tickets list` commands of bench/scale.py on an existing SQLite file."""
+    import sqlite3
+
+    from bench.scale import listings
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        (newest,) = conn.execute("SELECT max(id) FROM tickets").fetchone()
+        (revision,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    (directory / "db").mkdir()
+    config = write_config(directory / "db", port=free_port())
+    text = config.read_text().replace('"sqlite:///var/helpdesk.db"', f'"sqlite:///{db}"')
+    config.write_text(text)
+    print(f"\n== {db} ({newest:,} tickets, schema revision {revision}); {_load()}")
+    argvs = {"python -c 'import sqlalchemy'": [sys.executable, "-c", "import sqlalchemy"]}
+    argvs[f"tickets show {newest}"] = cli_argv(config, "tickets", "show", str(newest))
+    for name, args, _filter in listings(newest):
+        argvs[f"tickets list {name}"] = cli_argv(config, "tickets", "list", *args)
+    times = timed(argvs, runs, before)
+    floor = statistics.median(w for w, _ in times["python -c 'import sqlalchemy'"])
+    for name, values in times.items():
+        print(_cli_figures(name, values, floor))
+    print(_load())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--db", type=Path, help="also the listings on this SQLite file (read)")
+    parser.add_argument("--no-daemon", action="store_true", help="the CLI calls only")
+    parser.add_argument("--before", type=Path, help="also time this checkout's code")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="helpdesk-startup-") as tmp:
         directory = Path(tmp)
@@ -129,28 +198,36 @@ def main() -> None:
         config = write_config(directory, port=port)
         subprocess.run([*HELPDESK, "--config", str(config), "db", "upgrade"], check=True)
         one_ticket(config)
-        print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
-        # Interleaved, so that a change of the machine's load hits every figure alike.
+        print(_load())
         argvs = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "python -c 'import sqlalchemy'": [sys.executable, "-c", "import sqlalchemy"],
             "tickets show 1": cli_argv(config, "tickets", "show", "1", "--format", "json"),
+            "tickets show 1 (table)": cli_argv(config, "tickets", "show", "1"),
             "tickets list": cli_argv(config, "tickets", "list"),
+            "tickets list --format json": cli_argv(config, "tickets", "list", "--format", "json"),
         }
-        times: dict[str, list[float]] = {name: [] for name in argvs}
-        for _ in range(args.runs):
-            for name, argv in argvs.items():
-                times[name].append(run_once(argv))
-        floor = statistics.median(times["python -c 'import sqlalchemy'"])
+        before = args.before.resolve() if args.before else None
+        times = timed(argvs, args.runs, before)
+        floor = statistics.median(w for w, _ in times["python -c 'import sqlalchemy'"])
         for name, values in times.items():
-            ratio = statistics.median(values) / floor
-            target = "  (target <= 0.25 s)" if name == "tickets show 1" else ""
-            print(f"{_figures(name, values)}, {ratio:.2f}x the SQLAlchemy floor{target}")
-        runs = [daemon_once(directory, config, port) for _ in range(args.runs)]
-        print(_figures("daemon READY=1", [r[0] for r in runs]) + "  (target <= 2 s)")
-        print(_figures("daemon SMTP 220", [r[1] for r in runs]))
-        print(_figures("daemon processing started", [r[2] for r in runs]))
-        print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+            target = "  (target <= 0.25 s)" if name.startswith("tickets show") else ""
+            print(_cli_figures(name, values, floor) + target)
+        if not args.no_daemon:
+            codes = [REPO, before] if before else [REPO]
+            daemon_runs: dict[Path, list[tuple[float, float, float]]] = {c: [] for c in codes}
+            for _ in range(args.runs):
+                for code in codes:
+                    daemon_runs[code].append(daemon_once(directory, config, port, code))
+            for code, runs in daemon_runs.items():
+                mark = " [before]" if code != REPO else ""
+                ready = _figures(f"daemon READY=1{mark}", [r[0] for r in runs])
+                print(ready + "  (target <= 2 s)")
+                print(_figures(f"daemon SMTP 220{mark}", [r[1] for r in runs]))
+                print(_figures(f"daemon processing started{mark}", [r[2] for r in runs]))
+        print(_load())
+        if args.db is not None:
+            database_listings(directory, args.db.resolve(), args.runs, before)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ from tests.harness import free_port, mail, write_config
 
 def test_empty_database_says_what_to_do(tmp_path: Path) -> None:
     config = write_config(tmp_path)
-    result = CliRunner().invoke(main, ["--config", str(config), "tickets", "list"])
-    assert result.exit_code == 1
-    assert "db upgrade" in result.output and "Traceback" not in result.output
+    for command in (["tickets", "list"], ["tickets", "show", "1"]):
+        # `show` reads an SQLite file through sqlite3 itself (gateway.store.plain).
+        result = CliRunner().invoke(main, ["--config", str(config), *command])
+        assert result.exit_code == 1
+        assert "db upgrade" in result.output and "Traceback" not in result.output
     upgraded = CliRunner().invoke(main, ["--config", str(config), "db", "upgrade"])
     assert upgraded.exit_code == 0
     listed = CliRunner().invoke(
@@ -30,9 +32,10 @@ def test_database_down(tmp_path: Path) -> None:
     config.write_text(
         config.read_text().replace('url = "sqlite:///var/helpdesk.db"', f'url = "{url}"')
     )
-    listed = CliRunner().invoke(main, ["--config", str(config), "tickets", "list"])
-    assert listed.exit_code == 1 and listed.output.startswith("error: database:")
-    assert "Traceback" not in listed.output
+    for command in (["tickets", "list"], ["tickets", "show", "1"]):
+        listed = CliRunner().invoke(main, ["--config", str(config), *command])
+        assert listed.exit_code == 1 and listed.output.startswith("error: database:")
+        assert "Traceback" not in listed.output
     delivered = CliRunner().invoke(
         main, ["--config", str(config), "deliver"], input=mail("x", "y").as_bytes()
     )

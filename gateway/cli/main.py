@@ -39,13 +39,17 @@ LAZY_ADDITIONS = {
 
 
 def _is_database_error(exc: BaseException) -> bool:
-    """Whether `exc` is the database driver's error (SQLAlchemy's DBAPIError).
+    """Whether `exc` is the database driver's error: SQLAlchemy's DBAPIError, or sqlite3's
+    own where a command read without SQLAlchemy (gateway.store.plain).
 
     Looked up in sys.modules rather than imported: a command that never touched the
     database cannot raise it, and importing SQLAlchemy costs start-up time.
     """
     sa_exc = sys.modules.get("sqlalchemy.exc")
-    return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
+    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
+        return True
+    sqlite3 = sys.modules.get("sqlite3")
+    return sqlite3 is not None and isinstance(exc, sqlite3.Error)
 
 
 class HelpdeskGroup(LazyGroup):

@@ -1,4 +1,4 @@
-"""Listings for the CLI in the three SPEC formats: table (rich), json, csv."""
+"""Listings for the CLI in the three SPEC formats: table (gateway.cli.table), json, csv."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from gateway.store.types import iso as iso
+from gateway.store.formats import iso as iso
 
 FORMATS = ("table", "json", "csv")
 format_option = click.option(
@@ -62,19 +62,10 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title
             writer.writerow([_cell(row.get(c)) for c in columns])
         click.echo(buf.getvalue(), nl=False)
         return
-    from rich.console import Console
-    from rich.table import Table
+    from gateway.cli import table
 
-    table = Table(title=title or None)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
-    console = Console(soft_wrap=False)
-    if not console.is_terminal:
-        # Piped or redirected: nobody's terminal to fit, so nothing is cut.
-        console = Console(soft_wrap=False, width=max(200, console.width))
-    console.print(table)
+    lines = [[_cell(row.get(c)) for c in columns] for row in rows]
+    click.echo(table.render(columns, lines, title, table.terminal_room()), nl=False)
 
 
 def emit_stream(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str) -> int:

@@ -1,7 +1,7 @@
 """`helpdesk tickets list/show`; close/reopen/assign live in gateway.cli.ticket_actions.
 
-`show` reads with Core (gateway.store.detail): the ORM and the listing's modules are
-imported by `list` only, when it runs.
+`show` reads plain SQL (gateway.store.detail; on SQLite without SQLAlchemy), `list` Core
+statements (gateway.store.listing, imported when it runs): neither imports the ORM.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from gateway.cli.context import get_config
 from gateway.cli.lazy import LazyGroup
 from gateway.cli.output import emit, emit_stream, format_option, to_json
 from gateway.errors import UnknownTicket
-from gateway.store import detail
+from gateway.store import detail, plain
 from gateway.store.columns import DEFAULT_LIMIT, TICKET_COLUMNS
-from gateway.store.db import Database
 
 if TYPE_CHECKING:
     from gateway.store.listing import Page
@@ -89,6 +88,7 @@ def list_cmd(
     if every and fmt == "table":
         raise click.UsageError("--all streams rows: use it with --format json or csv")
     from gateway.store import listing
+    from gateway.store.db import Database
     from gateway.store.views import TicketFilter
 
     cfg = get_config(ctx)
@@ -110,11 +110,12 @@ def list_cmd(
         extra,
     )
     database = Database.from_config(cfg)
-    with database.read() as session:
+    # A Core connection, not a session: the listing needs no ORM (gateway.store.tables).
+    with database.engine.connect() as conn:
         if every:
-            emit_stream(listing.stream(session, f, prefix), TICKET_COLUMNS, fmt)
+            emit_stream(listing.stream(conn, f, prefix), TICKET_COLUMNS, fmt)
             return
-        found = listing.page(session, f, prefix, limit=limit or DEFAULT_LIMIT, offset=offset or 0)
+        found = listing.page(conn, f, prefix, limit=limit or DEFAULT_LIMIT, offset=offset or 0)
     emit(found.rows, TICKET_COLUMNS, fmt, title="Tickets")
     summary = _summary(found)
     if fmt == "table":
@@ -152,13 +153,13 @@ def _summary(found: Page) -> str:
 def show_cmd(ctx: click.Context, ref: str, history: bool, fmt: str) -> None:
     """Show a ticket (by id or tag) with its messages; hidden ones are marked."""
     cfg = get_config(ctx)
-    database = Database.from_config(cfg)
     prefix = cfg.helpdesk.tag_prefix
-    with database.engine.connect() as conn:
-        ticket = detail.find(conn, ref, prefix)
+    # Plain SQL: on an SQLite file without importing SQLAlchemy (gateway.store.plain).
+    with plain.reader(cfg.database_url, cfg.database.busy_timeout_seconds) as fetch:
+        ticket = detail.find(fetch, ref, prefix)
         if ticket is None:
             raise UnknownTicket(f"no ticket {ref}")
-        data = detail.ticket_detail(conn, ticket, prefix, history)
+        data = detail.ticket_detail(fetch, ticket, prefix, history)
     if fmt == "json":
         click.echo(to_json(data))
         return

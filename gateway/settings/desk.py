@@ -237,7 +237,7 @@ def validate_desk(cfg: Any, roles: tuple[str, ...]) -> list[str]:
             problems.append(f"[reports] timezone: unknown time zone {rep.timezone!r}")
     if rep.schedule:
         try:
-            cron.trigger(rep.schedule)
+            cron.check(rep.schedule)
         except ValueError as exc:
             problems.append(f"[reports] schedule: not a cron expression: {exc}")
     a = cfg.attachments

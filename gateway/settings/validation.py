@@ -115,7 +115,7 @@ def _validate_spam(spam: SpamSection) -> list[str]:
         problems.append("[spam] confirm_hours: must not be negative")
     if spam.digest_cron:
         try:
-            cron.trigger(spam.digest_cron)
+            cron.check(spam.digest_cron)
         except ValueError as exc:
             problems.append(f"[spam] digest_cron: not a cron expression: {exc}")
     return problems

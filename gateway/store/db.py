@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+
+from gateway.store.files import private_file
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -27,7 +28,7 @@ def make_engine(url: str, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not path.startswith("file:"):
-            _private_file(Path(path))
+            private_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
         _sqlite_events(engine, busy_timeout)
         return engine
@@ -37,16 +38,6 @@ def make_engine(url: str, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
         # them took 50-150 ms a statement at 100k-1M tickets (bench/scale.py --postgres).
         kwargs.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
     return create_engine(url, pool_pre_ping=True, **kwargs)
-
-
-def _private_file(path: Path) -> None:
-    """Create the database file (and its folders) for its owner only: 0600 in 0700.
-
-    SQLite gives the -wal and -shm files the database file's mode, so they follow.
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_events(engine: Engine, busy_timeout: float) -> None:
@@ -181,14 +172,24 @@ def upgrade(url: str) -> None:
 
 
 def schema_state(db: Database) -> str:
-    """'empty', 'current' or 'outdated'."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
+    """'empty', 'current' or 'outdated'.
+
+    The database's revisions are read with one query, the newest off the migration files
+    (gateway.store.revisions); Alembic's own machinery only when those files are not in
+    their plain form.
+    """
+    from gateway.store import revisions
 
     with db.engine.connect() as conn:
         tables = inspect(conn).get_table_names()
         if not tables:
             return "empty"
-        current = MigrationContext.configure(conn).get_current_heads()
-    heads = ScriptDirectory.from_config(alembic_config(db.url)).get_heads()
-    return "current" if set(current) == set(heads) else "outdated"
+        current: set[str] = set()
+        if "alembic_version" in tables:
+            current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    heads = revisions.heads()
+    if heads is None:
+        from alembic.script import ScriptDirectory
+
+        heads = set(ScriptDirectory.from_config(alembic_config(db.url)).get_heads())
+    return "current" if current == heads else "outdated"

@@ -9,20 +9,22 @@ then tested against the whole phrase (gateway.store.search.pg_matches, `index`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, text
 
 from gateway.store import search
 from gateway.store.views import TicketFilter
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # A word found this many times less often than another among the tickets probed is
 # looked up alone.
 RARER = 8
 
 
-def rare_words(session: Session, f: TicketFilter, lo: int, hi: int) -> dict[str, str]:
+def rare_words(session: Connection | Session, f: TicketFilter, lo: int, hi: int) -> dict[str, str]:
     """PostgreSQL, before a GIN look-up: for a searched text of several words with one
     clearly rarer than the rest among the tickets with lo <= id < hi (the first window's,
     tested already), the tsquery text of that word, by the text's name in the

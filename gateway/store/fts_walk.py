@@ -35,14 +35,15 @@ index, whatever the window.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, select, text, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, and_, func, select, text, true
 
-from gateway.store import fts_rare, fts_terms, search
-from gateway.store.model import Ticket
+from gateway.store import fts_rare, fts_terms, search, tables
 from gateway.store.views import TicketFilter, conditions, user_ids
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # Entries of a word read by the SQLite probe: past it the word is "common".
 DENSE = 2_000
@@ -63,11 +64,11 @@ def applies(f: TicketFilter, dialect: str) -> bool:
     return fts and any(q and search.words(q) for q in (f.title, f.text))
 
 
-def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
+def ids(session: Connection | Session, f: TicketFilter, n: int) -> list[int]:
     """The ids of the first `n` matching tickets, newest first."""
     if n <= 0:
         return []
-    dialect = session.get_bind().dialect.name
+    dialect = tables.dialect(session)
     others_only = dataclasses.replace(f, title=None, text=None)
     base = conditions(others_only, dialect, user_ids(session, others_only))
     q = _Match.of(session, f) if dialect == "sqlite" else None
@@ -75,7 +76,7 @@ def ids(session: Session, f: TicketFilter, n: int) -> list[int]:
         return _window(session, dialect, f, q, base, None, f.before, n)
     top = f.before
     if top is None:
-        top = (session.execute(select(func.max(Ticket.id))).scalar() or 0) + 1
+        top = (session.execute(select(func.max(tables.tickets.c.id))).scalar() or 0) + 1
     start = top
     found: list[int] = []
     width = WINDOW if dialect == "sqlite" else PG_WINDOW
@@ -109,7 +110,9 @@ def _near(found: int, walked: int, n: int) -> bool:
     return found > 0 and (n - found) * walked <= found * PG_WALK
 
 
-def _few_left(session: Session, others: bool, base: list[ColumnElement[bool]], top: int) -> bool:
+def _few_left(
+    session: Connection | Session, others: bool, base: list[ColumnElement[bool]], top: int
+) -> bool:
     """Whether at most PG_WALK tickets below `top` pass the other filters: testing each
     then costs less than the GIN look-up of a common word (a requester's tickets, say).
     Counted on the filters' indexes, up to PG_WALK + 1."""
@@ -117,13 +120,24 @@ def _few_left(session: Session, others: bool, base: list[ColumnElement[bool]], t
         return True
     if not others:
         return False  # every ticket below passes
-    rows = select(Ticket.id).where(*base, Ticket.id < top).limit(PG_WALK + 1).subquery()
+    rows = (
+        select(tables.tickets.c.id)
+        .where(*base, tables.tickets.c.id < top)
+        .limit(PG_WALK + 1)
+        .subquery()
+    )
     return session.execute(select(func.count()).select_from(rows)).scalar_one() <= PG_WALK
 
 
-def _passing(session: Session, base: list[ColumnElement[bool]], lo: int, hi: int) -> int:
+def _passing(
+    session: Connection | Session, base: list[ColumnElement[bool]], lo: int, hi: int
+) -> int:
     """How many tickets with lo <= id < hi pass the other filters (on their indexes)."""
-    rows = select(Ticket.id).where(*base, Ticket.id >= lo, Ticket.id < hi).subquery()
+    rows = (
+        select(tables.tickets.c.id)
+        .where(*base, tables.tickets.c.id >= lo, tables.tickets.c.id < hi)
+        .subquery()
+    )
     return session.execute(select(func.count()).select_from(rows)).scalar_one()
 
 
@@ -141,10 +155,10 @@ class _Match:
     text: str | None
 
     @classmethod
-    def of(cls, session: Session, f: TicketFilter) -> _Match:
+    def of(cls, session: Connection | Session, f: TicketFilter) -> _Match:
         # Their exact terms where few (gateway.store.fts_terms): a common word's prefix
         # query alone costs 80-100 ms at a million messages, its terms 0.2 ms.
-        conn = session.connection()
+        conn = session if isinstance(session, Connection) else session.connection()
 
         def match(query: str | None) -> str | None:
             return fts_terms.match(conn, query) if query and search.words(query) else None
@@ -152,7 +166,7 @@ class _Match:
         return cls(match(f.title), match(f.text))
 
 
-def _dense(session: Session, q: _Match) -> bool:
+def _dense(session: Connection | Session, q: _Match) -> bool:
     """Whether a searched word has more than DENSE entries in an index it is searched in."""
     probes = []
     if q.title:
@@ -167,7 +181,7 @@ def _dense(session: Session, q: _Match) -> bool:
 
 
 def _window(
-    session: Session,
+    session: Connection | Session,
     dialect: str,
     f: TicketFilter,
     q: _Match | None,
@@ -183,9 +197,9 @@ def _window(
     matches."""
     where = list(base)
     if lo is not None:
-        where.append(Ticket.id >= lo)
+        where.append(tables.tickets.c.id >= lo)
     if hi is not None:
-        where.append(Ticket.id < hi)
+        where.append(tables.tickets.c.id < hi)
     for name, words, messages in (("t", f.title, False), ("x", f.text, True)):
         if not (words and search.words(words)):
             continue
@@ -196,7 +210,7 @@ def _window(
         else:
             index = (rare or {}).get(name)
             where.append(_pg_match(name, words, hi, messages=messages, tested=tested, index=index))
-    query = select(Ticket.id).where(*where).order_by(Ticket.id.desc()).limit(n)
+    query = select(tables.tickets.c.id).where(*where).order_by(tables.tickets.c.id.desc()).limit(n)
     return list(session.scalars(query))
 
 

@@ -4,6 +4,9 @@ Each page is one statement: the filter's conditions (served by the tickets' inde
 the model), newest first, LIMIT/OFFSET or the `before` cursor, and the requester's and
 assignee's addresses and the message count as scalar subqueries per listed row (each an
 index lookup), so a page costs the same however many tickets the desk holds.
+
+Core statements on gateway.store.tables, read through a Core connection (the CLI) or a
+session (`#my`): listing imports neither sqlalchemy.orm nor the ORM model.
 """
 
 from __future__ import annotations
@@ -11,15 +14,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Row, Select, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Connection, Row, Select, func, select
 
-from gateway.store import fts_walk
+from gateway.store import fts_walk, tables
 from gateway.store.columns import DEFAULT_LIMIT as DEFAULT_LIMIT
-from gateway.store.model import Message, Ticket, User
+from gateway.store.tables import dialect as _dialect
 from gateway.store.views import TicketFilter, conditions, iso, user_ids
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gateway.store.model import Ticket
 
 # Counting stops here: past it the listing says "more than", and a filter that matches
 # most of a million tickets costs no more than one that matches ten thousand.
@@ -45,10 +52,6 @@ class Page:
         return self.rows[-1]["id"] if self.rows and self.more else None
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 def _rows_query(
     f: TicketFilter,
     dialect: str,
@@ -57,38 +60,38 @@ def _rows_query(
 ) -> Select[Any]:
     """The listed columns of the matches, newest first; or of the given ids (at most a
     page or a chunk of them, found by gateway.store.fts_walk). `users`: views.user_ids."""
-    where = conditions(f, dialect, users) if ids is None else [Ticket.id.in_(ids)]
-    requester = aliased(User)
-    assignee = aliased(User)
+    where = conditions(f, dialect, users) if ids is None else [tables.tickets.c.id.in_(ids)]
+    requester = tables.users.alias()
+    assignee = tables.users.alias()
     query = (
         select(
-            Ticket.id,
-            Ticket.subject,
-            Ticket.status,
-            Ticket.closed,
-            Ticket.criticality,
-            Ticket.category,
-            Ticket.extra,
-            Ticket.breached,
-            Ticket.last_public_by,
-            Ticket.created_at,
-            Ticket.updated_at,
-            select(requester.email)
-            .where(requester.id == Ticket.requester_id)
+            tables.tickets.c.id,
+            tables.tickets.c.subject,
+            tables.tickets.c.status,
+            tables.tickets.c.closed,
+            tables.tickets.c.criticality,
+            tables.tickets.c.category,
+            tables.tickets.c.extra,
+            tables.tickets.c.breached,
+            tables.tickets.c.last_public_by,
+            tables.tickets.c.created_at,
+            tables.tickets.c.updated_at,
+            select(requester.c.email)
+            .where(requester.c.id == tables.tickets.c.requester_id)
             .scalar_subquery()
             .label("requester"),
-            select(assignee.email)
-            .where(assignee.id == Ticket.assignee_id)
+            select(assignee.c.email)
+            .where(assignee.c.id == tables.tickets.c.assignee_id)
             .scalar_subquery()
             .label("assignee"),
             select(func.count())
-            .select_from(Message)
-            .where(Message.ticket_id == Ticket.id)
+            .select_from(tables.messages)
+            .where(tables.messages.c.ticket_id == tables.tickets.c.id)
             .scalar_subquery()
             .label("messages"),
         )
         .where(*where)
-        .order_by(Ticket.id.desc())
+        .order_by(tables.tickets.c.id.desc())
     )
     # More columns than the typed Select overloads spell out.
     return cast("Select[Any]", query)
@@ -116,7 +119,7 @@ def _row_dict(row: Row[Any], prefix: str) -> dict[str, Any]:
 
 
 def count_matches(
-    session: Session,
+    session: Connection | Session,
     f: TicketFilter,
     cap: int = COUNT_CAP,
     users: dict[str, int | None] | None = None,
@@ -127,13 +130,13 @@ def count_matches(
         return min(found, cap), found > cap
     if users is None:
         users = user_ids(session, f)
-    ids = select(Ticket.id).where(*conditions(f, _dialect(session), users)).limit(cap + 1)
+    ids = select(tables.tickets.c.id).where(*conditions(f, _dialect(session), users)).limit(cap + 1)
     total = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
     return min(total, cap), total > cap
 
 
 def page(
-    session: Session,
+    session: Connection | Session,
     f: TicketFilter,
     prefix: str,
     *,
@@ -162,16 +165,22 @@ def page(
 def tickets(session: Session, f: TicketFilter, limit: int) -> list[Ticket]:
     """The first `limit` matching tickets as ORM objects, newest first (an agent's `#my`):
     found as a page is, a search walking the index and a user looked up first."""
+    from gateway.store.model import Ticket
+
     dialect = _dialect(session)
     if fts_walk.applies(f, dialect):
-        where: list[ColumnElement[bool]] = [Ticket.id.in_(fts_walk.ids(session, f, limit))]
+        found = fts_walk.ids(session, f, limit)
     else:
+        # The ids first: the conditions name gateway.store.tables' columns, which an ORM
+        # statement would take for a second `tickets` to join.
         where = conditions(f, dialect, user_ids(session, f))
-    query = select(Ticket).where(*where).order_by(Ticket.id.desc()).limit(limit)
+        ids = select(tables.tickets.c.id).where(*where)
+        found = list(session.scalars(ids.order_by(tables.tickets.c.id.desc()).limit(limit)))
+    query = select(Ticket).where(Ticket.id.in_(found)).order_by(Ticket.id.desc())
     return list(session.scalars(query).unique())
 
 
-def stream(session: Session, f: TicketFilter, prefix: str) -> Iterator[dict[str, Any]]:
+def stream(session: Connection | Session, f: TicketFilter, prefix: str) -> Iterator[dict[str, Any]]:
     """Every match, newest first, a chunk per statement: memory stays flat however many."""
     cursor = dataclasses.replace(f)
     dialect = _dialect(session)
@@ -190,4 +199,3 @@ def stream(session: Session, f: TicketFilter, prefix: str) -> Iterator[dict[str,
             return
         last = chunk[-1].id
         cursor.before = last if cursor.before is None else min(cursor.before, last)
-        session.expunge_all()

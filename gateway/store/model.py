@@ -25,6 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
+# fts_queue for its session listeners (the SQLite full-text rows written at commit):
+# whatever writes tickets and messages imports the model first (search.index_ticket).
+from gateway.store import fts_queue as fts_queue
 from gateway.store import search
 from gateway.store.types import UTCDateTime as UTCDateTime
 from gateway.store.types import indicator as indicator_of

@@ -21,15 +21,19 @@ clie" finds "VPN client"); a text without any word falls back to LIKE.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, and_, func, text, true
-from sqlalchemy.orm import QueryableAttribute, Session
+from typing import TYPE_CHECKING, Any
 
-from gateway.store import fts_queue, fts_terms
+from sqlalchemy import ColumnElement, Connection, and_, func, text, true
+
+from gateway.store import fts_terms
 from gateway.store.fts_text import FTS_MESSAGES as FTS_MESSAGES
 from gateway.store.fts_text import FTS_TICKETS as FTS_TICKETS
 from gateway.store.fts_text import TOKENIZE as TOKENIZE
 from gateway.store.fts_text import fts5_query as fts5_query
 from gateway.store.fts_text import words as words
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import QueryableAttribute, Session
 
 # Tables FTS5 makes for its own use beside each virtual table (Alembic must ignore them).
 FTS_PREFIX = "fts_"
@@ -111,12 +115,19 @@ _ADD_MESSAGE = text(f"INSERT INTO {FTS_MESSAGES}(rowid, full_text) VALUES (:id, 
 
 def index_ticket(session: Session, ticket_id: int, subject: str) -> None:
     """Add a new ticket's subject to the SQLite index (PostgreSQL indexes it itself)."""
+    # Imported here, not at the top: its session listeners import sqlalchemy.orm, which
+    # a listing does not need. gateway.store.model imports it, so the listeners are in
+    # place before any session that writes a ticket begins.
+    from gateway.store import fts_queue
+
     if _dialect(session) == "sqlite":
         fts_queue.add(session, _ADD_TICKET, {"id": ticket_id, "subject": subject}, subject)
 
 
 def index_message(session: Session, message_id: int, full_text: str) -> None:
     """Add a new message's text to the SQLite index."""
+    from gateway.store import fts_queue
+
     if _dialect(session) == "sqlite":
         fts_queue.add(session, _ADD_MESSAGE, {"id": message_id, "text": full_text}, full_text)
 
@@ -135,7 +146,7 @@ def _like(value: str) -> str:
     return f"%{escaped}%"
 
 
-def like(column: QueryableAttribute[str], query: str) -> ColumnElement[bool]:
+def like(column: ColumnElement[Any] | QueryableAttribute[str], query: str) -> ColumnElement[bool]:
     return func.lower(column).like(_like(query.lower()), escape="\\")
 
 

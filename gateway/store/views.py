@@ -1,20 +1,36 @@
-"""The ticket list's filters as SQL conditions, and tickets by reference (ORM)."""
+"""The ticket list's filters as SQL conditions, and tickets by reference (ORM).
+
+The conditions name the columns of gateway.store.tables, not the ORM model: a listing
+on the CLI imports neither sqlalchemy.orm nor the model.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Integer, ScalarSelect, bindparam, false, or_, select
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    ScalarSelect,
+    bindparam,
+    false,
+    or_,
+    select,
+)
 
-from gateway.store import search
+from gateway.store import search, tables
 from gateway.store.columns import TICKET_COLUMNS as TICKET_COLUMNS
-from gateway.store.model import Message, Ticket, User
 from gateway.store.types import iso as iso
 from gateway.store.types import ticket_id
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gateway.store.model import Ticket
 
 
 @dataclass
@@ -44,16 +60,16 @@ def conditions(
     (`user_ids`); without them each is a scalar subquery."""
     where: list[ColumnElement[bool]] = []
     if f.id is not None:
-        where.append(Ticket.id == f.id)
+        where.append(tables.tickets.c.id == f.id)
     if f.status:
-        where.append(Ticket.status == f.status)
+        where.append(tables.tickets.c.status == f.status)
     if f.open is not None:
-        where.append(Ticket.closed.is_(not f.open))
+        where.append(tables.tickets.c.closed.is_(not f.open))
     if f.indicator == "grey":
-        where.append(Ticket.closed.is_(True))
+        where.append(tables.tickets.c.closed.is_(True))
     elif f.indicator in ("green", "red"):
         who = "requester" if f.indicator == "green" else "agent"
-        where += [Ticket.closed.is_(False), Ticket.last_public_by == who]
+        where += [tables.tickets.c.closed.is_(False), tables.tickets.c.last_public_by == who]
     if f.title:
         where.append(_title(f.title, dialect, "q_title"))
     either = search.matching_subject_or_messages(dialect, f.text) if f.text else None
@@ -62,49 +78,53 @@ def conditions(
     elif f.text:
         in_messages = search.matching(dialect, "messages", f.text)
         if in_messages is None:
-            in_messages = Ticket.id.in_(
-                select(Message.ticket_id).where(search.like(Message.full_text, f.text))
+            in_messages = tables.tickets.c.id.in_(
+                select(tables.messages.c.ticket_id).where(
+                    search.like(tables.messages.c.full_text, f.text)
+                )
             )
         where.append(or_(_title(f.text, dialect, "q_text_subject"), in_messages))
     if f.requester:
-        where.append(_user_is(Ticket.requester_id, f.requester, users))
+        where.append(_user_is(tables.tickets.c.requester_id, f.requester, users))
     if f.assignee:
-        where.append(_user_is(Ticket.assignee_id, f.assignee, users))
+        where.append(_user_is(tables.tickets.c.assignee_id, f.assignee, users))
     if f.category:
-        where.append(Ticket.category == f.category)
+        where.append(tables.tickets.c.category == f.category)
     if f.criticality:
-        where.append(Ticket.criticality == f.criticality)
+        where.append(tables.tickets.c.criticality == f.criticality)
     if f.updated_since is not None:
-        where.append(Ticket.updated_at >= f.updated_since)
+        where.append(tables.tickets.c.updated_at >= f.updated_since)
     if f.before is not None:
-        where.append(Ticket.id < f.before)
+        where.append(tables.tickets.c.id < f.before)
     if f.extra:
-        where.append(Ticket.extra.is_(True))
+        where.append(tables.tickets.c.extra.is_(True))
     return where
 
 
 def _title(query: str, dialect: str, name: str) -> ColumnElement[bool]:
     found = search.matching(dialect, "tickets", query, name)
-    return found if found is not None else search.like(Ticket.subject, query)
+    return found if found is not None else search.like(tables.tickets.c.subject, query)
 
 
 def _address(email: str) -> str:
     return email.strip().lower()
 
 
-def user_ids(session: Session, f: TicketFilter) -> dict[str, int | None]:
+def user_ids(session: Connection | Session, f: TicketFilter) -> dict[str, int | None]:
     """The ids of the filter's requester and assignee by address (None: no such user),
     one statement; none if the filter names neither."""
     wanted = {_address(e) for e in (f.requester, f.assignee) if e}
     if not wanted:
         return {}
-    rows = session.execute(select(User.email, User.id).where(User.email.in_(wanted)))
+    rows = session.execute(
+        select(tables.users.c.email, tables.users.c.id).where(tables.users.c.email.in_(wanted))
+    )
     found = {email: id_ for email, id_ in rows}
     return {email: found.get(email) for email in wanted}
 
 
 def _user_is(
-    column: QueryableAttribute[Any], email: str, users: Mapping[str, int | None] | None
+    column: ColumnElement[Any], email: str, users: Mapping[str, int | None] | None
 ) -> ColumnElement[bool]:
     """The ticket's user is the one at `email`. Looked up before, the id is written into
     the statement: PostgreSQL then plans with the id's own frequency. As a subquery, or a
@@ -123,10 +143,12 @@ def _user_is(
 
 def _user_id(address: str) -> ScalarSelect[int]:
     # One user by email, as a scalar subquery: the tickets are then found on their index.
-    return select(User.id).where(User.email == address).scalar_subquery()
+    return select(tables.users.c.id).where(tables.users.c.email == address).scalar_subquery()
 
 
 def resolve_ticket(session: Session, ref: str, prefix: str) -> Ticket | None:
     """A ticket by id (`17`) or tag (`HD-17`, any case)."""
+    from gateway.store.model import Ticket
+
     wanted = ticket_id(ref, prefix)
     return None if wanted is None else session.get(Ticket, wanted)

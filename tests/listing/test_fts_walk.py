@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
-from gateway.store import fts_walk, listing, search
+from gateway.store import fts_walk, listing, search, tables
 from gateway.store.model import Message, Ticket
 from gateway.store.tickets import create_ticket, get_or_create_user
 from gateway.store.views import TicketFilter, conditions
@@ -125,7 +125,9 @@ FILTERS = [
 def plain(session: Session, f: TicketFilter) -> list[int]:
     """The matches by the listing's plain conditions (every match gathered), newest first."""
     dialect = session.get_bind().dialect.name
-    query = select(Ticket.id).where(*conditions(f, dialect)).order_by(Ticket.id.desc())
+    # The conditions are on gateway.store.tables' columns (Core), as the listing's are.
+    ticket_id = tables.tickets.c.id
+    query = select(ticket_id).where(*conditions(f, dialect)).order_by(ticket_id.desc())
     return list(session.scalars(query))
 
 

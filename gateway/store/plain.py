@@ -1,0 +1,83 @@
+"""Reads of plain SQL in one transaction: an SQLite file through the stdlib's sqlite3,
+any other database through SQLAlchemy Core.
+
+Importing SQLAlchemy costs 0.25-0.3 s on these cores, as much as the whole budget of
+`helpdesk tickets show` (issue 17). A handful of SELECTs by id, in portable SQL with
+`:name` parameters (which both sqlite3 and SQLAlchemy's text() take), need none of it on
+SQLite. Values come as the driver gives them (SQLite: 0/1 for booleans, text for times):
+the caller converts (gateway.store.detail).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from gateway.store.files import private_file
+
+# One statement's rows as dicts by column name.
+Fetch = Callable[[str, Mapping[str, Any]], list[dict[str, Any]]]
+
+SQLITE_PREFIX = "sqlite:///"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (`sqlite:///path`), None for any other database or for
+    an in-memory or URI-style (`file:`) SQLite one, as gateway.store.db.make_engine
+    reads it."""
+    if not url.startswith(SQLITE_PREFIX):
+        return None
+    path = url[len(SQLITE_PREFIX) :]
+    # A query string or an escape: SQLAlchemy's URL parsing is the one to trust.
+    if not path or path == ":memory:" or path.startswith("file:") or "?" in path or "%" in path:
+        return None
+    return Path(path)
+
+
+@contextlib.contextmanager
+def reader(url: str, busy_timeout: float = 30.0) -> Iterator[Fetch]:
+    """A fetch function whose statements all read one snapshot of the database."""
+    path = sqlite_file(url)
+    if path is None:
+        with _core_reader(url, busy_timeout) as fetch:
+            yield fetch
+        return
+    # As the engine does: the file made private if missing (a desk not set up then says
+    # "no such table", with the hint to upgrade), and a lock waited for, not failed on.
+    private_file(path)
+    conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+    try:
+        conn.row_factory = sqlite3.Row
+
+        def fetch(sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+            return [dict(row) for row in conn.execute(sql, params)]
+
+        # One read transaction: a ticket's messages and attachments from one snapshot.
+        conn.execute("BEGIN")
+        try:
+            yield fetch
+        finally:
+            conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def _core_reader(url: str, busy_timeout: float) -> Iterator[Fetch]:
+    from sqlalchemy import text
+
+    from gateway.store.db import Database
+
+    database = Database(url, busy_timeout=busy_timeout)
+    try:
+        with database.engine.connect() as conn:
+
+            def fetch(sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+                return [dict(row) for row in conn.execute(text(sql), params).mappings()]
+
+            yield fetch
+    finally:
+        database.dispose()
