@@ -138,7 +138,7 @@ class Daemon:
         spent that start-up inside its first `settle()` budget, timed out there, and left
         its mail to be processed during the next test, whose counts were then off.
         """
-        ready_before = self._processing_starts()
+        ready_before = self.processing_starts()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
@@ -151,13 +151,13 @@ class Daemon:
         wait_until(self._listening, 30, "the daemon to listen")
         # A start-up bound, not a measured one: generous, as the machine may be loaded.
         wait_until(
-            lambda: self._processing_starts() > ready_before,
+            lambda: self.processing_starts() > ready_before,
             STARTUP_SECONDS,
             "the processing process to start",
         )
         return self
 
-    def _processing_starts(self) -> int:
+    def processing_starts(self) -> int:
         """How often the log says a processing process started (it is appended to)."""
         if self.proc is not None and self.proc.poll() is not None:
             raise AssertionError(f"daemon exited: {self.log.read_text(errors='replace')}")

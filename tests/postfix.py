@@ -95,12 +95,15 @@ def pipe_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(PIPE_USER)
     except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PIPE_USER],
-            check=True,
-            capture_output=True,
-        )
-        return pwd.getpwnam(PIPE_USER)
+        pass
+    made = subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PIPE_USER],
+        capture_output=True,
+    )
+    # Exit 9: another test process made the user between the look-up and useradd.
+    if made.returncode not in (0, 9):
+        raise subprocess.CalledProcessError(made.returncode, made.args, made.stdout, made.stderr)
+    return pwd.getpwnam(PIPE_USER)
 
 
 @contextmanager

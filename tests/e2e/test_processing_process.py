@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gateway.daemon.processing import PROCESSING_NICENESS
 from gateway.store.model import Ticket
-from tests.harness import Daemon, mail, processing_pid, wait_until
+from tests.harness import STARTUP_SECONDS, Daemon, mail, processing_pid, wait_until
 
 
 def _processing_pid(daemon: Daemon) -> int:
@@ -48,6 +48,7 @@ def test_dead_processing_is_restarted_and_nothing_accepted_meanwhile_is_lost(
     daemon = Daemon(tmp_path).start()
     try:
         child = _processing_pid(daemon)
+        started = daemon.processing_starts()
         os.kill(child, signal.SIGKILL)
         wait_until(lambda: _gone(child), 10, "the processing process to die")
         # Intake goes on without it: the mail is committed and acknowledged.
@@ -56,6 +57,10 @@ def test_dead_processing_is_restarted_and_nothing_accepted_meanwhile_is_lost(
             lambda: (pid := _processing_pid(daemon)) != child and pid, 30, "a new process"
         )
         assert replacement != child
+        # Its start-up (imports, the spam model) is not part of the processing's budget.
+        wait_until(
+            lambda: daemon.processing_starts() > started, STARTUP_SECONDS, "the new one to start"
+        )
         daemon.settle(30)
         assert [t.subject for t in daemon.tickets()] == ["Пока обработка лежит"]
         assert "processing process exited" in daemon.log.read_text()
