@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from gateway.store import rows
 from gateway.store.model import MessageRef, utcnow
@@ -53,6 +53,10 @@ class Fresh:
     users: dict[str, int] = field(default_factory=dict)
     # Message-IDs of those tickets not inserted yet: one insert at the message's end.
     pending: list[dict[str, Any]] = field(default_factory=list)
+    # Objects inserted by a Core statement (gateway.store.direct): expunged on a rollback
+    # of the message's savepoint, the only one they are inserted in.
+    inserted: list[Any] = field(default_factory=list)
+    savepoint: SessionTransaction | None = None
 
 
 def begin(session: Session) -> Fresh:

@@ -26,7 +26,7 @@ from gateway.desk import (
 from gateway.errors import StopProcessing
 from gateway.pipeline.context import Context
 from gateway.settings.config import AGENT_ROLES
-from gateway.store import fresh, search, tickets
+from gateway.store import direct, fresh, search, tickets
 from gateway.store.model import Attachment, Message, Ticket, User, utcnow
 
 # Trace lines that later stages (notify) read as decisions of this one.
@@ -210,7 +210,8 @@ def _after_message(ctx: Context, ticket: Ticket, sender: User, kind: str) -> Non
         if ticket.status == catalog.initial_status(cfg):
             desk.move_status(ctx.session, ctx.services, ticket, cfg.tickets.answer_status, sender)
     elif kind == "request":
-        ticket.last_public_by = "requester"
+        if ticket.last_public_by != "requester":  # unchanged: nothing for the flush
+            ticket.last_public_by = "requester"
         if not ctx.new_ticket and not ticket.closed:
             if catalog.pauses_sla(cfg, ticket.status):
                 # The requester answered what the desk waited for: the clocks run again.
@@ -269,12 +270,13 @@ def run(ctx: Context) -> None:
         parse_problems=list(mail.problems),
         created_at=utcnow(),
     )
-    ctx.session.add(message)
     if not hidden and not ctx.new_ticket:  # a new ticket counted it in its INSERT
         # In SQL (public_messages + 1), not read-modify-write: two daemons storing mails
         # of one ticket at once each add theirs.
         ticket.public_messages = Ticket.public_messages + 1
+    # The ticket's changes so far go first (a no-op for a new ticket: nothing pending).
     ctx.session.flush()
+    direct.add(ctx.session, message)
     search.index_message(ctx.session, message.id, message.full_text)
     ctx.message = message
     _attachments(ctx, message, sender, role)
