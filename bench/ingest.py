@@ -1,21 +1,26 @@
 """Ingest benchmark: SMTP acceptance and full processing against a bare aiosmtpd ceiling.
 
     .venv/bin/python bench/ingest.py [--corpus ../shared/corpora/spamassassin] [-n 2000]
-                                     [--rounds 3] [--runner-rounds 3]
+                                     [--rounds 3] [--runner-rounds 3] [--baseline DIR]
 
 Sends N ham messages over SMTP (one connection, then 4 in parallel) to
   1. a bare aiosmtpd server that accepts and discards (the ceiling), and
   2. the helpdesk daemon on SQLite (durable acceptance: 250 only after the commit),
 and prints accepted messages/s for each, the ratio, the time until every message is a
 ticket with its confirmation queued, and the runner's processing rate on one core
-(messages spooled first, then drained by one runner thread in-process). Rates are the
-medians of interleaved rounds; the clock starts once every client is connected.
+(messages spooled first, then drained by one runner thread in a process of its own, by
+the wall clock and by CPU time). Rates are the medians of interleaved rounds; the clock
+starts once every client is connected. `--rounds 0` measures the runner alone;
+`--baseline DIR` runs another checkout's runner (its own .venv) alternating with this
+one's, for a before and after under the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
+import pickle
 import re
 import smtplib
 import statistics
@@ -193,26 +198,71 @@ def daemon_run(
             proc.wait()
 
 
-def runner_rate(raws: list[bytes]) -> float:
-    """Tickets/s of one runner thread draining pre-spooled messages (one core)."""
-    from gateway import spool
-    from gateway.daemon.runner import Runner
-    from gateway.daemon.supervisor import prepare_database
-    from gateway.services import Services
-    from gateway.settings import config as config_mod
+# The runner alone, in a fresh process of a checkout (this one, or --baseline's, whose
+# own modules it imports), so that the two alternate under the same load of the machine:
+# the messages spooled first, then drained by one runner thread (one core); tickets/s by
+# the wall clock and by the process's CPU time (less disturbed by other load).
+_RUNNER_CHILD = """
+import json, pickle, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from gateway import spool
+from gateway.daemon.runner import Runner
+from gateway.daemon.supervisor import prepare_database
+from gateway.services import Services
+from gateway.settings import config as config_mod
+from tests.harness import write_config
+raws = pickle.loads(Path(sys.argv[2]).read_bytes())
+with tempfile.TemporaryDirectory() as tmp:
+    cfg = config_mod.load(write_config(Path(tmp), sys.argv[3]))
+    db = prepare_database(cfg)  # the schema and the [[agents]], as the daemon has them
+    with db.write() as s:
+        for raw in raws:
+            spool.store(s, raw, source="bench", rcpt_to=["support@example.com"])
+    runner = Runner(db, Services.from_config(cfg))
+    start, cpu = time.perf_counter(), time.process_time()
+    n = runner.drain()
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    db.dispose()
+print(json.dumps([n / elapsed, n / cpu]))
+"""
 
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = config_mod.load(write_config(Path(tmp), BENCH_CONFIG))
-        db = prepare_database(cfg)  # the schema and the [[agents]], as the daemon has them
-        with db.write() as s:
-            for raw in raws:
-                spool.store(s, raw, source="bench", rcpt_to=["support@example.com"])
-        runner = Runner(db, Services.from_config(cfg))
-        start = time.perf_counter()
-        n = runner.drain()
-        elapsed = time.perf_counter() - start
-        db.dispose()
-        return n / elapsed
+
+def runner_rate(checkout: Path, raws: list[bytes]) -> tuple[float, float]:
+    """Tickets/s (wall clock, CPU time) of `checkout`'s runner draining `raws`."""
+    python = checkout / ".venv/bin/python"
+    with tempfile.NamedTemporaryFile(suffix=".pickle") as batch:
+        batch.write(pickle.dumps(raws))
+        batch.flush()
+        argv = [str(checkout), batch.name, BENCH_CONFIG]
+        out = subprocess.run(
+            [str(python if python.exists() else sys.executable), "-c", _RUNNER_CHILD, *argv],
+            cwd=checkout,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    wall, cpu = json.loads(out.strip().splitlines()[-1])
+    return float(wall), float(cpu)
+
+
+def runners(args: argparse.Namespace, raws: list[bytes]) -> None:
+    """The runner alone, `--runner-rounds` times, alternating with `--baseline`'s."""
+    trees = [("this checkout", REPO)]
+    if args.baseline is not None:
+        trees.insert(0, ("baseline " + str(args.baseline), args.baseline.resolve()))
+    rates: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in trees}
+    for _ in range(args.runner_rounds):
+        for name, tree in trees:
+            rates[name].append(runner_rate(tree, raws))
+    for name, got in rates.items():
+        walls, cpus = [w for w, _ in got], [c for _, c in got]
+        print(
+            f"runner alone, one thread, {name}: {statistics.median(walls):.0f} tickets/s "
+            f"(median of {', '.join(f'{r:.0f}' for r in walls)}), by CPU time "
+            f"{statistics.median(cpus):.0f}/s ({', '.join(f'{r:.0f}' for r in cpus)})"
+        )
+    print("    (parse, thread, store, confirmation and agent notice queued, committed)")
 
 
 def main() -> None:
@@ -223,10 +273,15 @@ def main() -> None:
     parser.add_argument(
         "--runner-rounds", type=int, default=3, help="rounds of the runner alone (0: none)"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (with its .venv) whose runner alternates with this one's",
+    )
     args = parser.parse_args()
     raws = load_corpus(args.corpus, args.n)
     print(f"{len(raws)} ham messages, {sum(map(len, raws)) / len(raws) / 1024:.1f} KiB average")
-    for connections in (1, 4):
+    for connections in (1, 4) if args.rounds > 0 else ():
         # Bare and ours alternate, so that a slower moment of the machine hits both.
         bares, ours_rates, ratios = [], [], []
         total, counts = 0.0, ""
@@ -248,14 +303,8 @@ def main() -> None:
             f"({len(raws) / total:5.0f}/s)"
         )
         print(f"    ({counts})")
-    if args.runner_rounds <= 0:
-        return
-    rates = [runner_rate(raws) for _ in range(args.runner_rounds)]
-    print(
-        f"runner alone, one thread: {statistics.median(rates):.0f} tickets/s, median of "
-        + ", ".join(f"{r:.0f}" for r in rates)
-        + " (parse, thread, store, confirmation and agent notice queued, committed)"
-    )
+    if args.runner_rounds > 0:
+        runners(args, raws)
 
 
 if __name__ == "__main__":

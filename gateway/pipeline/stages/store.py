@@ -48,10 +48,13 @@ def _sender(ctx: Context) -> User:
     if "@" not in email:
         ctx.note("store: the sender could not be read; filed under " + tickets.UNKNOWN_SENDER)
         email = tickets.UNKNOWN_SENDER
-    if ctx.unregistered(email.strip().lower()):
-        # The thread stage looked this sender up and found nobody: no need to ask again.
+    # The access and thread stages looked this sender up already: no need to ask again.
+    found = ctx.user(email.strip().lower())
+    if found is None:
         return tickets.create_user(ctx.session, email, mail.sender.name)
-    return tickets.get_or_create_user(ctx.session, email, mail.sender.name)
+    if mail.sender.name and not found.name:
+        found.name = mail.sender.name[:200]
+    return found
 
 
 def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
@@ -273,9 +276,8 @@ def run(ctx: Context) -> None:
     if not hidden and not ctx.new_ticket:  # a new ticket counted it in its INSERT
         # In SQL (public_messages + 1), not read-modify-write: two daemons storing mails
         # of one ticket at once each add theirs.
+        # Flushed with the ticket's other changes, in one UPDATE at the message's end.
         ticket.public_messages = Ticket.public_messages + 1
-    # The ticket's changes so far go first (a no-op for a new ticket: nothing pending).
-    ctx.session.flush()
     direct.add(ctx.session, message)
     search.index_message(ctx.session, message.id, message.full_text)
     ctx.message = message
