@@ -2,7 +2,7 @@
 
 A unit-of-work flush of one new object (a ticket, its message, its requester) costs the
 runner several times the INSERT itself: the flush plans, sorts and bookkeeps. The runner
-knows each such object is complete when it is added, so `insert` writes its row on the
+knows each such object is complete when it is added, so `add` writes its row on the
 session's connection (in the message's savepoint), gives the object its id and attaches
 it to the session as if it had been loaded: relationships, the identity map and later
 changes (flushed as UPDATEs) work as for any other object.
@@ -18,6 +18,7 @@ message's (whose rollback `forget` would not hear of), objects are flushed as us
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Insert, Table, insert
@@ -26,8 +27,11 @@ from sqlalchemy.orm.base import instance_state
 
 from gateway.store import fresh
 
-# One INSERT statement per table (built once: their compiled forms are cached).
-_INSERTS: dict[str, Insert] = {}
+
+@functools.cache
+def _insert(table: Table) -> Insert:
+    """One INSERT statement per table, built once: its compiled form is then cached."""
+    return insert(table)
 
 
 def add(session: Session, obj: DeclarativeBase) -> None:
@@ -59,10 +63,7 @@ def add(session: Session, obj: DeclarativeBase) -> None:
             setattr(obj, prop.key, value)
         values[column.key] = value
     assert pk is not None
-    stmt = _INSERTS.get(table.name)
-    if stmt is None:
-        stmt = _INSERTS[table.name] = insert(table)
-    inserted = session.connection().execute(stmt, values).inserted_primary_key
+    inserted = session.connection().execute(_insert(table), values).inserted_primary_key
     assert inserted is not None
     setattr(obj, pk, inserted[0])
     # Its attributes are now its committed state, as though just loaded.
