@@ -1,15 +1,18 @@
 """Ingest benchmark: SMTP acceptance and full processing against a bare aiosmtpd ceiling.
 
     .venv/bin/python bench/ingest.py [--corpus ../shared/corpora/spamassassin] [-n 2000]
-                                     [--rounds 3] [--runner-rounds 3]
+                                     [--rounds 3] [--runner-rounds 3] [--baseline DIR]
 
 Sends N ham messages over SMTP (one connection, then 4 in parallel) to
   1. a bare aiosmtpd server that accepts and discards (the ceiling), and
   2. the helpdesk daemon on SQLite (durable acceptance: 250 only after the commit),
 and prints accepted messages/s for each, the ratio, the time until every message is a
 ticket with its confirmation queued, and the runner's processing rate on one core
-(messages spooled first, then drained by one runner thread in-process). Rates are the
-medians of interleaved rounds; the clock starts once every client is connected.
+(messages spooled first, then drained by one runner thread in a process of its own, by
+the wall clock and by CPU time). Rates are the medians of interleaved rounds; the clock
+starts once every client is connected. `--rounds 0` measures the runner alone;
+`--baseline DIR` runs another checkout's runner (its own .venv) alternating with this
+one's, for a before and after under the same load.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.runner_alone import runners  # noqa: E402
 from tests.harness import free_port, wait_until, write_config  # noqa: E402
 
 HAM = ("easy-ham-1", "easy-ham-2", "hard-ham-1")
@@ -193,28 +197,6 @@ def daemon_run(
             proc.wait()
 
 
-def runner_rate(raws: list[bytes]) -> float:
-    """Tickets/s of one runner thread draining pre-spooled messages (one core)."""
-    from gateway import spool
-    from gateway.daemon.runner import Runner
-    from gateway.daemon.supervisor import prepare_database
-    from gateway.services import Services
-    from gateway.settings import config as config_mod
-
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = config_mod.load(write_config(Path(tmp), BENCH_CONFIG))
-        db = prepare_database(cfg)  # the schema and the [[agents]], as the daemon has them
-        with db.write() as s:
-            for raw in raws:
-                spool.store(s, raw, source="bench", rcpt_to=["support@example.com"])
-        runner = Runner(db, Services.from_config(cfg))
-        start = time.perf_counter()
-        n = runner.drain()
-        elapsed = time.perf_counter() - start
-        db.dispose()
-        return n / elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared/corpora/spamassassin")
@@ -223,10 +205,15 @@ def main() -> None:
     parser.add_argument(
         "--runner-rounds", type=int, default=3, help="rounds of the runner alone (0: none)"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (with its .venv) whose runner alternates with this one's",
+    )
     args = parser.parse_args()
     raws = load_corpus(args.corpus, args.n)
     print(f"{len(raws)} ham messages, {sum(map(len, raws)) / len(raws) / 1024:.1f} KiB average")
-    for connections in (1, 4):
+    for connections in (1, 4) if args.rounds > 0 else ():
         # Bare and ours alternate, so that a slower moment of the machine hits both.
         bares, ours_rates, ratios = [], [], []
         total, counts = 0.0, ""
@@ -248,14 +235,8 @@ def main() -> None:
             f"({len(raws) / total:5.0f}/s)"
         )
         print(f"    ({counts})")
-    if args.runner_rounds <= 0:
-        return
-    rates = [runner_rate(raws) for _ in range(args.runner_rounds)]
-    print(
-        f"runner alone, one thread: {statistics.median(rates):.0f} tickets/s, median of "
-        + ", ".join(f"{r:.0f}" for r in rates)
-        + " (parse, thread, store, confirmation and agent notice queued, committed)"
-    )
+    if args.runner_rounds > 0:
+        runners(args, raws, BENCH_CONFIG)
 
 
 if __name__ == "__main__":

@@ -12,15 +12,22 @@ import logging
 import traceback
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.daemon.prepare import Prepared
 from gateway.errors import StopProcessing
 from gateway.outgoing.outbox import INBOUND_KEY
 from gateway.pipeline import Context, Stage
 from gateway.services import Services
-from gateway.store import fresh
+from gateway.store import direct, fresh
 from gateway.store.model import Inbound, utcnow
+
+# The spool row's outcome: the SET clause is the parameters' columns (see finish).
+_FINISH = update(Inbound.__table__).where(  # type: ignore[arg-type]
+    Inbound.__table__.c.id == bindparam("row_id")
+)
 
 # The runner's logger: its lines are the runner's, whichever module of it writes them.
 log = logging.getLogger("gateway.daemon.runner")
@@ -41,12 +48,13 @@ def process_one(
     stage_name = "start"
     session.info[INBOUND_KEY] = row.id
     # What this message creates is known without reading it back (gateway.store.fresh).
-    fresh.begin(session)
+    record = fresh.begin(session)
     try:
         # Each message starts with a clean session: its savepoint's release flushed
         # the one before. Within a message, stages flush where they need ids, so the
         # many small queries of the pipeline do not each pay for a flush.
-        with session.begin_nested(), session.no_autoflush:
+        with session.begin_nested() as savepoint, session.no_autoflush:
+            record.savepoint = savepoint
             try:
                 for stage in pipeline:
                     stage_name = stage.name
@@ -59,7 +67,9 @@ def process_one(
             finish(row, ctx, state)
     except Exception:
         # The savepoint is rolled back: the message is kept with its failing stage.
-        # Objects cached for the batch may have come from the rolled-back work.
+        # Objects cached for the batch may have come from the rolled-back work, and the
+        # objects it inserted directly are gone with it (gateway.store.direct).
+        direct.forget(session)
         session.info.clear()
         session.expire(row)
         quarantine(row, stage_name, traceback.format_exc(), ctx.trace)
@@ -70,15 +80,19 @@ def process_one(
 
 def finish(row: Inbound, ctx: Context, state: str) -> None:
     """Record the pipeline's outcome `state` on the spool row."""
-    row.state = state
-    row.trace = [*ctx.trace]
-    row.processed_at = utcnow()
-    if ctx.parsed is not None:
-        row.message_id = ctx.inbound_message_id
-    if ctx.dedupe_key is not None:
-        row.dedupe_key = ctx.dedupe_key
-    if ctx.ticket is not None:
-        row.ticket_id = ctx.ticket.id
+    values = {
+        "state": state,
+        "trace": [*ctx.trace],
+        "processed_at": utcnow(),
+        "message_id": ctx.inbound_message_id if ctx.parsed is not None else row.message_id,
+        "dedupe_key": ctx.dedupe_key if ctx.dedupe_key is not None else row.dedupe_key,
+        "ticket_id": ctx.ticket.id if ctx.ticket is not None else row.ticket_id,
+    }
+    # One Core UPDATE, and the row's attributes set as its committed state: through the
+    # ORM it was the one change left to flush when the message's savepoint is released.
+    ctx.session.connection().execute(_FINISH, {"row_id": row.id, **values})
+    for key, value in values.items():
+        set_committed_value(row, key, value)
     _count(state, row)
     tag = ctx.services.tag(ctx.ticket.id) if ctx.ticket is not None else ""
     sender = ctx.parsed.sender.email if ctx.parsed is not None else row.mail_from

@@ -3,6 +3,7 @@ criticality (by the sender's priority headers and configured keywords)."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from gateway.addresses import split_address
@@ -48,12 +49,19 @@ def keyword_level(cfg: Config, text: str) -> str | None:
     levels = criticality_levels(cfg)
     best: str | None = None
     for level, words in level_keywords(cfg).items():
-        for word in words:
-            if word.strip() and re.search(r"(?<!\w)" + re.escape(word.casefold()), lowered):
-                if best is None or levels.index(level) > levels.index(best):
-                    best = level
-                break
+        pattern = _starts_a_word(tuple(words))
+        found = pattern is not None and pattern.search(lowered) is not None
+        if found and (best is None or levels.index(level) > levels.index(best)):
+            best = level
     return best
+
+
+@functools.lru_cache(maxsize=64)
+def _starts_a_word(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for a level's keywords, compiled once (every new ticket is searched
+    with each level's; a reloaded config's new words get patterns of their own)."""
+    found = [re.escape(word.casefold()) for word in words if word.strip()]
+    return re.compile(r"(?<!\w)(?:" + "|".join(found) + ")") if found else None
 
 
 def criticality_for(cfg: Config, headers: dict[str, str], subject: str, body: str) -> str:

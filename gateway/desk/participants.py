@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.settings.config import Config
@@ -19,6 +19,9 @@ from gateway.store.model import User
 
 # Known-user lookups go in chunks: one IN list of thousands of addresses is slow to plan.
 _CHUNK = 500
+# Built once, a Core query on the session's connection (its compiled form is cached
+# whatever the list's length: the IN list expands when executed).
+_KNOWN = select(User.email).where(User.email.in_(bindparam("emails", expanding=True)))
 
 
 @dataclass
@@ -37,7 +40,7 @@ def choose(
     known: set[str] = set()
     for start in range(0, len(emails), _CHUNK):
         chunk = emails[start : start + _CHUNK]
-        known.update(session.scalars(select(User.email).where(User.email.in_(chunk))))
+        known.update(session.connection().scalars(_KNOWN, {"emails": chunk}))
     cap = cfg.security.max_participants
     choice = Choice()
     for email, name in candidates:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.directory.records import is_secret
@@ -31,20 +31,24 @@ def entry(session: Session, email: str) -> DirectoryEntry | None:
 _MAX_ORGANISATIONS = 5000
 
 
+# Built once (the runner asks for every new ticket's card): its compiled form is cached.
+_PERSON_AND_ORGANISATIONS = (
+    select(DirectoryEntry)
+    .where(
+        or_(
+            and_(DirectoryEntry.kind == "person", DirectoryEntry.key == bindparam("email")),
+            DirectoryEntry.kind == "organisation",
+        )
+    )
+    .limit(_MAX_ORGANISATIONS + 1)
+)
+
+
 def person_and_organisations(
     session: Session, email: str
 ) -> tuple[DirectoryEntry | None, list[DirectoryEntry]]:
     """The person's entry and every organisation, in one query (each notice needs both)."""
-    found = session.scalars(
-        select(DirectoryEntry)
-        .where(
-            or_(
-                and_(DirectoryEntry.kind == "person", DirectoryEntry.key == email.lower()),
-                DirectoryEntry.kind == "organisation",
-            )
-        )
-        .limit(_MAX_ORGANISATIONS + 1)
-    ).all()
+    found = session.scalars(_PERSON_AND_ORGANISATIONS, {"email": email.lower()}).all()
     person = next((e for e in found if e.kind == "person"), None)
     orgs = [e for e in found if e.kind == "organisation"][:_MAX_ORGANISATIONS]
     return person, orgs
@@ -100,19 +104,23 @@ def _public(e: DirectoryEntry) -> tuple[list[tuple[str, str]], list[str]]:
     return shown, hidden
 
 
+# A Core query on the session's connection: plain columns need none of the ORM.
+_OTHER_OPEN = (
+    select(Ticket.id, Ticket.subject, Ticket.status)
+    .where(Ticket.requester_id == bindparam("user_id"), Ticket.closed.is_(False))
+    .order_by(Ticket.id.desc())
+    .limit(OTHER_TICKETS + 1)
+)
+
+
 def other_open(
     session: Session, user: User, ticket: Ticket | None, prefix: str
 ) -> list[dict[str, str]]:
     if fresh.only_ticket_of_new_user(session, user.email, ticket.id if ticket else None):
         # Registered by the message in hand, which opened no ticket but this one.
         return []
-    stmt = (
-        select(Ticket.id, Ticket.subject, Ticket.status)
-        .where(Ticket.requester_id == user.id, Ticket.closed.is_(False))
-        .order_by(Ticket.id.desc())
-        .limit(OTHER_TICKETS + 1)
-    )
-    rows = [r for r in session.execute(stmt) if ticket is None or r.id != ticket.id]
+    found = session.connection().execute(_OTHER_OPEN, {"user_id": user.id})
+    rows = [r for r in found if ticket is None or r.id != ticket.id]
     return [
         {"tag": f"{prefix}-{r.id}", "subject": r.subject, "status": r.status}
         for r in rows[:OTHER_TICKETS]

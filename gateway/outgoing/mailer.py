@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from gateway.outgoing import copies, relay, threads
@@ -17,7 +17,7 @@ from gateway.outgoing.copies import Outgoing as Outgoing
 from gateway.outgoing.copies import bounce_address as bounce_address
 from gateway.outgoing.copies import ticket_context as ticket_context
 from gateway.services import Services
-from gateway.store import fresh, rows, tickets
+from gateway.store import fresh, rows, suspensions, tickets
 from gateway.store.model import (
     AutoReplyLog,
     Suspension,
@@ -34,10 +34,6 @@ _SENT_SINCE = (
     .select_from(AutoReplyLog)
     .where(AutoReplyLog.address == bindparam("address"), AutoReplyLog.at >= bindparam("since"))
 )
-# A Core query: the pipeline asks for every recipient, and needs no Suspension object.
-_SUSPENDED = select(
-    Suspension.suspended, Suspension.reason, Suspension.status, Suspension.cause
-).where(Suspension.email == bindparam("email"))
 
 
 @dataclass
@@ -74,16 +70,17 @@ def suppression(
     return None
 
 
-def _suspension(session: Session, email: str) -> Suspension | Row[bool, str, str, str] | None:
+def _suspension(session: Session, email: str) -> Suspension | suspensions.State | None:
     """The address's suspension: the session's own object when it has one (the bounce
-    stage may have just changed it, unflushed), else a Core row from the database."""
+    stage may have just changed it, unflushed), else a Core row from the database (read
+    once per batch: gateway.store.suspensions)."""
     loaded = session.identity_map.get(session.identity_key(Suspension, email))
     if isinstance(loaded, Suspension):
         return loaded
     for obj in session.new:
         if isinstance(obj, Suspension) and obj.email == email:
             return obj
-    return session.connection().execute(_SUSPENDED, {"email": email}).first()
+    return suspensions.state_of(session, email)
 
 
 def auto_reply_allowed(session: Session, services: Services, user: User) -> bool:

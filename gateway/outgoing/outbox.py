@@ -87,7 +87,8 @@ def insert(
     if held is not None:
         # Kept, not sent: `outbox list --state held` shows it, `outbox retry` sends it.
         values.update(state="held", last_reply=held)
-    rows.write(session, _INSERT, values)
+    if not fresh.defer_outbox(session, values):  # a new ticket's: at the message's end
+        rows.write(session, _INSERT, values)
     if values["state"] != "held":  # what the relay limit counts
         fresh.note_relayed(session, ticket_id, values["inbound_id"])
 

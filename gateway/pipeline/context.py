@@ -84,16 +84,12 @@ class Context:
     def user(self, email: str) -> User | None:
         """The registered user with `email` (as given), looked up once per message.
 
-        Only for the stages before store: nothing registers users before it (access
-        does for a denied sender, and stops the message).
+        Only for the stages up to the store stage's sender: nothing registers users
+        before it (access does for a denied sender, and stops the message).
         """
         if email not in self._users:
             self._users[email] = self.session.scalar(USER_BY_EMAIL, {"email": email})
         return self._users[email]
-
-    def unregistered(self, email: str) -> bool:
-        """Whether `email` was looked up in this message and is nobody yet."""
-        return email in self._users and self._users[email] is None
 
     def note(self, line: str) -> None:
         """Record a decision in the message's trace (shown by `quarantine list` and logs)."""

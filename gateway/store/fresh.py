@@ -10,9 +10,10 @@ readers ask here first (`refs_of`, `relayed`, `auto_replies`), going to the data
 only for rows this message did not create. Outside the runner (the CLI, the
 scheduler) there is no record and every question goes to the database.
 
-Two savings follow on the path of every new ticket: the References and relay-limit
-queries of its confirmation and agent notices, and the daily automatic-mail count of a
-requester seen for the first time.
+Three savings follow on the path of every new ticket: the References and relay-limit
+queries of its confirmation and agent notices, the daily automatic-mail count of a
+requester seen for the first time, and one insert for all of its Message-IDs and one for
+all of its outbox rows (`write_pending`), which nothing reads back meanwhile.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from gateway.store import rows
-from gateway.store.model import MessageRef, utcnow
+from gateway.store.model import MessageRef, Outbox, utcnow
 
 # The session's `info` key of the current message's record.
 FRESH_KEY = "helpdesk.fresh"
 
 _INSERT_REF = rows.table_insert(MessageRef)
+_INSERT_OUTBOX = rows.table_insert(Outbox)
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,14 @@ class Fresh:
     relays: dict[int, set[int]] = field(default_factory=dict)
     # Addresses of users registered by this message -> automatic mails queued to them.
     users: dict[str, int] = field(default_factory=dict)
-    # Message-IDs of those tickets not inserted yet: one insert at the message's end.
+    # Message-IDs and outbox rows of those tickets not inserted yet: one insert each at
+    # the message's end.
     pending: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    # Objects inserted by a Core statement (gateway.store.direct): expunged on a rollback
+    # of the message's savepoint, the only one they are inserted in.
+    inserted: list[Any] = field(default_factory=list)
+    savepoint: SessionTransaction | None = None
 
 
 def begin(session: Session) -> Fresh:
@@ -63,13 +71,30 @@ def begin(session: Session) -> Fresh:
 
 
 def write_pending(session: Session) -> None:
-    """Insert the Message-IDs noted for this message's tickets, in one statement; the
-    runner calls it before the message's work is committed (later messages thread by
-    them)."""
+    """Insert the Message-IDs and the outbox rows noted for this message's tickets, one
+    statement each; the runner calls it before the message's work is committed (later
+    messages thread by them)."""
     record = current(session)
-    if record is not None and record.pending:
+    if record is None:
+        return
+    if record.pending:
         rows.write(session, _INSERT_REF, record.pending)
         record.pending = []
+    if record.outbox:
+        rows.write(session, _INSERT_OUTBOX, record.outbox)
+        record.outbox = []
+
+
+def defer_outbox(session: Session, values: dict[str, Any]) -> bool:
+    """Keep an outbox row about a ticket this message opened for `write_pending`; False
+    (the caller inserts it) for any other row. Nothing reads such a row back before the
+    message ends: the relay limit counts them here (`relayed`), and a held row, which an
+    agent's answer looks up, is never deferred."""
+    record = current(session)
+    if record is None or values["ticket_id"] not in record.tickets or values["state"] == "held":
+        return False
+    record.outbox.append(values)
+    return True
 
 
 def end(session: Session) -> None:

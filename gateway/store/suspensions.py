@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.store.model import Bounce, Outbox, Suspension, utcnow
@@ -48,7 +48,28 @@ class Held:
         return self.reason
 
 
+# The suspensions this session's transaction has read, by address: the runner's batch asks
+# for the same addresses (its agents') for every message. A change (`_row`) forgets them,
+# as does a message rolled back (the runner clears `session.info`).
+_SEEN = "helpdesk.suspensions"
+_SUSPENDED = select(
+    Suspension.suspended, Suspension.reason, Suspension.status, Suspension.cause
+).where(Suspension.email == bindparam("email"))
+
+State = Row[bool, str, str, str]
+
+
+def state_of(session: Session, email: str) -> State | None:
+    """The address's suspension as a Core row (None: never suspended), read once per
+    transaction of `session` unless changed meanwhile."""
+    seen: dict[str, State | None] = session.info.setdefault(_SEEN, {})
+    if email not in seen:
+        seen[email] = session.connection().execute(_SUSPENDED, {"email": email}).first()
+    return seen[email]
+
+
 def _row(session: Session, email: str) -> Suspension:
+    session.info.pop(_SEEN, None)
     held = session.get(Suspension, email)
     if held is None:
         held = Suspension(email=email, suspended=False, soft_count=0, reason="", status="")

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gateway.store import fresh, rows, search
+from gateway.store import direct, fresh, rows, search
 from gateway.store.model import Blob, Event, Participant, Ticket, User, utcnow
 
 # The defaults of gateway.desk.catalog, for callers without a config; the pipeline and the
@@ -53,8 +53,7 @@ def create_user(session: Session, email: str, name: str = "", role: str = "clien
         user = _insert_or_find(session, email, name[:200], role)
     else:
         user = User(email=email, name=name[:200], role=role)
-        session.add(user)
-        session.flush()
+        direct.add(session, user)
     _admit_staff(session, [user])
     return user
 
@@ -173,8 +172,9 @@ def create_ticket(
         updated_at=now,
         public_messages=public_messages,
     )
-    session.add(ticket)
-    session.flush()
+    # Loaded with it: the notices read the requester (the assignee is nobody yet).
+    ticket.requester, ticket.assignee = requester, None
+    direct.add(session, ticket)
     fresh.note_ticket(session, ticket.id)
     search.index_ticket(session, ticket.id, ticket.subject)
     if history is not None:
@@ -206,7 +206,7 @@ def set_status(
 
 
 def get_or_create_users(session: Session, people: list[tuple[str, str]]) -> list[User]:
-    """Users for (email, name) pairs, in order; one query for the known, one flush for new."""
+    """Users for (email, name) pairs, in order; one query for the known."""
     emails = [email.strip().lower() for email, _ in people]
     if not emails:
         return []
@@ -218,14 +218,11 @@ def get_or_create_users(session: Session, people: list[tuple[str, str]]) -> list
                 known[email] = create_user(session, email, name)
         return [known[email] for email in dict.fromkeys(emails)]
     found = set(known)
-    created = False
     for (_, name), email in zip(people, emails, strict=True):
         if email not in known:
             known[email] = User(email=email, name=name[:200], role="client")
-            session.add(known[email])
-            created = True
-    if created:
-        session.flush()
+            direct.add(session, known[email])
+    if len(known) > len(found):
         _admit_staff(session, [u for u in known.values() if u.email not in found])
     return [known[email] for email in dict.fromkeys(emails)]
 

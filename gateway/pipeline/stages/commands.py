@@ -11,12 +11,12 @@ the participants'.
 
 from __future__ import annotations
 
-from gateway import desk
 from gateway.commands import copies, digest, my, on_behalf, rating, report_request
 from gateway.commands.auth import authenticate
 from gateway.commands.execute import execute
 from gateway.commands.parse import split_commands
 from gateway.commands.report import Outcome, Report
+from gateway.desk import roles
 from gateway.errors import StopProcessing
 from gateway.pipeline.context import Context
 
@@ -25,7 +25,8 @@ def _is_agent(ctx: Context) -> bool:
     sender = ctx.sender
     if sender is None:
         return False
-    return desk.role_of(ctx.session, ctx.services.cfg, sender.email) in ("agent", "admin")
+    # The sender's own row, as the thread stage loaded it: no need to look it up again.
+    return roles.role_for(ctx.services.cfg, sender.email, sender) in ("agent", "admin")
 
 
 def run(ctx: Context) -> None:
@@ -68,7 +69,7 @@ def run(ctx: Context) -> None:
         return
     if not commands:
         return
-    if desk.role_of(ctx.session, ctx.services.cfg, sender.email) == "demo":
+    if roles.role_for(ctx.services.cfg, sender.email, sender) == "demo":
         ctx.report = Report(
             outcomes=[Outcome(c.line, False, "a demo account changes nothing") for c in commands]
         )

@@ -26,7 +26,7 @@ from gateway.desk import (
 from gateway.errors import StopProcessing
 from gateway.pipeline.context import Context
 from gateway.settings.config import AGENT_ROLES
-from gateway.store import fresh, search, tickets
+from gateway.store import direct, fresh, search, tickets
 from gateway.store.model import Attachment, Message, Ticket, User, utcnow
 
 # Trace lines that later stages (notify) read as decisions of this one.
@@ -48,10 +48,13 @@ def _sender(ctx: Context) -> User:
     if "@" not in email:
         ctx.note("store: the sender could not be read; filed under " + tickets.UNKNOWN_SENDER)
         email = tickets.UNKNOWN_SENDER
-    if ctx.unregistered(email.strip().lower()):
-        # The thread stage looked this sender up and found nobody: no need to ask again.
+    # The access and thread stages looked this sender up already: no need to ask again.
+    found = ctx.user(email.strip().lower())
+    if found is None:
         return tickets.create_user(ctx.session, email, mail.sender.name)
-    return tickets.get_or_create_user(ctx.session, email, mail.sender.name)
+    if mail.sender.name and not found.name:
+        found.name = mail.sender.name[:200]
+    return found
 
 
 def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
@@ -210,7 +213,8 @@ def _after_message(ctx: Context, ticket: Ticket, sender: User, kind: str) -> Non
         if ticket.status == catalog.initial_status(cfg):
             desk.move_status(ctx.session, ctx.services, ticket, cfg.tickets.answer_status, sender)
     elif kind == "request":
-        ticket.last_public_by = "requester"
+        if ticket.last_public_by != "requester":  # unchanged: nothing for the flush
+            ticket.last_public_by = "requester"
         if not ctx.new_ticket and not ticket.closed:
             if catalog.pauses_sla(cfg, ticket.status):
                 # The requester answered what the desk waited for: the clocks run again.
@@ -269,12 +273,12 @@ def run(ctx: Context) -> None:
         parse_problems=list(mail.problems),
         created_at=utcnow(),
     )
-    ctx.session.add(message)
     if not hidden and not ctx.new_ticket:  # a new ticket counted it in its INSERT
         # In SQL (public_messages + 1), not read-modify-write: two daemons storing mails
         # of one ticket at once each add theirs.
+        # Flushed with the ticket's other changes, in one UPDATE at the message's end.
         ticket.public_messages = Ticket.public_messages + 1
-    ctx.session.flush()
+    direct.add(ctx.session, message)
     search.index_message(ctx.session, message.id, message.full_text)
     ctx.message = message
     _attachments(ctx, message, sender, role)

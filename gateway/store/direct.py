@@ -1,0 +1,99 @@
+"""New objects the runner inserts with one Core statement and keeps as persistent objects.
+
+A unit-of-work flush of one new object (a ticket, its message, its requester) costs the
+runner several times the INSERT itself: the flush plans, sorts and bookkeeps. The runner
+knows each such object is complete when it is added, so `add` writes its row on the
+session's connection (in the message's savepoint), gives the object its id and attaches
+it to the session as if it had been loaded: relationships, the identity map and later
+changes (flushed as UPDATEs) work as for any other object.
+
+Every column gets its value before the INSERT (the given one, else the column's Python
+default), so that nothing is expired and read back. The ORM does not know these objects
+were created in the message's savepoint: a rollback would leave them in the identity map,
+where the next row given the same id would clash with them. The runner therefore notes
+them in the message's record (gateway.store.fresh) and `forget` expunges them when the
+message is rolled back. Outside the runner (no record), and in a savepoint within the
+message's (whose rollback `forget` would not hear of), objects are flushed as usual.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import Insert, Table, insert
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached
+from sqlalchemy.orm.base import instance_state
+
+from gateway.store import fresh
+
+
+@functools.cache
+def _insert(table: Table) -> Insert:
+    """One INSERT statement per table, built once: its compiled form is then cached."""
+    return insert(table)
+
+
+def add(session: Session, obj: DeclarativeBase) -> None:
+    """Make the new `obj` a persistent row with its id: a Core INSERT in the runner (see
+    the module docstring), else the session's flush."""
+    record = fresh.current(session)
+    if record is None or session.get_nested_transaction() is not record.savepoint:
+        # Not in the runner, or in a savepoint within the message's (commands are applied
+        # in one): the ORM's own flush, whose rollback forgets the object by itself.
+        session.add(obj)
+        session.flush()
+        return
+    mapper = instance_state(obj).mapper
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    values: dict[str, Any] = {}
+    pk = None
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if column.table is not table:
+            continue  # a column property of another table (none on the objects added here)
+        if column.primary_key:
+            pk = prop.key
+            continue
+        if prop.key in obj.__dict__:
+            value = obj.__dict__[prop.key]
+        else:
+            value = _default(column)
+            setattr(obj, prop.key, value)
+        if value is not None or column.default is not None or column.server_default is not None:
+            # A NULL without a default is NULL unsaid: fewer parameters to bind (a new
+            # ticket has a dozen empty dates), at most a few statements' forms to cache.
+            values[column.key] = value
+    assert pk is not None
+    inserted = session.connection().execute(_insert(table), values).inserted_primary_key
+    assert inserted is not None
+    setattr(obj, pk, inserted[0])
+    # Its attributes are now its committed state, as though just loaded.
+    make_transient_to_detached(obj)
+    session.add(obj)
+    record.inserted.append(obj)
+
+
+def _default(column: Any) -> Any:
+    """The value a Core INSERT would give a column left out: its Python default (a
+    scalar, or a callable that needs no execution context), else NULL."""
+    default = column.default
+    if default is None:
+        assert column.server_default is None, f"{column} has only a server default"
+        return None
+    if default.is_scalar:
+        return default.arg
+    assert default.is_callable, f"{column}: an unsupported default"
+    return default.arg(None)
+
+
+def forget(session: Session) -> None:
+    """The message's savepoint was rolled back: its inserted objects leave the session."""
+    record = fresh.current(session)
+    if record is None:
+        return
+    for obj in record.inserted:
+        if obj in session:
+            session.expunge(obj)
+    record.inserted.clear()
