@@ -17,7 +17,7 @@ from sqlalchemy import text
 from gateway.daemon import processing
 from gateway.settings import config as config_mod
 from gateway.spool.pressure import IntakePressure
-from gateway.store.checkpoint import Checkpointer, wal_state
+from gateway.store.checkpoint import INTERVAL_SECONDS, Checkpointer, wal_file_pages
 from gateway.store.db import Database, upgrade
 from tests.harness import write_config
 
@@ -39,25 +39,44 @@ def commit_rows(db: Database, n: int) -> None:
         s.execute(text("INSERT INTO burst (body) VALUES (:b)"), [{"b": ROW}] * n)
 
 
-def frames(cp: Checkpointer) -> int:
-    state = wal_state(cp.path)
-    assert state is not None
-    return state.frames
+def pages(cp: Checkpointer) -> int:
+    """The longest the log has been since its file was last emptied."""
+    return wal_file_pages(cp.path, 4096)
+
+
+class Clock:
+    """Time as the checkpointer is told it: a look every INTERVAL_SECONDS."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def tick(self) -> float:
+        self.now += INTERVAL_SECONDS
+        return self.now
 
 
 def test_the_log_stays_short_under_a_burst(db: Database) -> None:
     cp = Checkpointer(db, passive_pages=100, high_pages=2000)
     cp.start()
-    longest = 0
+    clock = Clock()
     for _ in range(60):
         commit_rows(db, 20)
-        longest = max(longest, frames(cp))
-        cp.run_once()
-    # A passive checkpoint once 100 pages wait; the next commit starts the log over.
-    assert longest < 100 + 60
-    assert Path(f"{cp.path}-wal").stat().st_size < 200 * 4200
+        cp.run_once(clock.tick())
+    # A passive checkpoint after each commit once the log reached 100 pages; the next
+    # commit starts the log over, in the same file.
+    assert pages(cp) < 100 + 60
     with db.read() as s:
         assert s.execute(text("SELECT count(*) FROM burst")).scalar_one() == 1200
+
+
+def test_looks_within_the_interval_wait_for_the_next(db: Database) -> None:
+    cp = Checkpointer(db, passive_pages=100, high_pages=2000)
+    cp.start()
+    commit_rows(db, 200)
+    assert cp.run_once(500.0) == "passive"
+    commit_rows(db, 200)
+    assert cp.run_once(500.0 + INTERVAL_SECONDS / 2) == ""
+    assert cp.run_once(500.0 + INTERVAL_SECONDS) == "passive"
 
 
 def test_without_it_the_commits_no_longer_checkpoint(db: Database) -> None:
@@ -66,10 +85,8 @@ def test_without_it_the_commits_no_longer_checkpoint(db: Database) -> None:
     for _ in range(60):
         commit_rows(db, 20)
     # The burst is all in the log (SQLite alone would have started over at 1,000 pages).
-    assert frames(cp) > 1200
+    assert pages(cp) > 1200
     assert cp.run_once() == "passive"
-    state = wal_state(cp.path)
-    assert state is not None and state.pending == 0
 
 
 def test_a_reader_holding_the_log_is_waited_for_and_the_log_emptied(db: Database) -> None:
@@ -79,11 +96,12 @@ def test_a_reader_holding_the_log_is_waited_for_and_the_log_emptied(db: Database
     commit_rows(db, 20)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM burst").fetchone()  # a snapshot: the log is held
+    clock = Clock()
     done = []
     for _ in range(40):
         commit_rows(db, 20)
-        done.append(cp.run_once())
-    assert frames(cp) > 600  # passive checkpoints could not let the log start over
+        done.append(cp.run_once(clock.tick()))
+    assert pages(cp) > 600  # passive checkpoints could not let the log start over
     # Past the mark it waited for the reader (not at all here) and gave up, then tried
     # again only once the log had grown by another quarter of the mark, not at every look.
     truncates = [i for i, what in enumerate(done) if what == "truncate"]
@@ -91,7 +109,7 @@ def test_a_reader_holding_the_log_is_waited_for_and_the_log_emptied(db: Database
     assert Path(f"{cp.path}-wal").stat().st_size > 0
     reader.execute("COMMIT")
     commit_rows(db, 200)  # another quarter of the mark: it tries again
-    assert cp.run_once() == "truncate"
+    assert cp.run_once(clock.tick()) == "truncate"
     assert Path(f"{cp.path}-wal").stat().st_size == 0
     reader.close()
 
@@ -108,18 +126,17 @@ def test_a_failure_is_logged_and_the_commits_checkpoint_meanwhile(
     monkeypatch.setattr(cp, "_checkpoint", fail)
     commit_rows(db, 200)
     with caplog.at_level(logging.ERROR, logger="gateway.store.checkpoint"):
-        assert cp.run_once() == "failed"
+        assert cp.run_once(10.0) == "failed"
     assert "checkpoint failed" in caplog.text
     # SQLite's own checkpoints are back: the log starts over at about 1,000 pages.
     for _ in range(60):
         commit_rows(db, 20)
-    assert frames(cp) < 1000 + 40
+    assert pages(cp) < 1000 + 40
     monkeypatch.undo()
-    commit_rows(db, 200)
-    assert cp.run_once() == "passive"
+    assert cp.run_once(11.0) == "passive"
     for _ in range(60):
-        commit_rows(db, 20)  # off the commits again
-    assert frames(cp) > 1200
+        commit_rows(db, 20)  # off the commits again: the log outgrows the file
+    assert pages(cp) > 1200
 
 
 def test_its_thread_stops_when_told_and_leaves_the_commits_checkpointing(db: Database) -> None:
@@ -134,7 +151,7 @@ def test_its_thread_stops_when_told_and_leaves_the_commits_checkpointing(db: Dat
     assert not thread.is_alive()
     for _ in range(60):
         commit_rows(db, 20)
-    assert frames(cp) < 1000 + 40
+    assert pages(cp) < 1000 + 40
 
 
 def test_the_processing_process_runs_it_and_stops_it(

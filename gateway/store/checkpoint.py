@@ -8,11 +8,15 @@ the SMTP intake's commits, which take their turn at it, answered their 250 later
 
 So the processing process turns the automatic checkpoints off on its own connections
 (`Database.set_autocheckpoint(0)`) and runs this checkpointer in a thread of its own,
-with a connection of its own: it watches the log's length in the shared-memory index
-(a read of a few bytes), and once `passive_pages` pages wait to be copied it runs a
-PASSIVE checkpoint, which never blocks a reader or a writer. The log must not grow without
-bound, though: a reader that keeps an old snapshot keeps a passive checkpoint from
-finishing and the log from starting over, so past `high_pages` a TRUNCATE checkpoint
+with a connection of its own: once the log's file has room for `passive_pages` pages, it
+runs a PASSIVE checkpoint, which never blocks a reader or a writer, after each of the
+runner's commits and every INTERVAL_SECONDS, but never twice within that interval (a
+checkpoint syncs the database file). The log's length is the file's size, read with
+stat(): the -shm index says it exactly, but opening and closing that file here would drop
+SQLite's POSIX locks on it for every connection of the process, and another process
+would then rebuild the index under them (a corrupt database). The log must not grow
+without bound, though: a reader that keeps an old snapshot keeps a passive checkpoint
+from finishing and the log from starting over, so past `high_pages` a TRUNCATE checkpoint
 waits (a short while) for the readers, holding new writers back meanwhile, and empties
 the file. If the checkpointer fails, it logs why and hands the work back to SQLite's
 automatic checkpoints until it succeeds again: processing never stops for it.
@@ -21,66 +25,43 @@ automatic checkpoints until it succeeds again: processing never stops for it.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
-import struct
 import threading
-from dataclasses import dataclass
+import time
 from pathlib import Path
 
 from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
 
-# Pages waiting in the log after which a passive checkpoint copies them (SQLite's own
-# automatic threshold: a log this long is still reused in place, see gateway/spool).
+# A log this long (pages) is copied by passive checkpoints (SQLite's own automatic
+# threshold: a log this long is still reused in place, see gateway/spool).
 PASSIVE_PAGES = 1000
 # Log length (pages, ~80 MB) past which the checkpointer waits for readers and empties it;
 # also the automatic threshold of the SMTP intake's connections, should no checkpointer run.
 HIGH_PAGES = 20_000
 # How long a TRUNCATE checkpoint waits for readers before it gives up until next time.
 TRUNCATE_WAIT_SECONDS = 2.0
-# How often the log's length is looked at when nobody wakes the checkpointer (mail that
-# the SMTP process stores while processing steps aside writes to the log too).
+# How often the log is looked at when nobody wakes the checkpointer (mail that the SMTP
+# process stores while processing steps aside writes to the log too), and the shortest
+# time between two checkpoints (each syncs the database file).
 INTERVAL_SECONDS = 0.5
 # SQLite's default automatic checkpoint, given back to the connections while failing.
 FALLBACK_AUTOCHECKPOINT = 1000
 
-# The wal-index header in the -shm file (https://www.sqlite.org/walformat.html), in the
-# machine's byte order: two copies of a 48-byte header, then the checkpoint information.
-_VERSION = 3007000
-_HEADER = struct.Struct("=IIIBBHII")  # iVersion, unused, iChange, isInit, bigEnd, szPage,
-# mxFrame (frames in the log), nPage
-_BACKFILL = struct.Struct("=I")  # nBackfill: frames already copied into the database
-_BACKFILL_AT = 96
+_WAL_HEADER = 32  # bytes before the first frame; each frame is a page and 24 bytes
 
 
-@dataclass(frozen=True)
-class WalState:
-    """Frames in the log and how many of them are already in the database."""
-
-    frames: int
-    backfilled: int
-
-    @property
-    def pending(self) -> int:
-        return self.frames - self.backfilled
-
-
-def wal_state(path: Path) -> WalState | None:
-    """The log's state as its shared-memory index says; None when it cannot be read
-    consistently (no -shm file yet, another format, a header being rewritten)."""
+def wal_file_pages(path: Path, page_size: int) -> int:
+    """How many pages the -wal file beside `path` has room for (0 without one). The file
+    is reused from its start once a checkpoint let the log start over, not shrunk: this
+    is the log's longest length since the file was last emptied, never less than now."""
     try:
-        with open(f"{path}-shm", "rb") as f:
-            head = f.read(_BACKFILL_AT + _BACKFILL.size)
+        size = os.stat(f"{path}-wal").st_size
     except OSError:
-        return None
-    if len(head) < _BACKFILL_AT + _BACKFILL.size or head[:48] != head[48:96]:
-        return None
-    version, _, _, initialised, _, _, frames, _ = _HEADER.unpack_from(head)
-    if version != _VERSION or not initialised:
-        return None
-    (backfilled,) = _BACKFILL.unpack_from(head, _BACKFILL_AT)
-    return WalState(frames, min(backfilled, frames))
+        return 0
+    return max(0, size - _WAL_HEADER) // (page_size + 24)
 
 
 class Checkpointer:
@@ -104,22 +85,23 @@ class Checkpointer:
         self._conn: sqlite3.Connection | None = None
         self._failing = False
         self._truncate_after = 0  # no TRUNCATE below this log length (readers held one)
+        self._last: float | None = None  # when the last checkpoint ran (time.monotonic)
+        self._page_size = 4096
         self.wake = threading.Event()
 
     def start(self) -> None:
         """From now on the database's own connections leave the checkpoints to this one."""
         self._db.set_autocheckpoint(0)
 
-    def step(self) -> str:
+    def step(self, now: float | None = None) -> str:
         """Checkpoint if the log asks for it: "" (nothing to do), "passive" or "truncate"."""
-        state = wal_state(self.path)
-        if (
-            state is not None
-            and state.pending < self.passive_pages
-            and state.frames < self.high_pages
-        ):
+        now = time.monotonic() if now is None else now
+        self._connection()  # opened first: it reads the page size
+        if wal_file_pages(self.path, self._page_size) < self.passive_pages:
+            return ""  # the log has never been that long since the file was emptied
+        if self._last is not None and now - self._last < INTERVAL_SECONDS:
             return ""
-        # No readable index: checkpoint anyway (a passive one with nothing to copy is cheap).
+        self._last = now
         frames, _ = self._checkpoint("PASSIVE")
         if frames < max(self.high_pages, self._truncate_after):
             return "passive"
@@ -138,11 +120,11 @@ class Checkpointer:
             self._truncate_after = 0
         return "truncate"
 
-    def run_once(self) -> str:
+    def run_once(self, now: float | None = None) -> str:
         """One look at the log, as the thread does it: a failure is logged, and SQLite's
         automatic checkpoints stand in until a step succeeds again."""
         try:
-            done = self.step()
+            done = self.step(now)
         except Exception:
             log.exception("checkpointer: checkpoint failed; automatic checkpoints meanwhile")
             self._close()
@@ -177,6 +159,7 @@ class Checkpointer:
                 self.path, timeout=0, isolation_level=None, check_same_thread=False
             )
             conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
             self._conn = conn
         return self._conn
 
