@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -44,6 +45,7 @@ from gateway.services import Services  # noqa: E402
 from gateway.settings import config as config_mod  # noqa: E402
 from gateway.similar.warm import warm  # noqa: E402
 from gateway.store import listing  # noqa: E402
+from gateway.store.checkpoint import Checkpointer  # noqa: E402
 from gateway.store.db import Database, upgrade  # noqa: E402
 from gateway.store.model import Ticket  # noqa: E402
 from gateway.store.views import TicketFilter  # noqa: E402
@@ -156,7 +158,18 @@ def processing(config: Path) -> tuple[float, float, float]:
     of 1,000 new mails, then of 200 replies threaded onto them."""
     cfg = config_mod.load(config)
     db = prepare_database(cfg)
-    runner = Runner(db, Services.from_config(cfg))
+    # The WAL checkpointer beside the runner, woken by its commits, as in the daemon.
+    checkpointer = Checkpointer(db) if db.sqlite else None
+    stop = threading.Event()
+    thread = threading.Thread(target=checkpointer.run if checkpointer else None, args=(stop,))
+    if checkpointer is not None:
+        checkpointer.start()
+        thread.start()
+    runner = Runner(
+        db,
+        Services.from_config(cfg),
+        on_committed=checkpointer.wake.set if checkpointer is not None else None,
+    )
     t0 = time.perf_counter()
     with db.read() as s:
         # What the daemon does once as it starts (gateway.daemon.processing), beside its
@@ -183,6 +196,10 @@ def processing(config: Path) -> tuple[float, float, float]:
         rates.append(len(batch) / (time.perf_counter() - t0))
         # The processor time as well: on a shared machine the wall rate follows the load.
         cpu_ms.append((time.process_time() - c0) * 1000 / len(batch))
+    stop.set()
+    if checkpointer is not None:
+        checkpointer.wake.set()
+        thread.join()
     db.dispose()
     print(f"  processor time per message: {cpu_ms[0]:.1f} ms new, {cpu_ms[1]:.1f} ms replies")
     return loaded, rates[0], rates[1]

@@ -41,6 +41,7 @@ from gateway.spam import store as spam_store
 from gateway.spam.jobs import schedule_confirm, schedule_digest
 from gateway.spam.rebuild import run_rebuild
 from gateway.spool.pressure import IntakePressure, PressureShare
+from gateway.store.checkpoint import Checkpointer
 from gateway.store.db import Database
 from gateway.store.model import Outbox, utcnow
 
@@ -144,8 +145,16 @@ def serve(
         spam_store.prepare()
     transport: Transport = make_transport(cfg)
     sender = OutboxSender(db, transport, cfg, pressure)
-    runner = Runner(db, services, on_committed=sender.wake.set, pressure=pressure)
+    # SQLite: the WAL copied into the database beside the writers, not in their commits.
+    checkpointer = _checkpointer(db)
+    on_committed = sender.wake.set
+    if checkpointer is not None:
+        checkpointer.start()
+        on_committed = _both(sender.wake.set, checkpointer.wake.set)
+    runner = Runner(db, services, on_committed=on_committed, pressure=pressure)
     threads = [_thread("runner", runner.run, stop), _thread("outbox", sender.run, stop)]
+    if checkpointer is not None:
+        threads.append(_thread("checkpointer", checkpointer.run, stop))
     threads.append(_thread("wake", lambda s: _forward(stored, runner.wake, s), stop))
     threads += _start_imap(cfg, db, runner.wake.set, stop, pressure)
     scheduler = BackgroundScheduler(timezone="UTC")
@@ -179,10 +188,30 @@ def serve(
         stop.set()
         runner.wake.set()
         sender.wake.set()
+        if checkpointer is not None:
+            checkpointer.wake.set()
         for thread in threads:
             thread.join(timeout=60)
         db.dispose()
         log.info("processing stopped")
+
+
+def _checkpointer(db: Database) -> Checkpointer | None:
+    """The WAL checkpointer of a SQLite database file (PostgreSQL has none to run)."""
+    if not db.sqlite:
+        return None
+    path = db.url.split("///", 1)[-1]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return Checkpointer(db)
+
+
+def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+    def both() -> None:
+        first()
+        second()
+
+    return both
 
 
 def _warm_similar(db: Database, cfg: Config) -> None:

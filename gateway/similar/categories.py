@@ -31,7 +31,7 @@ def guess(
 ) -> Guess | None:
     """The likeliest category for `text` and how sure (the share of the neighbours' votes)."""
     index = shared(database_key, INDEX)
-    index.refresh(session)
+    index.refresh_due(session)
     if len(index) < max(min_examples, 1):
         return None
     hits = [h for h in index.query(text, NEIGHBOURS) if h.score >= min_score]

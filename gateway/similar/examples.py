@@ -10,6 +10,14 @@ from gateway.store.model import Message, TextExample, Ticket, utcnow
 
 TEXT_CHARS = 4000
 
+# Examples this process stored so far: an index that saw this count has nothing of this
+# process's own to read again (gateway.similar.index.Index.refresh_due).
+_stored = 0
+
+
+def stored() -> int:
+    return _stored
+
 
 def ticket_text(session: Session, ticket: Ticket) -> str:
     """The subject and the first request: what the ticket is about."""
@@ -23,6 +31,8 @@ def ticket_text(session: Session, ticket: Ticket) -> str:
 
 
 def store(session: Session, index: str, ticket: Ticket, label: str = "", answer: str = "") -> None:
+    global _stored
+    _stored += 1
     session.execute(
         delete(TextExample).where(TextExample.index == index, TextExample.ticket_id == ticket.id)
     )

@@ -39,7 +39,7 @@ def similar(
     if k <= 0:
         return []
     index = shared(database_key, INDEX)
-    index.refresh(session)
+    index.refresh_due(session)
     hits = [h for h in index.query(text, k, exclude=exclude) if h.score >= min_score]
     if not hits:
         return []

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.pool import PoolProxiedConnection
 
+from gateway.store.checkpoint import HIGH_PAGES
 from gateway.store.db import Database
 from gateway.store.model import Inbound, InboundRaw
 
@@ -75,11 +76,13 @@ class SqliteSpoolInserter:
         assert isinstance(driver, sqlite3.Connection)
         self._conn = driver
         self._conn.execute("PRAGMA busy_timeout=0")
-        # Checkpoints as SQLite does by default, every ~1,000 pages: a WAL that is
-        # reused costs half the fsync of one that grows (measured), though the commit
-        # that copies it into the database answers its 250 later (at a million tickets
-        # a checkpoint writes scattered pages of a large file).
-        self._conn.execute("PRAGMA wal_autocheckpoint=1000")
+        # The processing process's checkpointer copies the WAL into the database every
+        # ~1,000 pages, off every commit (gateway.store.checkpoint): a WAL that is reused
+        # costs half the fsync of one that grows (measured), and a commit that copied it
+        # would answer its 250 later (at a million tickets a checkpoint writes scattered
+        # pages of a large file). This connection checkpoints only past the checkpointer's
+        # high mark, when no processing runs to do it.
+        self._conn.execute(f"PRAGMA wal_autocheckpoint={HIGH_PAGES}")
 
     def insert(self, rows: Sequence[dict[str, object]]) -> list[int]:
         """Commit `rows`; their ids in order. `Busy` when the lock is taken (nothing done)."""

@@ -82,6 +82,11 @@ class Database:
         self.engine = make_engine(url, busy_timeout, **kwargs)
         self._writer_engine = self.engine.execution_options(sqlite_write=True)
         self._busy_timeout = busy_timeout
+        # SQLite: the automatic checkpoint threshold (pages) the connections are to have,
+        # None for SQLite's own; applied as each connection is taken from the pool.
+        self._autocheckpoint: int | None = None
+        if self.sqlite:
+            event.listen(self.engine, "checkout", self._apply_autocheckpoint)
 
     @functools.cached_property
     def _sessions(self) -> sessionmaker[Session]:
@@ -102,6 +107,21 @@ class Database:
     @property
     def sqlite(self) -> bool:
         return is_sqlite(self.engine)
+
+    def set_autocheckpoint(self, pages: int) -> None:
+        """SQLite: have this database's connections checkpoint the log automatically
+        past `pages` pages (0: never; gateway.store.checkpoint does it instead).
+
+        Taken up by each connection the next time it is used."""
+        self._autocheckpoint = pages
+
+    def _apply_autocheckpoint(self, dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        wanted = self._autocheckpoint
+        if wanted is not None and record.info.get("autocheckpoint") != wanted:
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA wal_autocheckpoint={int(wanted)}")
+            cur.close()
+            record.info["autocheckpoint"] = wanted
 
     def session(self) -> Session:
         return self._sessions()

@@ -1,0 +1,186 @@
+"""WAL checkpoints off the commit path (SQLite): a checkpointer beside the writers.
+
+By default SQLite copies the write-ahead log back into the database inside the commit
+that takes the log past 1,000 pages. On a large desk that copy writes scattered pages of
+a file of gigabytes and syncs it, so one commit in every few takes far longer than the
+rest: at a million tickets the runner spent an eighth of its time in those copies, and
+the SMTP intake's commits, which take their turn at it, answered their 250 later.
+
+So the processing process turns the automatic checkpoints off on its own connections
+(`Database.set_autocheckpoint(0)`) and runs this checkpointer in a thread of its own,
+with a connection of its own: once the log's file has room for `passive_pages` pages, it
+runs a PASSIVE checkpoint, which never blocks a reader or a writer, after each of the
+runner's commits and every INTERVAL_SECONDS, but never twice within that interval (a
+checkpoint syncs the database file). The log's length is the file's size, read with
+stat(): the -shm index says it exactly, but opening and closing that file here would drop
+SQLite's POSIX locks on it for every connection of the process, and another process
+would then rebuild the index under them (a corrupt database). The log must not grow
+without bound, though: a reader that keeps an old snapshot keeps a passive checkpoint
+from finishing and the log from starting over, so past `high_pages` a TRUNCATE checkpoint
+waits (a short while) for the readers, holding new writers back meanwhile, and empties
+the file. If the checkpointer fails, it logs why and hands the work back to SQLite's
+automatic checkpoints until it succeeds again: processing never stops for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from gateway.store.db import Database
+
+log = logging.getLogger(__name__)
+
+# A log this long (pages) is copied by passive checkpoints (SQLite's own automatic
+# threshold: a log this long is still reused in place, see gateway/spool).
+PASSIVE_PAGES = 1000
+# Log length (pages, ~80 MB) past which the checkpointer waits for readers and empties it;
+# also the automatic threshold of the SMTP intake's connections, should no checkpointer run.
+HIGH_PAGES = 20_000
+# How long a TRUNCATE checkpoint waits for readers before it gives up until next time.
+TRUNCATE_WAIT_SECONDS = 2.0
+# How often the log is looked at when nobody wakes the checkpointer (mail that the SMTP
+# process stores while processing steps aside writes to the log too), and the shortest
+# time between two checkpoints (each syncs the database file).
+INTERVAL_SECONDS = 0.5
+# SQLite's default automatic checkpoint, given back to the connections while failing.
+FALLBACK_AUTOCHECKPOINT = 1000
+
+_WAL_HEADER = 32  # bytes before the first frame; each frame is a page and 24 bytes
+
+
+def wal_file_pages(path: Path, page_size: int) -> int:
+    """How many pages the -wal file beside `path` has room for (0 without one). The file
+    is reused from its start once a checkpoint let the log start over, not shrunk: this
+    is the log's longest length since the file was last emptied, never less than now."""
+    try:
+        size = os.stat(f"{path}-wal").st_size
+    except OSError:
+        return 0
+    return max(0, size - _WAL_HEADER) // (page_size + 24)
+
+
+class Checkpointer:
+    """Keeps one SQLite database's write-ahead log short, off the writers' commits."""
+
+    def __init__(
+        self,
+        db: Database,
+        passive_pages: int = PASSIVE_PAGES,
+        high_pages: int = HIGH_PAGES,
+        truncate_wait: float = TRUNCATE_WAIT_SECONDS,
+    ) -> None:
+        assert db.sqlite
+        path = db.url.split("///", 1)[-1]
+        assert path and path != ":memory:" and not path.startswith("file:")
+        self.path = Path(path)
+        self._db = db
+        self.passive_pages = passive_pages
+        self.high_pages = high_pages
+        self._truncate_wait = truncate_wait
+        self._conn: sqlite3.Connection | None = None
+        self._failing = False
+        self._truncate_after = 0  # no TRUNCATE below this log length (readers held one)
+        self._last: float | None = None  # when the last checkpoint ran (time.monotonic)
+        self._page_size = 4096
+        self.wake = threading.Event()
+
+    def start(self) -> None:
+        """From now on the database's own connections leave the checkpoints to this one."""
+        self._db.set_autocheckpoint(0)
+
+    def step(self, now: float | None = None) -> str:
+        """Checkpoint if the log asks for it: "" (nothing to do), "passive" or "truncate"."""
+        now = time.monotonic() if now is None else now
+        self._connection()  # opened first: it reads the page size
+        if wal_file_pages(self.path, self._page_size) < self.passive_pages:
+            return ""  # the log has never been that long since the file was emptied
+        if self._last is not None and now - self._last < INTERVAL_SECONDS:
+            return ""
+        self._last = now
+        frames, _ = self._checkpoint("PASSIVE")
+        if frames < max(self.high_pages, self._truncate_after):
+            return "passive"
+        # Readers kept the log from starting over (or from being copied): wait for them.
+        busy, frames, done = self._checkpoint_truncate()
+        if busy:
+            # Not again at every look while a reader stays (each wait holds writers back):
+            # once the log has grown by another quarter of the mark.
+            self._truncate_after = frames + self.high_pages // 4
+            log.warning(
+                "write-ahead log at %d pages (%d copied): readers kept it from being emptied",
+                frames,
+                done,
+            )
+        else:
+            self._truncate_after = 0
+        return "truncate"
+
+    def run_once(self, now: float | None = None) -> str:
+        """One look at the log, as the thread does it: a failure is logged, and SQLite's
+        automatic checkpoints stand in until a step succeeds again."""
+        try:
+            done = self.step(now)
+        except Exception:
+            log.exception("checkpointer: checkpoint failed; automatic checkpoints meanwhile")
+            self._close()
+            if not self._failing:
+                self._failing = True
+                self._db.set_autocheckpoint(FALLBACK_AUTOCHECKPOINT)
+            return "failed"
+        if self._failing:
+            self._failing = False
+            self._db.set_autocheckpoint(0)
+            log.info("checkpointer: checkpoints off the commit path again")
+        return done
+
+    def run(self, stop: threading.Event) -> None:
+        """The thread: a look whenever woken (a commit) or every INTERVAL_SECONDS."""
+        try:
+            while not stop.is_set():
+                self.wake.wait(INTERVAL_SECONDS)
+                self.wake.clear()
+                if not stop.is_set():
+                    self.run_once()
+        finally:
+            self._close()
+            # Nobody checkpoints once this thread ends: the writers do it themselves.
+            self._db.set_autocheckpoint(FALLBACK_AUTOCHECKPOINT)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            # Not from the engine's pool: a connection of this thread's own, in autocommit
+            # (a checkpoint cannot run inside a transaction).
+            conn = sqlite3.connect(
+                self.path, timeout=0, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            self._conn = conn
+        return self._conn
+
+    def _checkpoint(self, mode: str) -> tuple[int, int]:
+        """(frames in the log, frames copied) after a checkpoint of `mode`."""
+        row = self._connection().execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        return int(row[1]), int(row[2])
+
+    def _checkpoint_truncate(self) -> tuple[bool, int, int]:
+        conn = self._connection()
+        conn.execute(f"PRAGMA busy_timeout={int(self._truncate_wait * 1000)}")
+        try:
+            row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.execute("PRAGMA busy_timeout=0")
+        return bool(row[0]), int(row[1]), int(row[2])
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.close()
+            except sqlite3.Error:
+                log.debug("checkpointer: closing its connection failed", exc_info=True)
