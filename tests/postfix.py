@@ -109,9 +109,15 @@ def pipe_user() -> pwd.struct_passwd:
 @contextmanager
 def traversable(python: Path) -> Iterator[None]:
     """Let other users pass through (x, not list) every folder on the way to the
-    interpreter while the test runs, e.g. a pyenv under /root; the modes are put back."""
+    interpreter while the test runs, e.g. a pyenv under /root; the modes are put back.
+
+    Both ways to it: the virtualenv's own folders (a checkout in `mktemp -d`, mode 0700)
+    and those of the interpreter its link resolves to."""
     changed: list[tuple[Path, int]] = []
-    for folder in [*reversed(python.resolve().parents)]:
+    folders = dict.fromkeys(
+        [*reversed(python.absolute().parents), *reversed(python.resolve().parents)]
+    )
+    for folder in folders:
         mode = folder.stat().st_mode
         if not mode & stat.S_IXOTH:
             changed.append((folder, mode))
