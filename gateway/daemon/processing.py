@@ -166,12 +166,15 @@ def serve(
     )
     schedule_digest(scheduler, cfg, db, services, on_queued=sender.wake.set)
     schedule_confirm(scheduler, cfg, db, services)
+    # The one-off start-up jobs run in threads of their own, not as the scheduler's
+    # run-once jobs: APScheduler 3 removes a run-once job from its store after running
+    # it, and a stop that empties the store meanwhile made that removal raise.
     if cfg.spam.enabled:
-        # Once, at start, off the runner's thread: a model an upgrade left unreadable is
-        # rebuilt from the learning log while mail keeps flowing (unscored meanwhile).
-        scheduler.add_job(run_rebuild, args=[db, services], id="spam-rebuild")
-    # Once, at start, beside the runner: a new ticket's first lookup waits for it at worst.
-    scheduler.add_job(_warm_similar, args=[db, cfg], id="similar-warm")
+        # Off the runner's thread: a model an upgrade left unreadable is rebuilt from the
+        # learning log while mail keeps flowing (unscored meanwhile).
+        threads.append(_once("spam-rebuild", lambda: run_rebuild(db, services)))
+    # Beside the runner: a new ticket's first lookup waits for it at worst.
+    threads.append(_once("similar-warm", lambda: _warm_similar(db, cfg)))
     escalation_job.schedule(scheduler, db, services, on_queued=sender.wake.set)
     report_schedule.schedule(scheduler, db, services, on_queued=sender.wake.set)
     scheduler.start()
@@ -241,6 +244,20 @@ def _thread(
     name: str, target: Callable[[threading.Event], None], stop: threading.Event
 ) -> threading.Thread:
     thread = threading.Thread(target=target, args=(stop,), name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def _once(name: str, job: Callable[[], None]) -> threading.Thread:
+    """Run `job` once in a thread; a failure is logged, as the scheduler logged it."""
+
+    def run() -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("%s failed", name)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     return thread
 
