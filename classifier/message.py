@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from classifier import signals, upstream
 from classifier.domains import registrable
 from classifier.html import anchors, html_to_text
+from classifier.payload import decoded_payload
 from classifier.relay import FILTER_HEADERS, header_tokens
 
 _MAX_TEXT = 60_000  # characters of body text kept; the start of a message carries its intent
@@ -222,7 +223,7 @@ def _body(msg: email.message.Message, out: Extracted) -> None:
             if filename:
                 out.tokens.append("att:ext=" + decode_header(filename).rpartition(".")[2][:8])
             continue
-        payload = part.get_payload(decode=True)
+        payload = decoded_payload(part)
         if not isinstance(payload, bytes):
             continue
         body = decode_bytes(payload[: _MAX_TEXT * 4], charset if isinstance(charset, str) else None)

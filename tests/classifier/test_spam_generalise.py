@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import email
 import hashlib
 import lzma
 from pathlib import Path
@@ -75,6 +77,31 @@ def test_script_mixing_and_languages() -> None:
     assert "sig:mixed_script_words" in meta(one)
     assert "sig:text_ru_en" not in meta(make_mail("Принтер", "Не печатает принтер", "a@b.example"))
     assert not any(t.startswith("sig:text") for t in meta(HAM_EN))  # a language is no sign
+
+
+def test_base64_body_with_a_footer_appended_is_read() -> None:
+    """A list's footer after a base64 body that the email package cannot decode (its
+    alphabet letters, footer's included, one more than a multiple of 4): the encoded
+    lines are decoded and the footer is kept as text."""
+    html = "<html><body><p>Download our new SMS program at once</p></body></html>"
+    encoded = base64.encodebytes(html.encode()).decode()
+    head = (
+        "From: a@b.example\nTo: list@c.example\nSubject: x\nMIME-Version: 1.0\n"
+        "Content-Type: text/html\nContent-Transfer-Encoding: base64\n\n"
+    )
+    footer = "\n\n_______________\nUnsubscribe\nsome-list mailing list\nhttp://c.example/list\n"
+    letters = sum(ch.isalnum() or ch in "+/" for ch in encoded + footer)
+    footer += "x" * ((1 - letters) % 4)
+    raw = (head + encoded + footer).encode()
+    payload = email.message_from_bytes(raw).get_payload(decode=True)
+    assert isinstance(payload, bytes) and payload.startswith(encoded[:24].encode())  # undecoded
+    ex = extract(raw)
+    assert "Download our new SMS program" in ex.text
+    assert "Unsubscribe" in ex.text and "some-list mailing list" in ex.text
+    assert encoded.split()[0] not in ex.text
+    # Well-formed base64, and one that the email package decodes, read as before.
+    assert "Download" in extract((head + encoded).encode()).text
+    assert "Download" in extract((head + encoded + "\n-- \nfooter\n").encode()).text
 
 
 def test_malformed_headers_score_without_error() -> None:
