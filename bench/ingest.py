@@ -33,7 +33,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.runner_alone import runners  # noqa: E402
-from tests.harness import free_port, wait_until, write_config  # noqa: E402
+from tests.harness import (  # noqa: E402
+    PROCESSING_STARTED,
+    STARTUP_SECONDS,
+    free_port,
+    wait_until,
+    write_config,
+)
 
 HAM = ("easy-ham-1", "easy-ham-2", "hard-ham-1")
 
@@ -161,13 +167,22 @@ def daemon_run(
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         config = write_config(Path(tmp), BENCH_CONFIG, port=port)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "--config", str(config), "run"],
-            cwd=tmp,
-            stderr=subprocess.DEVNULL,
-        )
+        log = Path(tmp) / "daemon.log"
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "--config", str(config), "run"],
+                cwd=tmp,
+                stderr=out,
+            )
         try:
             wait_port(port)
+            # The burst meets a daemon that is running, not one whose processing process
+            # is still importing and loading its models beside the intake (3 s and more).
+            wait_until(
+                lambda: PROCESSING_STARTED in log.read_bytes(),
+                STARTUP_SECONDS,
+                "the processing process to start",
+            )
             start = time.perf_counter()
             rate = send_all(port, raws, connections)
             if not until_processed:
