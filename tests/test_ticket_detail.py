@@ -18,7 +18,7 @@ from gateway.daemon.supervisor import prepare_database
 from gateway.services import Services
 from gateway.settings import config as config_mod
 from gateway.settings.config import Config
-from gateway.store import detail, plain
+from gateway.store import detail, files, plain
 from gateway.store.formats import iso
 from gateway.store.model import Message, Rating, Ticket
 from tests.harness import write_config
@@ -88,9 +88,10 @@ def _read(cfg: Config, ref: str, core: bool) -> dict[str, object] | None:
 
 
 def test_sqlite_file_is_read_without_sqlalchemy() -> None:
-    assert plain.sqlite_file("sqlite:////var/lib/helpdesk/a.db") == Path("/var/lib/helpdesk/a.db")
+    assert files.sqlite_file("sqlite:////var/lib/helpdesk/a.db") == Path("/var/lib/helpdesk/a.db")
+    assert files.sqlite_file("sqlite+pysqlite:///var/a.db") == Path("var/a.db")
     for url in ("postgresql+psycopg://h/db", "sqlite:///:memory:", "sqlite:///x.db?mode=ro"):
-        assert plain.sqlite_file(url) is None
+        assert files.sqlite_file(url) is None
 
 
 @pytest.mark.parametrize("ref", ["1", "hd-2", "HD-9", "x"])

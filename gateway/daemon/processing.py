@@ -43,6 +43,7 @@ from gateway.spam.rebuild import run_rebuild
 from gateway.spool.pressure import IntakePressure, PressureShare
 from gateway.store.checkpoint import Checkpointer
 from gateway.store.db import Database
+from gateway.store.files import sqlite_file
 from gateway.store.model import Outbox, utcnow
 
 log = logging.getLogger(__name__)
@@ -201,12 +202,7 @@ def serve(
 
 def _checkpointer(db: Database) -> Checkpointer | None:
     """The WAL checkpointer of a SQLite database file (PostgreSQL has none to run)."""
-    if not db.sqlite:
-        return None
-    path = db.url.split("///", 1)[-1]
-    if not path or path == ":memory:" or path.startswith("file:"):
-        return None
-    return Checkpointer(db)
+    return None if sqlite_file(db.url) is None else Checkpointer(db)
 
 
 def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:

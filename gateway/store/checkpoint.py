@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from gateway.store.db import Database
+from gateway.store.files import sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +75,9 @@ class Checkpointer:
         high_pages: int = HIGH_PAGES,
         truncate_wait: float = TRUNCATE_WAIT_SECONDS,
     ) -> None:
-        assert db.sqlite
-        path = db.url.split("///", 1)[-1]
-        assert path and path != ":memory:" and not path.startswith("file:")
-        self.path = Path(path)
+        path = sqlite_file(db.url)
+        assert path is not None, "a checkpointer needs an SQLite database file"
+        self.path = path
         self._db = db
         self.passive_pages = passive_pages
         self.high_pages = high_pages

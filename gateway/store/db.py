@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
-from gateway.store.files import private_file
+from gateway.store.files import private_file, sqlite_file
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -26,9 +26,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def make_engine(url: str, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
     """An engine; for SQLite: WAL, full fsync on commit, waits instead of failing on locks."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:" and not path.startswith("file:"):
-            private_file(Path(path))
+        path = sqlite_file(url)
+        if path is not None:
+            private_file(path)
         engine = create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
         _sqlite_events(engine, busy_timeout)
         return engine

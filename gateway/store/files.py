@@ -1,10 +1,26 @@
-"""The SQLite database file made private: shared by the engine and the plain reader."""
+"""The SQLite database file: which one a URL names, and made private. Shared by the engine,
+the plain reader and the WAL checkpointer, without importing SQLAlchemy."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 from pathlib import Path
+
+# The URL forms whose file Python's own sqlite3 opens as SQLAlchemy's default driver does.
+_SCHEMES = ("sqlite", "sqlite+pysqlite")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (`sqlite:///path`), None for any other database or for
+    an in-memory or URI-style (`file:`) SQLite one."""
+    scheme, sep, path = url.partition(":///")
+    if not sep or scheme not in _SCHEMES:
+        return None
+    # A query string or an escape: SQLAlchemy's URL parsing is the one to trust.
+    if not path or path == ":memory:" or path.startswith("file:") or "?" in path or "%" in path:
+        return None
+    return Path(path)
 
 
 def private_file(path: Path) -> None:

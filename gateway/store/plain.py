@@ -13,28 +13,12 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
-from gateway.store.files import private_file
+from gateway.store.files import private_file, sqlite_file
 
 # One statement's rows as dicts by column name.
 Fetch = Callable[[str, Mapping[str, Any]], list[dict[str, Any]]]
-
-SQLITE_PREFIX = "sqlite:///"
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of an SQLite URL (`sqlite:///path`), None for any other database or for
-    an in-memory or URI-style (`file:`) SQLite one, as gateway.store.db.make_engine
-    reads it."""
-    if not url.startswith(SQLITE_PREFIX):
-        return None
-    path = url[len(SQLITE_PREFIX) :]
-    # A query string or an escape: SQLAlchemy's URL parsing is the one to trust.
-    if not path or path == ":memory:" or path.startswith("file:") or "?" in path or "%" in path:
-        return None
-    return Path(path)
 
 
 @contextlib.contextmanager

@@ -34,8 +34,13 @@ def get_or_create_user(session: Session, email: str, name: str = "", role: str =
     email = email.strip().lower()
     user = find_user(session, email)
     if user is None:
-        user = create_user(session, email, name, role)
-    elif name and not user.name:
+        return create_user(session, email, name, role)
+    return named(user, name)
+
+
+def named(user: User, name: str) -> User:
+    """`user`, given `name` if it has none yet (the first mail that says who they are)."""
+    if name and not user.name:
         user.name = name[:200]
     return user
 

@@ -52,9 +52,7 @@ def _sender(ctx: Context) -> User:
     found = ctx.user(email.strip().lower())
     if found is None:
         return tickets.create_user(ctx.session, email, mail.sender.name)
-    if mail.sender.name and not found.name:
-        found.name = mail.sender.name[:200]
-    return found
+    return tickets.named(found, mail.sender.name)
 
 
 def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
