@@ -102,6 +102,11 @@ def test_base64_body_with_a_footer_appended_is_read() -> None:
     # Well-formed base64, and one that the email package decodes, read as before.
     assert "Download" in extract((head + encoded).encode()).text
     assert "Download" in extract((head + encoded + "\n-- \nfooter\n").encode()).text
+    # Not base64 at all, or broken mid-line: read as the email package reads it, no error.
+    for body in ("!!! not base64 at all !!!\nstill not\n", encoded[:30] + "@@@\n" + footer):
+        damaged = (head + body).encode()
+        extract(damaged)
+        SpamModel.new().score(damaged)
 
 
 def test_malformed_headers_score_without_error() -> None:
