@@ -29,8 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_colu
 # whatever writes tickets and messages imports the model first (search.index_ticket).
 from gateway.store import fts_queue as fts_queue
 from gateway.store import search
+from gateway.store.formats import indicator as indicator_of
 from gateway.store.types import UTCDateTime as UTCDateTime
-from gateway.store.types import indicator as indicator_of
 
 
 def utcnow() -> dt.datetime:

@@ -1,5 +1,5 @@
-"""Column types shared by the ORM model and the Core queries; the value formats
-(gateway.store.formats) re-exported.
+"""Column types shared by the ORM model and the Core queries (the value formats are in
+gateway.store.formats).
 
 Kept apart from gateway.store.model so that a command reading with Core (the listings)
 need not import the ORM and map the whole schema.
@@ -10,10 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy.types import DateTime, TypeDecorator
-
-from gateway.store.formats import indicator as indicator
-from gateway.store.formats import iso as iso
-from gateway.store.formats import ticket_id as ticket_id
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -24,8 +24,8 @@ from sqlalchemy import (
 
 from gateway.store import search, tables
 from gateway.store.columns import TICKET_COLUMNS as TICKET_COLUMNS
-from gateway.store.types import iso as iso
-from gateway.store.types import ticket_id
+from gateway.store.formats import iso as iso
+from gateway.store.formats import ticket_id
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
