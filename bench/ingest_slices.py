@@ -1,0 +1,240 @@
+"""Acceptance against the bare sink in interleaved slices, for bench/ingest.py.
+
+A bare aiosmtpd sink and the daemon are both up for the whole measurement, each with its
+SMTP sessions connected once. The messages go in slices: bare, daemon, bare, daemon, ...,
+bare; each daemon slice's rate is compared with the mean of the bare slices just before
+and after it (a second or two apart), and the figure is the median of those ratios. The
+machine is shared and its speed moves by a factor of several within a minute (other
+work): whole rounds a daemon start-up apart compared a fast moment with a slow one.
+
+While a bare slice runs, the daemon's processing process is stopped (SIGSTOP, then
+SIGCONT before the next daemon slice): the ceiling is the sink alone on the machine, as
+before, not the sink beside a busy runner. The daemon's SMTP process is idle then, so
+nothing waits for a lock the stopped process may hold. `processing="stopped"` keeps it
+stopped throughout: acceptance with nothing else writing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import smtplib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from tests.harness import PROCESSING_STARTED, STARTUP_SECONDS, free_port, wait_until, write_config
+
+
+@dataclass
+class Slices:
+    """The outcome of one interleaved measurement."""
+
+    bare: list[float] = field(default_factory=list)  # messages/s of each bare slice
+    ours: list[float] = field(default_factory=list)  # messages/s of each daemon slice
+    ratios: list[float] = field(default_factory=list)  # daemon / adjacent bare
+    bare_latency: list[float] = field(default_factory=list)  # seconds per message
+    our_latency: list[float] = field(default_factory=list)
+    processed_after: float = 0.0  # seconds from the last daemon slice until all processed
+    counts: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+
+def _client(port: int, raws: list[bytes], commands: Connection) -> None:
+    """One SMTP session: send the messages it is told to, answer with each one's time."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=120) as client:
+        client.ehlo()
+        commands.send("ready")
+        while (task := commands.recv()) is not None:
+            times = []
+            for i in task:
+                started = time.perf_counter()
+                client.sendmail("sender@example.org", ["support@example.com"], raws[i])
+                times.append(time.perf_counter() - started)
+            commands.send(times)
+
+
+class Sessions:
+    """`connections` SMTP sessions to one port, each in a process of its own."""
+
+    def __init__(self, port: int, raws: list[bytes], connections: int) -> None:
+        ctx = mp.get_context("fork")
+        self._pipes: list[Connection] = []
+        self._procs = []
+        for _ in range(connections):
+            ours, theirs = ctx.Pipe()
+            proc = ctx.Process(target=_client, args=(port, raws, theirs))
+            proc.start()
+            self._pipes.append(ours)
+            self._procs.append(proc)
+        for pipe in self._pipes:
+            assert pipe.recv() == "ready"
+
+    def send(self, indices: list[int]) -> tuple[float, list[float]]:
+        """(messages/s, each message's time) for `indices`, shared among the sessions."""
+        n = len(self._pipes)
+        started = time.perf_counter()
+        for j, pipe in enumerate(self._pipes):
+            pipe.send(indices[j::n])
+        times: list[float] = []
+        for pipe in self._pipes:
+            times += pipe.recv()
+        elapsed = time.perf_counter() - started
+        assert len(times) == len(indices)
+        return len(indices) / elapsed, times
+
+    def close(self) -> None:
+        for pipe in self._pipes:
+            pipe.send(None)
+        for proc in self._procs:
+            proc.join()
+
+
+def wait_port(port: int) -> None:
+    import socket
+
+    def up() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    wait_until(up, 30, f"port {port}")
+
+
+@contextmanager
+def bare_sink(server_code: str) -> Iterator[int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", server_code, str(port)])
+    try:
+        wait_port(port)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def _processing_pid(daemon: int) -> int:
+    """The daemon's processing process (multiprocessing's resource tracker is one too)."""
+    found = []
+    for task in Path(f"/proc/{daemon}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(int(child))
+    (pid,) = found
+    return pid
+
+
+def measure(
+    raws: list[bytes],
+    connections: int,
+    slices: int,
+    server_code: str,
+    config_extra: str,
+    processing: str = "running",
+    until_processed: bool = True,
+) -> Slices:
+    """Interleave `slices` daemon slices of `raws` with `slices + 1` bare ones."""
+    size = -(-len(raws) // slices)
+    parts = [list(range(i, min(i + size, len(raws)))) for i in range(0, len(raws), size)]
+    out = Slices()
+    with bare_sink(server_code) as bare_port, tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        config = write_config(Path(tmp), config_extra, port=port)
+        log = Path(tmp) / "daemon.log"
+        with open(log, "ab") as err:
+            daemon = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "--config", str(config), "run"],
+                cwd=tmp,
+                stderr=err,
+            )
+        try:
+            wait_port(port)
+            # The slices meet a daemon whose processing process has started (it imports
+            # and loads its models for seconds first).
+            wait_until(
+                lambda: PROCESSING_STARTED in log.read_bytes(),
+                STARTUP_SECONDS,
+                "the processing process to start",
+            )
+            worker = _processing_pid(daemon.pid)
+
+            def pause(stopped: bool) -> None:
+                if processing == "running":
+                    os.kill(worker, signal.SIGSTOP if stopped else signal.SIGCONT)
+
+            if processing == "stopped":
+                os.kill(worker, signal.SIGSTOP)
+            bare, ours = Sessions(bare_port, raws, connections), Sessions(port, raws, connections)
+            try:
+                pause(True)
+                for k, part in enumerate([*parts, parts[0]]):
+                    rate, times = bare.send(part)
+                    out.bare.append(rate)
+                    out.bare_latency += times
+                    if k == len(parts):
+                        break
+                    pause(False)
+                    rate, times = ours.send(parts[k])
+                    pause(True)
+                    out.ours.append(rate)
+                    out.our_latency += times
+            finally:
+                if processing == "running":
+                    os.kill(worker, signal.SIGCONT)
+                bare.close()
+                ours.close()
+            out.ratios = [
+                r / ((b1 + b2) / 2)
+                for r, b1, b2 in zip(out.ours, out.bare, out.bare[1:], strict=False)
+            ]
+            if processing == "stopped":
+                os.kill(worker, signal.SIGCONT)
+            if until_processed:
+                _wait_processed(Path(tmp), out)
+        finally:
+            daemon.terminate()
+            daemon.wait()
+    return out
+
+
+def _wait_processed(tmp: Path, out: Slices) -> None:
+    from sqlalchemy import func, select
+
+    from gateway.store.db import Database
+    from gateway.store.model import Inbound, Outbox, Ticket
+
+    started = time.perf_counter()
+    db = Database(f"sqlite:///{tmp}/var/helpdesk.db")
+
+    def done() -> bool:
+        with db.read() as s:
+            return bool(s.scalar(select(func.count()).where(Inbound.state == "new")) == 0)
+
+    # Processed: each message is a ticket, and its confirmation is queued in the same
+    # transaction (or deliberately not sent: automatic mail, no address).
+    wait_until(done, 600, "every message to be processed")
+    out.processed_after = time.perf_counter() - started
+    with db.read() as s:
+        tickets = s.scalar(select(func.count()).select_from(Ticket))
+        confirmations = s.scalar(select(func.count()).where(Outbox.kind == "confirmation"))
+        states = dict(s.execute(select(Inbound.state, func.count()).group_by(Inbound.state)).all())
+    db.dispose()
+    out.counts = f"{tickets} tickets, {confirmations} confirmations, spool {states}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
