@@ -173,3 +173,34 @@ def test_a_fresh_burst_is_accepted_first(setup: tuple[Config, Database, Path]) -
     cfg, db, _ = setup
     waited, result = _runner_under_flood(cfg, db, received_ago=0)
     assert set(result.values()) == {"new"} and waited >= 3  # still stepping aside
+
+
+def test_an_intake_commit_waiting_ends_the_batch_and_the_rest_follows_unblamed(
+    setup: tuple[Config, Database, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The batch's transaction commits after the message under way when an SMTP commit
+    waits for the lock; the rest of the batch is processed next, not taken for the
+    leftovers of a crash (processed alone, counted as interrupted)."""
+    import contextlib
+
+    from gateway.spool.pressure import IntakePressure
+
+    cfg, db, _ = setup
+    ids = put(db, "a", "b", "c", "d")
+    pressure = IntakePressure(quiet_after=0.0, max_pause=0.0)
+    waiting = contextlib.ExitStack()
+
+    def intake_commit_arrives(ctx: Context) -> None:
+        if ctx.mail.subject == "a":
+            waiting.enter_context(pressure.writing())  # as the SMTP writer thread does
+
+    stages = (*PIPELINE, Stage("arrives", intake_commit_arrives))
+    runner = Runner(db, Services.from_config(cfg), pipeline=stages, pressure=pressure)
+    assert runner.run_once() == 1
+    assert states(db) == {ids[0]: "done", ids[1]: "new", ids[2]: "new", ids[3]: "new"}
+    waiting.close()  # that commit got the lock
+    assert runner.run_once() == 3
+    assert set(states(db).values()) == {"done"}
+    with db.read() as s:
+        assert {r.attempts for r in s.scalars(select(Inbound))} == {CLAIMED}
+    assert "interrupted" not in caplog.text

@@ -8,11 +8,14 @@ either did all of it or none.
 
 A batch is claimed first (gateway.daemon.claiming, which also says how interruptions are
 counted per message), then parsed outside the write transaction
-(gateway.daemon.prepare), then processed. A message found claimed was in a batch that a
-crash interrupted: each is then processed in a transaction of its own, and one found
-interrupted `MAX_ATTEMPTS` times while processed alone is quarantined unprocessed.
-Innocent mail that merely shared a batch with a message that kills the process is never
-quarantined.
+(gateway.daemon.prepare), then processed. An SMTP commit that waits for the lock ends
+the batch's transaction after the message under way: what is done commits, and the rest
+of the claimed batch goes on in the next transaction (on SQLite every writer takes the
+same lock, and a sender's 250 waits for that commit). A message found claimed was in a
+batch that a crash interrupted: each is then processed in a transaction of its own, and
+one found interrupted `MAX_ATTEMPTS` times while processed alone is quarantined
+unprocessed. Innocent mail that merely shared a batch with a message that kills the
+process is never quarantined.
 """
 
 from __future__ import annotations
@@ -41,11 +44,14 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 
-# Processing steps aside for arriving mail only while it is less than this far behind:
-# a burst is accepted first and processed a moment later, but under a sustained flood
-# processing goes on at full speed (in short transactions) instead of falling ever
-# further behind.
-MAX_LAG_SECONDS = 5.0
+# While mail arrives, processing steps aside until the oldest message to process is this
+# far behind: a burst is accepted first and processed once it is over (in large
+# transactions, fewer fsyncs), but under a sustained flood processing goes on (in short
+# transactions, each ended early for an intake commit that waits) instead of falling
+# ever further behind. Each transaction of the runner holds SQLite's one write lock while
+# the pipeline runs (tens of ms a message on a busy machine, at the processing process's
+# lower priority): begun during a burst, they held senders' 250s for up to 0.7 s.
+MAX_LAG_SECONDS = 30.0
 
 
 class Runner:
@@ -68,6 +74,10 @@ class Runner:
         self._reads_bounces = any(stage.name == "bounce" for stage in self._pipeline)
         self._on_committed = on_committed
         self._claims = ClaimLocks(db)
+        # Claimed messages whose transaction an intake commit ended early: processed
+        # before the next claim (a claim would take them for a crash's leftovers).
+        self._held: list[int] = []
+        self._held_parsed: dict[int, Prepared] = {}  # their messages, parsed already
         self.wake = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
@@ -75,22 +85,19 @@ class Runner:
         poll = self._services.cfg.runner.poll_seconds
         while not stop.is_set():
             self.wake.clear()
-            limit = None
             pressure = self._pressure
             if pressure is not None and pressure.busy():
                 if self._lag() < MAX_LAG_SECONDS:
                     pressure.yield_to_intake(stop)
+                    if pressure.busy():
+                        continue  # still arriving, and nothing has waited long yet
                 else:
                     # Far behind: no pause, but an intake commit waiting for the lock
-                    # right now goes first (it takes milliseconds).
+                    # right now goes first (it takes milliseconds). The batch is small
+                    # and ends early for the next one (see _process_batch).
                     pressure.let_waiting_commit(stop)
-                if pressure.busy():
-                    # Still arriving: one message per transaction, the shortest hold of
-                    # the write lock, so that no sender waits for more than one message's
-                    # processing (a batch under load took seconds), however far behind.
-                    limit = 1
             try:
-                done = self.run_once(limit)
+                done = self.run_once()
             except Exception:
                 # The database is unreachable or similar: nothing was lost, try again later.
                 log.exception("runner: batch failed; retrying")
@@ -101,26 +108,34 @@ class Runner:
 
     def run_once(self, limit: int | None = None) -> int:
         """Process one batch; returns how many messages it finished."""
-        batch_size = limit or self._services.cfg.runner.batch_size
-        if limit is None and self._pressure is not None and self._pressure.busy():
-            # Mail is still arriving: short transactions, so its commits wait less.
-            batch_size = max(1, batch_size // 5)
-        ids, interrupted = claim(self._db, self._claims, batch_size)
+        if self._held:
+            ids, interrupted = self._held, False
+            self._held = []
+        else:
+            batch_size = limit or self._services.cfg.runner.batch_size
+            if limit is None and self._pressure is not None and self._pressure.busy():
+                # Mail is still arriving: short transactions, so its commits wait less.
+                batch_size = max(1, batch_size // 5)
+            ids, interrupted = claim(self._db, self._claims, batch_size)
         if not ids:
             return 0
+        rest: list[int] = []
         try:
             if interrupted:
                 # Crash recovery: isolate each message that was being processed at the crash.
                 for row_id in ids:
-                    self._process_batch([row_id])
+                    self._process_batch([row_id], stops=False)
             else:
-                self._process_batch(ids)
+                rest = self._process_batch(ids)
         finally:
             # Committed, or failed with the claim's mark kept: either way no longer ours.
-            self._claims.release(ids)
+            # The rest of a batch ended early stays claimed (and locked) for the next call.
+            held = set(rest)
+            self._claims.release([i for i in ids if i not in held])
+        self._held = rest
         if self._on_committed is not None:
             self._on_committed()
-        return len(ids)
+        return len(ids) - len(rest)
 
     def _lag(self) -> float:
         """Seconds since the oldest message still to process was received (0: none)."""
@@ -145,8 +160,13 @@ class Runner:
         seconds = self._services.cfg.runner.parse_seconds
         return parse_outside(self._db, ids, seconds, self._reads_bounces)
 
-    def _process_batch(self, ids: list[int]) -> None:
-        prepared = self._parse_outside(ids) if self._parse_first else {}
+    def _process_batch(self, ids: list[int], stops: bool = True) -> list[int]:
+        """Process `ids` in one transaction; those left when an intake commit waiting for
+        the lock ended it early (`stops`), to process next."""
+        prepared, self._held_parsed = self._held_parsed, {}
+        if self._parse_first:
+            prepared.update(self._parse_outside([i for i in ids if i not in prepared]))
+        pressure = self._pressure if stops and self._db.sqlite else None
         with self._db.write() as session:
             query = select(Inbound).where(Inbound.id.in_(ids), Inbound.state == "new")
             if prepared:
@@ -154,7 +174,12 @@ class Runner:
             if not self._db.sqlite:
                 query = query.with_for_update(skip_locked=True)
             rows = sorted(session.scalars(query), key=lambda r: r.id)
-            for row in rows:
+            for done, row in enumerate(rows):
+                if done and pressure is not None and pressure.commit_waiting():
+                    # One message's processing is the longest a sender's commit waits.
+                    rest = [r.id for r in rows[done:]]
+                    self._held_parsed = {i: prepared[i] for i in rest if i in prepared}
+                    return rest
                 if row.id in prepared:
                     # The bytes read before the transaction (never changed since).
                     set_committed_value(row, "raw", prepared[row.id][0])
@@ -168,3 +193,4 @@ class Runner:
                     )
                     continue
                 process_one(session, self._services, self._pipeline, row, prepared.get(row.id))
+        return []

@@ -1,5 +1,6 @@
-"""Where the spool commit runs: on the event loop only for small batches while commits
-are fast; megabytes and slow fsyncs go to the writer thread, and every path commits."""
+"""Where the spool commit runs: on the event loop for the only session open, and for other
+sessions' small batches while commits are fast; their megabytes and slow fsyncs go to the
+writer thread, and every path commits."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ def _db(tmp_path: Path) -> Database:
     return Database(url)
 
 
-async def _submit(writer: GroupCommitWriter, raw: bytes) -> tuple[int, bool, bool]:
+async def _submit(
+    writer: GroupCommitWriter, raw: bytes, alone: bool = False
+) -> tuple[int, bool, bool]:
     """The row id, and whether the inline and the thread's connections were opened."""
     writer.start()
     try:
         row_id = await writer.submit(
-            raw, "smtp", "a@corp.example.org", ["support@example.com"], True
+            raw, "smtp", "a@corp.example.org", ["support@example.com"], alone
         )
         return row_id, writer._inline is not None, writer._threaded is not None
     finally:
@@ -62,4 +65,15 @@ def test_megabytes_and_slow_commits_go_to_the_writer_thread(tmp_path: Path) -> N
             big,
             b"Subject: small\r\n\r\nx\r\n",
         ]
+    db.dispose()
+
+
+def test_the_only_session_commits_inline_however_slow_or_large(tmp_path: Path) -> None:
+    """Nobody else waits for the event loop: the writer thread's round trip would only
+    add wake-ups to each of its messages."""
+    db = _db(tmp_path)
+    big = b"Subject: logs\r\n\r\n" + b"x" * (INLINE_BYTES + 1)
+    slow = GroupCommitWriter(db)
+    slow._commit_seconds = 0.05
+    assert asyncio.run(_submit(slow, big, alone=True)) == (1, True, False)
     db.dispose()
