@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/ingest.py [--corpus ../shared/corpora/spamassassin] [-n 2000]
                                      [--rounds 10] [--processing running|stopped]
+                                     [--connections 1,4]
                                      [--runner-rounds 3] [--baseline DIR]
 
-Sends N ham messages over SMTP (one connection, then 4 in parallel) to
+Sends N ham messages over SMTP (one connection, then 4 in parallel: `--connections`) to
   1. a bare aiosmtpd server that accepts and discards (the ceiling), and
   2. the helpdesk daemon on SQLite (durable acceptance: 250 only after the commit),
 in `--rounds` slices that alternate between the two (bench/ingest_slices.py), and prints
@@ -91,6 +92,9 @@ def main() -> None:
         "--rounds", type=int, default=10, help="daemon slices, each between two bare ones"
     )
     parser.add_argument(
+        "--connections", default="1,4", help="SMTP sessions in parallel, one run each (1,4)"
+    )
+    parser.add_argument(
         "--processing",
         choices=("running", "stopped"),
         default="running",
@@ -107,7 +111,8 @@ def main() -> None:
     args = parser.parse_args()
     raws = load_corpus(args.corpus, args.n)
     print(f"{len(raws)} ham messages, {sum(map(len, raws)) / len(raws) / 1024:.1f} KiB average")
-    for connections in (1, 4) if args.rounds > 0 else ():
+    sessions = [int(c) for c in args.connections.split(",")]
+    for connections in sessions if args.rounds > 0 else ():
         load = os.getloadavg()[0]
         run = measure(raws, connections, args.rounds, BARE_SERVER, BENCH_CONFIG, args.processing)
         ms = [
