@@ -15,18 +15,18 @@ from pathlib import Path
 
 from classifier import SpamModel, iter_messages
 from classifier.features import row_of, to_matrix
-from classifier.starter import NAME, iter_starter
+from classifier.starter import NAME, STARTER_FILE, iter_starter
 
 _FIRST = (100, 500, 1000)  # stream positions the errors are counted up to
 
 
 def start_and_order(
-    raws: list[bytes], order: list[int]
+    raws: list[bytes], order: list[int], starter: Path = STARTER_FILE
 ) -> tuple[Callable[[], SpamModel], list[int]]:
     """A maker of the starter model as `spam train --starter` stores it, and ``order``
     without the messages the starter sample holds."""
     rows, labels, held = [], [], set()
-    for raw, is_spam, _source in iter_starter():
+    for raw, is_spam, _source in iter_starter(starter):
         rows.append(row_of(raw))
         labels.append(is_spam)
         held.add(_as_read(raw))
