@@ -221,8 +221,9 @@ def online(
         print(f"  from the starter model; {len(c.order) - len(order)} messages it holds left out")
     n = len(order)
     late_ham = [k for k in range(n // 2, n) if not c.labels[order[k]]]
+    begin = "the starter model and from a cold start" if starter else "a cold start"
     print(
-        f"== 2. online run in Date order from a cold start ({n} messages); ours held at "
+        f"== 2. online run in Date order from {begin} ({n} messages); ours held at "
         f"{threshold} once trained, the baseline at 0.5"
     )
     confirm = SpamSection().confirm_hours or None
