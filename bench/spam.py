@@ -39,6 +39,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import spam_starter  # noqa: E402
 from bench.spam_corpus import EPOCH, clocked, date_of, read, stream_order  # noqa: E402
 from bench.spam_errors import breakdown  # noqa: E402
 from classifier import SpamModel  # noqa: E402
@@ -153,9 +154,18 @@ class Policy:
     everything: bool = False
 
 
-def online_ours(c: Corpus, order: list[int], threshold: float, policy: Policy) -> list[bool]:
-    """The product on a stream: hold as the spam stage does, learn as agents would."""
-    model = SpamModel.new()
+def online_ours(
+    c: Corpus,
+    order: list[int],
+    threshold: float,
+    policy: Policy,
+    start: Callable[[], SpamModel] = SpamModel.new,
+) -> list[bool]:
+    """The product on a stream: hold as the spam stage does, learn as agents would.
+
+    ``start`` makes the model of minute one (a cold start by default).
+    """
+    model = start()
     wrong: list[bool] = []
     due: list[tuple[datetime, int, bool]] = []  # delayed lessons, by due time
 
@@ -197,13 +207,23 @@ def online_baseline(c: Corpus, order: list[int], learn_all: bool, every: int) ->
 
 
 def online(
-    c: Corpus, refit_every: int, threshold: float, answer_hours: float, product_only: bool = False
+    c: Corpus,
+    refit_every: int,
+    threshold: float,
+    answer_hours: float,
+    product_only: bool = False,
+    starter: bool = False,
 ) -> None:
     order = c.order
+    first_model: Callable[[], SpamModel] = SpamModel.new
+    if starter:  # the mail the starter sample holds is left out of the stream
+        first_model, order = spam_starter.start_and_order(c.raws, order)
+        print(f"  from the starter model; {len(c.order) - len(order)} messages it holds left out")
     n = len(order)
     late_ham = [k for k in range(n // 2, n) if not c.labels[order[k]]]
+    begin = "the starter model and from a cold start" if starter else "a cold start"
     print(
-        f"== 2. online run in Date order from a cold start ({n} messages); ours held at "
+        f"== 2. online run in Date order from {begin} ({n} messages); ours held at "
         f"{threshold} once trained, the baseline at 0.5"
     )
     confirm = SpamSection().confirm_hours or None
@@ -211,7 +231,7 @@ def online(
     runs: list[tuple[str, Callable[[], list[bool]]]] = [
         (
             f"classifier, the product (answers {answer_hours:g} h, confirm {confirm} h)",
-            lambda: online_ours(c, order, threshold, product),
+            lambda: online_ours(c, order, threshold, product, first_model),
         ),
         ("classifier, corrections only", lambda: online_ours(c, order, threshold, Policy())),
         (
@@ -228,7 +248,15 @@ def online(
             lambda: online_baseline(c, order, True, refit_every),
         ),
     ]
-    for name, run in runs[:1] if product_only else runs:
+    if starter:  # against a cold start on the same stream
+        runs = [
+            ("classifier, the product from the starter model", runs[0][1]),
+            (
+                "classifier, the product from a cold start",
+                lambda: online_ours(c, order, threshold, product),
+            ),
+        ]
+    for name, run in runs[:1] if product_only and not starter else runs:
         start = time.perf_counter()
         wrong = run()
         errors = sum(wrong)
@@ -238,6 +266,8 @@ def online(
             f"FP rate over last half {fp_late:6.2%}  [{time.perf_counter() - start:.1f} s]"
         )
         print("    " + breakdown(c.labels, c.groups, c.matrix, order, wrong))
+        if starter:
+            print("    " + spam_starter.first_errors(wrong))
 
 
 def time_split(c: Corpus, quarantine: float) -> None:
@@ -311,6 +341,12 @@ def main() -> None:
         "not the hour of every run and baseline)",
     )
     parser.add_argument(
+        "--from-starter",
+        action="store_true",
+        help="with --online-only: the stream starts from the starter model "
+        "(`spam train --starter`), the mail its sample holds left out",
+    )
+    parser.add_argument(
         "--throughput-only",
         action="store_true",
         help="only the scoring throughput and the model size (learnt on the whole corpus)",
@@ -334,7 +370,14 @@ def main() -> None:
     )
     refit_every = args.refit_every or max(250, len(corpus.raws) // 24)
     if args.online_only:
-        online(corpus, refit_every, args.quarantine, args.answer_hours, product_only=True)
+        online(
+            corpus,
+            refit_every,
+            args.quarantine,
+            args.answer_hours,
+            product_only=True,
+            starter=args.from_starter,
+        )
         return
     if args.throughput_only:
         throughput(corpus, args.throughput_n)
