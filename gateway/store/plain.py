@@ -1,11 +1,11 @@
 """Reads of plain SQL in one transaction: an SQLite file through the stdlib's sqlite3,
-any other database through SQLAlchemy Core.
+any other database (or an open SQLAlchemy connection or session) through SQLAlchemy.
 
 Importing SQLAlchemy costs 0.25-0.3 s on these cores, as much as the whole budget of
-`helpdesk tickets show` (issue 17). A handful of SELECTs by id, in portable SQL with
-`:name` parameters (which both sqlite3 and SQLAlchemy's text() take), need none of it on
-SQLite. Values come as the driver gives them (SQLite: 0/1 for booleans, text for times):
-the caller converts (gateway.store.detail).
+`helpdesk tickets show` and half of `tickets list`'s (issue 17). Their statements, in
+portable SQL with `:name` parameters (which both sqlite3 and SQLAlchemy's text() take),
+need none of it on SQLite. Values come as the driver gives them (SQLite: 0/1 for
+booleans, text for times): the caller converts (gateway.store.formats.stored_time).
 """
 
 from __future__ import annotations
@@ -13,21 +13,43 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gateway.store.files import private_file, sqlite_file
+from gateway.store.files import private_file, sqlite_file, unicode_lower
 
-# One statement's rows as dicts by column name.
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+# One statement's rows as dicts by column name (none for a statement without rows).
 Fetch = Callable[[str, Mapping[str, Any]], list[dict[str, Any]]]
 
 
+class Reader:
+    """A fetch function (called with SQL text and its parameters) that also knows its
+    database's dialect: the few statements that differ between SQLite and PostgreSQL
+    (full-text search, boolean literals) are chosen by it."""
+
+    def __init__(self, dialect: str, fetch: Fetch) -> None:
+        self.dialect = dialect
+        self._fetch = fetch
+
+    def __call__(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return self._fetch(sql, params)
+
+    def value(self, sql: str, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row (None without a row)."""
+        rows = self._fetch(sql, params)
+        return next(iter(rows[0].values())) if rows else None
+
+
 @contextlib.contextmanager
-def reader(url: str, busy_timeout: float = 30.0) -> Iterator[Fetch]:
-    """A fetch function whose statements all read one snapshot of the database."""
+def reader(url: str, busy_timeout: float = 30.0) -> Iterator[Reader]:
+    """A reader whose statements all read one snapshot of the database."""
     path = sqlite_file(url)
     if path is None:
-        with _core_reader(url, busy_timeout) as fetch:
-            yield fetch
+        with _core_reader(url, busy_timeout) as found:
+            yield found
         return
     # As the engine does: the file made private if missing (a desk not set up then says
     # "no such table", with the hint to upgrade), and a lock waited for, not failed on.
@@ -35,33 +57,48 @@ def reader(url: str, busy_timeout: float = 30.0) -> Iterator[Fetch]:
     conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
     try:
         conn.row_factory = sqlite3.Row
+        # The engine's lower(), which folds more than ASCII (the LIKE fallback's search).
+        conn.create_function("lower", 1, unicode_lower, deterministic=True)
 
         def fetch(sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
             return [dict(row) for row in conn.execute(sql, params)]
 
-        # One read transaction: a ticket's messages and attachments from one snapshot.
+        # One read transaction: a page and its count, a ticket's messages and
+        # attachments, from one snapshot.
         conn.execute("BEGIN")
         try:
-            yield fetch
+            yield Reader("sqlite", fetch)
         finally:
             conn.execute("ROLLBACK")
     finally:
         conn.close()
 
 
-@contextlib.contextmanager
-def _core_reader(url: str, busy_timeout: float) -> Iterator[Fetch]:
-    from sqlalchemy import text
+def over(source: Reader | Connection | Session) -> Reader:
+    """A reader on an open SQLAlchemy connection or session (its transaction), or the
+    reader itself: the listing as the pipeline's `#my` and the tests call it."""
+    if isinstance(source, Reader):
+        return source
+    # SQLAlchemy is loaded already: the caller holds one of its connections.
+    from sqlalchemy import Connection, text
 
+    conn = source if isinstance(source, Connection) else source.connection()
+
+    def fetch(sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        result = conn.execute(text(sql), params)
+        return [dict(row) for row in result.mappings()] if result.returns_rows else []
+
+    return Reader(conn.dialect.name, fetch)
+
+
+@contextlib.contextmanager
+def _core_reader(url: str, busy_timeout: float) -> Iterator[Reader]:
     from gateway.store.db import Database
 
     database = Database(url, busy_timeout=busy_timeout)
     try:
+        # Begun on the first statement, rolled back as the connection closes.
         with database.engine.connect() as conn:
-
-            def fetch(sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-                return [dict(row) for row in conn.execute(text(sql), params).mappings()]
-
-            yield fetch
+            yield over(conn)
     finally:
         database.dispose()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from gateway.store import fts_terms, fts_walk
+from gateway.store import fts_match, fts_terms, fts_walk
 from gateway.store.db import upgrade
 from gateway.store.tickets import create_ticket, get_or_create_user
 from gateway.store.views import TicketFilter
@@ -79,9 +79,9 @@ def test_exact_terms_find_what_the_prefix_finds(
     filters = (TicketFilter(text=query), TicketFilter(title=query))
     with desk.db.read() as s:
         exact = [fts_walk.ids(s, f, 10_000) for f in filters]
-        monkeypatch.setattr(fts_terms, "MAX_PHRASES", 0)  # every word stays a prefix
+        monkeypatch.setattr(fts_match, "MAX_PHRASES", 0)  # every word stays a prefix
         prefixed = [fts_walk.ids(s, f, 10_000) for f in filters]
-        monkeypatch.setattr(fts_terms, "MAX_PHRASES", 64)
+        monkeypatch.setattr(fts_match, "MAX_PHRASES", 64)
         monkeypatch.setattr(fts_walk, "DENSE", 0)  # in windows, newest first
         monkeypatch.setattr(fts_walk, "WINDOW", 16)
         walked = [fts_walk.ids(s, f, 10_000) for f in filters]
