@@ -116,7 +116,7 @@ def test_read_sessions_one_after_another(desk: Desk) -> None:
 def test_terms_are_kept_by_the_commit_not_by_a_rollback(desk: Desk) -> None:
     def terms() -> set[str]:
         with desk.db.read() as s:
-            return set(s.execute(text(f"SELECT term FROM {fts_terms.TERMS}")).scalars())
+            return set(s.execute(text(f"SELECT term FROM {fts_match.TERMS}")).scalars())
 
     with desk.db.write() as s:
         user = get_or_create_user(s, "kim@lab.test", "")
