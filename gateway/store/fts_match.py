@@ -7,15 +7,11 @@ reader, so that `helpdesk tickets list` on SQLite runs through sqlite3 alone.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import logging
 from collections.abc import Iterable
 
 from gateway.store.fts_text import FTS_MESSAGES, FTS_TICKETS, TOKENIZE, fts5_query, words
 from gateway.store.plain import Reader
-
-log = logging.getLogger(__name__)
 
 TERMS = "fts_terms"
 STATE = "fts_terms_state"
@@ -49,6 +45,10 @@ STORED = f"SELECT digest FROM {STATE} WHERE id = 1"
 
 def digest(records: Iterable[tuple[int, int, bytes]]) -> bytes:
     """The digest of the indexes' structure and averages records (STRUCTURES' rows)."""
+    # Imported here, as logging below: 10-20 ms of a listing's start that only a search
+    # needs.
+    import hashlib
+
     h = hashlib.blake2b(digest_size=16)
     for i, rowid, block in sorted((r[0], r[1], bytes(r[2])) for r in records):
         h.update(b"%d:%d:%d:" % (i, rowid, len(block)) + block)
@@ -79,7 +79,9 @@ def match(read: Reader, query: str) -> str:
     else each word a prefix (fts_text.fts5_query). Both find the same rows."""
     prefixed = fts5_query(query)
     if not in_step(read):
-        log.warning(
+        import logging
+
+        logging.getLogger(__name__).warning(
             "full-text search terms behind the index (text indexed by another tool): "
             "searches take longer until `helpdesk db upgrade` refills them"
         )
