@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from gateway.store import listing, plain
 from gateway.store.formats import iso
-from gateway.store.model import Message, Ticket
+from gateway.store.model import Ticket
 from gateway.store.tickets import create_ticket, get_or_create_user
 from gateway.store.views import TicketFilter
 from tests.listing.test_fts_walk import _message
@@ -82,11 +82,8 @@ def fill(desk: Desk, n: int = 160, seed: int = 17) -> None:
                 _message(s, t, f"{rng.choice(BODIES)} n{i}")
 
 
-@dataclasses.dataclass
-class Model:
-    """What each ticket of the desk is, read back with the ORM."""
-
-    tickets: list[dict[str, Any]]
+# What each ticket of the desk is, read back with the ORM, newest first.
+Model = list[dict[str, Any]]
 
 
 def _fold(text: str) -> str:
@@ -145,37 +142,26 @@ def model_of(desk: Desk) -> Model:
     with desk.db.read() as s:
         query = select(Ticket).options(selectinload(Ticket.messages)).order_by(Ticket.id.desc())
         for t in s.scalars(query):
-            texts = [
-                m.full_text for m in s.scalars(select(Message).where(Message.ticket_id == t.id))
-            ]
-            grey = t.closed
+            texts = [m.full_text for m in t.messages]
+            red = t.last_public_by == "agent"
             rows.append(
                 {
                     "id": t.id,
                     "tag": f"HD-{t.id}",
-                    "subject": t.subject,
-                    "status": t.status,
-                    "closed": t.closed,
-                    "criticality": t.criticality,
-                    "category": t.category,
-                    "extra": t.extra,
-                    "breached": t.breached,
+                    **{k: getattr(t, k) for k in ("subject", "status", "closed", "criticality")},
+                    **{k: getattr(t, k) for k in ("category", "extra", "breached")},
                     "requester": t.requester.email,
                     "assignee": t.assignee.email if t.assignee else None,
                     "created_at": iso(t.created_at),
                     "updated_at": iso(t.updated_at),
                     "messages": len(texts),
-                    "indicator": "grey"
-                    if grey
-                    else "red"
-                    if t.last_public_by == "agent"
-                    else "green",
+                    "indicator": "grey" if t.closed else "red" if red else "green",
                     "last_public_by": t.last_public_by,
                     "texts": texts,
                     "updated": t.updated_at,
                 }
             )
-    return Model(rows)
+    return rows
 
 
 # Each field's values: some select a few tickets, some none (no such user, no such word).
@@ -216,7 +202,7 @@ def _searches_words(f: TicketFilter) -> bool:
 def expected(model: Model, f: TicketFilter) -> list[dict[str, Any]]:
     keys = ("last_public_by", "texts", "updated")
     passes = _means(f)
-    return [{k: v for k, v in t.items() if k not in keys} for t in model.tickets if passes(t)]
+    return [{k: v for k, v in t.items() if k not in keys} for t in model if passes(t)]
 
 
 def test_every_filter_narrows_some_combination(sqlite_model: tuple[Desk, Model]) -> None:
@@ -226,7 +212,7 @@ def test_every_filter_narrows_some_combination(sqlite_model: tuple[Desk, Model])
 
     def ids(f: TicketFilter) -> list[int]:
         if repr(f) not in found:
-            found[repr(f)] = [t["id"] for t in model.tickets if _means(f)(t)]
+            found[repr(f)] = [t["id"] for t in model if _means(f)(t)]
         return found[repr(f)]
 
     narrowing = set()
@@ -236,7 +222,7 @@ def test_every_filter_narrows_some_combination(sqlite_model: tuple[Desk, Model])
             if ids(f) != ids(dataclasses.replace(f, **unset)):
                 narrowing.add(field.name)
     assert narrowing == {field.name for field in dataclasses.fields(TicketFilter)}
-    assert 10 < len(expected(model, TicketFilter(text="zebra"))) < len(model.tickets)
+    assert 10 < len(expected(model, TicketFilter(text="zebra"))) < len(model)
 
 
 def _check(read: Any, model: Model, filters: list[TicketFilter]) -> None:
