@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.store.formats import indicator, iso, stored_time, ticket_id
-from gateway.store.plain import Fetch
+from gateway.store.reading import Fetch
 
 _TICKET = (
     "SELECT t.id, t.subject, t.status, t.closed, t.criticality, t.category, t.extra,"

@@ -1,8 +1,9 @@
 """A searched text's FTS5 MATCH by its exact terms, read without SQLAlchemy.
 
 The read side of gateway.store.fts_terms (which says why the terms are listed, and keeps
-the list): the statements a listing sends, as plain SQL through a gateway.store.plain
-reader, so that `helpdesk tickets list` on SQLite runs through sqlite3 alone.
+the list): the statements a listing sends, as plain SQL through a reader
+(gateway.store.reading), so that `helpdesk tickets list` on SQLite runs through sqlite3
+alone.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import itertools
 from collections.abc import Iterable
 
 from gateway.store.fts_text import FTS_MESSAGES, FTS_TICKETS, TOKENIZE, fts5_query, words
-from gateway.store.plain import Reader
+from gateway.store.reading import Reader
 
 TERMS = "fts_terms"
 STATE = "fts_terms_state"

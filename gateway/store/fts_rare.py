@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.store import fts_text
-from gateway.store.plain import Reader
+from gateway.store.reading import Reader
 from gateway.store.views import TicketFilter
 
 # A word found this many times less often than another among the tickets probed is

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Connection, text
 
-from gateway.store import fts_match, plain
+from gateway.store import fts_match, reading
 from gateway.store.fts_match import (
     INDEXES,
     SCRATCH_CLEAR,
@@ -74,7 +74,7 @@ def drop(conn: Connection) -> None:
 
 def in_step(conn: Connection) -> bool:
     """Whether the list holds every term of the indexes (see the module's docstring)."""
-    return fts_match.in_step(plain.over(conn))
+    return fts_match.in_step(reading.over(conn))
 
 
 @contextlib.contextmanager
@@ -96,7 +96,7 @@ def indexing(conn: Connection, texts: Iterable[str]) -> Iterator[None]:
 
 def match(conn: Connection, query: str) -> str:
     """The FTS5 MATCH text of `query` (gateway.store.fts_match.match) on a connection."""
-    return fts_match.match(plain.over(conn), query)
+    return fts_match.match(reading.over(conn), query)
 
 
 def _record(conn: Connection, in_step: bool) -> None:

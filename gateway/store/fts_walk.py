@@ -31,7 +31,7 @@ order. Every SQLite statement matches a word by its exact terms where it has few
 (gateway.store.fts_terms): a prefix query merges the word's entries across the whole
 index, whatever the window.
 
-Plain SQL through a gateway.store.plain reader, the conditions of gateway.store.views:
+Plain SQL through a reader (gateway.store.reading), the conditions of gateway.store.views:
 on SQLite without SQLAlchemy.
 """
 
@@ -40,8 +40,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from gateway.store import fts_match, fts_rare, fts_text, plain
-from gateway.store.plain import Reader
+from gateway.store import fts_match, fts_rare, fts_text, reading
+from gateway.store.reading import Reader
 from gateway.store.views import TicketFilter, Where, conditions, user_ids, without_words
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def ids(source: Reader | Connection | Session, f: TicketFilter, n: int) -> list[
     """The ids of the first `n` matching tickets, newest first."""
     if n <= 0:
         return []
-    read = plain.over(source)
+    read = reading.over(source)
     dialect = read.dialect
     others_only = without_words(f)
     base = conditions(others_only, dialect, user_ids(read, others_only))

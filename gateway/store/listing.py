@@ -5,7 +5,7 @@ the model), newest first, LIMIT/OFFSET or the `before` cursor, and the requester
 assignee's addresses and the message count as scalar subqueries per listed row (each an
 index lookup), so a page costs the same however many tickets the desk holds.
 
-Plain SQL (the conditions of gateway.store.views) through a gateway.store.plain reader:
+Plain SQL (the conditions of gateway.store.views) through a gateway.store.reading reader:
 on an SQLite file the CLI's listing runs through sqlite3 without importing SQLAlchemy;
 on PostgreSQL, and in a session (`#my`), through SQLAlchemy's text().
 """
@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gateway.store import fts_walk, plain
+from gateway.store import fts_walk, reading
 from gateway.store.columns import DEFAULT_LIMIT as DEFAULT_LIMIT
 from gateway.store.formats import indicator, iso, stored_time
-from gateway.store.plain import Reader
+from gateway.store.reading import Reader
 from gateway.store.views import TicketFilter, Where, conditions, user_ids
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def count_matches(
     users: dict[str, int | None] | None = None,
 ) -> tuple[int, bool]:
     """How many tickets match, counted up to `cap + 1`; and whether counting stopped."""
-    read = plain.over(source)
+    read = reading.over(source)
     if fts_walk.applies(f, read.dialect):
         found = len(fts_walk.ids(read, f, cap + 1))
         return min(found, cap), found > cap
@@ -138,7 +138,7 @@ def page(
     offset: int = 0,
 ) -> Page:
     """One page of matches, newest first, and how many come after it."""
-    read = plain.over(source)
+    read = reading.over(source)
     if fts_walk.applies(f, read.dialect):
         found = fts_walk.ids(read, f, offset + limit + FTS_COUNT_CAP + 1)
         shown = found[offset : offset + limit]
@@ -163,7 +163,7 @@ def tickets(session: Session, f: TicketFilter, limit: int) -> list[Ticket]:
 
     from gateway.store.model import Ticket
 
-    read = plain.over(session)
+    read = reading.over(session)
     if fts_walk.applies(f, read.dialect):
         found = fts_walk.ids(read, f, limit)
     else:
@@ -176,7 +176,7 @@ def tickets(session: Session, f: TicketFilter, limit: int) -> list[Ticket]:
 
 def stream(source: Source, f: TicketFilter, prefix: str) -> Iterator[dict[str, Any]]:
     """Every match, newest first, a chunk per statement: memory stays flat however many."""
-    read = plain.over(source)
+    read = reading.over(source)
     cursor = dataclasses.replace(f)
     fts = fts_walk.applies(f, read.dialect)
     users = user_ids(read, f)

@@ -1,5 +1,5 @@
 """Reads of plain SQL in one transaction: an SQLite file through the stdlib's sqlite3,
-any other database (or an open SQLAlchemy connection or session) through SQLAlchemy.
+any other database through SQLAlchemy (the reader: gateway.store.reading).
 
 Importing SQLAlchemy costs 0.25-0.3 s on these cores, as much as the whole budget of
 `helpdesk tickets show` and half of `tickets list`'s (issue 17). Their statements, in
@@ -12,35 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from gateway.store.files import private_file, sqlite_file, unicode_lower
-
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
-    from sqlalchemy.orm import Session
-
-# One statement's rows as dicts by column name (none for a statement without rows).
-Fetch = Callable[[str, Mapping[str, Any]], list[dict[str, Any]]]
-
-
-class Reader:
-    """A fetch function (called with SQL text and its parameters) that also knows its
-    database's dialect: the few statements that differ between SQLite and PostgreSQL
-    (full-text search, boolean literals) are chosen by it."""
-
-    def __init__(self, dialect: str, fetch: Fetch) -> None:
-        self.dialect = dialect
-        self._fetch = fetch
-
-    def __call__(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        return self._fetch(sql, params)
-
-    def value(self, sql: str, params: Mapping[str, Any]) -> Any:
-        """The first column of the first row (None without a row)."""
-        rows = self._fetch(sql, params)
-        return next(iter(rows[0].values())) if rows else None
+from gateway.store.reading import Reader, over
 
 
 @contextlib.contextmanager
@@ -72,23 +48,6 @@ def reader(url: str, busy_timeout: float = 30.0) -> Iterator[Reader]:
             conn.execute("ROLLBACK")
     finally:
         conn.close()
-
-
-def over(source: Reader | Connection | Session) -> Reader:
-    """A reader on an open SQLAlchemy connection or session (its transaction), or the
-    reader itself: the listing as the pipeline's `#my` and the tests call it."""
-    if isinstance(source, Reader):
-        return source
-    # SQLAlchemy is loaded already: the caller holds one of its connections.
-    from sqlalchemy import Connection, text
-
-    conn = source if isinstance(source, Connection) else source.connection()
-
-    def fetch(sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        result = conn.execute(text(sql), params)
-        return [dict(row) for row in result.mappings()] if result.returns_rows else []
-
-    return Reader(conn.dialect.name, fetch)
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from gateway.store import fts_text
 from gateway.store.columns import TICKET_COLUMNS as TICKET_COLUMNS
 from gateway.store.formats import iso as iso
 from gateway.store.formats import stored_param, ticket_id
-from gateway.store.plain import Reader
+from gateway.store.reading import Reader
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

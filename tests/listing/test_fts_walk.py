@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from gateway.store import fts_walk, listing, search
 from gateway.store.model import Message, Ticket
-from gateway.store.plain import over
+from gateway.store.reading import over
 from gateway.store.tickets import create_ticket, get_or_create_user
 from gateway.store.views import TicketFilter, conditions
 from tests.listing.test_plans import capture, full_scans
