@@ -3,13 +3,16 @@
     .venv/bin/python bench/scale.py [--sizes 100000,1000000] [--dir /tmp/helpdesk-scale]
                                     [--postgres 100000] [--keep] [--processing-only]
     .venv/bin/python bench/scale.py --sizes '' --postgres-url URL --listings-only
+    .venv/bin/python bench/scale.py --sizes '' --db FILE.db --listings-only
 
 For each size, builds a database with the product's schema (bench/scale_build.py; a
 built SQLite file is reused when --keep left it); --postgres-url measures a PostgreSQL
 database built before (bench/scale_build.py) instead of building one, upgraded to the
-newest schema first. Then prints:
+newest schema first; --db lists an SQLite file built before as it is (only read). Then
+prints:
   - per listing and filter: the query time in-process (one page and its count; median of
-    5 warm runs) and the whole `helpdesk tickets list` command's wall time and peak RSS;
+    5 warm runs) and the whole `helpdesk tickets list` command's wall time, CPU time and
+    peak RSS (and the machine's load);
   - the processing rate of 1,000 new mails and then 200 threaded replies into that
     database, beside the same on an empty one (and their ratio), after the load of the
     similar-ticket index the daemon does as it starts (its time printed apart);
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -44,7 +49,7 @@ from gateway.daemon.supervisor import prepare_database  # noqa: E402
 from gateway.services import Services  # noqa: E402
 from gateway.settings import config as config_mod  # noqa: E402
 from gateway.similar.warm import warm  # noqa: E402
-from gateway.store import listing  # noqa: E402
+from gateway.store import listing, plain  # noqa: E402
 from gateway.store.checkpoint import Checkpointer  # noqa: E402
 from gateway.store.db import Database, upgrade  # noqa: E402
 from gateway.store.model import Ticket  # noqa: E402
@@ -102,13 +107,15 @@ def _since() -> dt.datetime:
     return dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
-def query_ms(db: Database, f: TicketFilter) -> float:
+def query_ms(url: str, f: TicketFilter) -> float:
+    """One page and its count, read as the CLI reads them (gateway.store.plain: sqlite3
+    on an SQLite file); median of 5 warm runs."""
     times = []
-    with db.read() as s:
-        listing.page(s, f, "HD")  # warm
+    with plain.reader(url) as read:
+        listing.page(read, f, "HD")  # warm
         for _ in range(5):
             t0 = time.perf_counter()
-            listing.page(s, f, "HD")
+            listing.page(read, f, "HD")
             times.append(time.perf_counter() - t0)
     return statistics.median(times) * 1000
 
@@ -125,16 +132,20 @@ _WRAPPER = (
 )
 
 
-def command(config: Path, args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one `helpdesk tickets list` command."""
+def command(config: Path, args: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system: on shared cores the
+    steadier figure) of one `helpdesk tickets list` command."""
     argv = [sys.executable, "-c", _WRAPPER, "--config", str(config), "tickets", "list", *args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     wall = time.perf_counter() - t0
     if done.returncode != 0:
         raise SystemExit(f"tickets list {' '.join(args)}: {done.stderr.decode()}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     rss = [line for line in done.stderr.decode().splitlines() if line.startswith("RSS ")]
-    return wall, int(rss[-1].split()[1])
+    return wall, int(rss[-1].split()[1]), cpu
 
 
 def _mail(i: int, reply_to: str | None = None) -> bytes:
@@ -236,26 +247,42 @@ def run_size(
 
 
 def run_listings(n: int, url: str, config: Path, only: tuple[str, ...] = ()) -> None:
-    db = Database(url)
-    print(f"{'listing':24} {'query ms':>9} {'command s':>10} {'RSS MiB':>8}")
+    print(f"{'listing':24} {'query ms':>9} {'command s':>10} {'CPU s':>6} {'RSS MiB':>8}")
     worst_q = worst_c = 0.0
     for name, args, f in listings(n):
         if only and not any(word in name for word in only):
             continue
-        q = query_ms(db, f)
-        wall, rss = command(config, [*args, "--format", "json"])
+        q = query_ms(url, f)
+        wall, rss, cpu = command(config, [*args, "--format", "json"])
         worst_q, worst_c = max(worst_q, q), max(worst_c, wall)
-        print(f"{name:24} {q:9.1f} {wall:10.2f} {rss / 1024:8.0f}")
+        print(f"{name:24} {q:9.1f} {wall:10.2f} {cpu:6.2f} {rss / 1024:8.0f}")
     for name, args in (
         ("--all --text (rare)", ["--all", "--text", "inv50007"]),
         ("--all --status waiting", ["--all", "--status", "waiting"]),
     ):
         if only and not any(word in name for word in only):
             continue
-        wall, rss = command(config, [*args, "--format", "json"])
-        print(f"{name:24} {'':>9} {wall:10.2f} {rss / 1024:8.0f}")
+        wall, rss, cpu = command(config, [*args, "--format", "json"])
+        print(f"{name:24} {'':>9} {wall:10.2f} {cpu:6.2f} {rss / 1024:8.0f}")
     print(f"worst query {worst_q:.1f} ms (target <= 50), worst command {worst_c:.2f} s (<= 0.5)")
-    db.dispose()
+    print("load: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+
+
+def listings_of_file(path: Path, workdir: Path, only: tuple[str, ...]) -> None:
+    """The listings on an SQLite file built before, as it is: only read (no copy, no
+    upgrade; SQLite may leave an empty -wal and a -shm file beside it)."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        (n,) = conn.execute("SELECT count(*) FROM tickets").fetchone()
+        (revision,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    url = f"sqlite:///{path}"
+    config = write_config(workdir, CONFIG)
+    config.write_text(
+        config.read_text().replace('url = "sqlite:///var/helpdesk.db"', f'url = "{url}"')
+    )
+    print(f"\n== {n:,} tickets ({path}, schema revision {revision})")
+    run_listings(n, url, config, only)
 
 
 def main() -> None:
@@ -271,6 +298,9 @@ def main() -> None:
         "--postgres-url", help="measure this PostgreSQL database, built before, as it is"
     )
     ap.add_argument("--listings-only", action="store_true", help="the listings, no processing")
+    ap.add_argument(
+        "--db", type=Path, help="also the listings on this SQLite file, built before (only read)"
+    )
     ap.add_argument(
         "--only", default="", help="the listings whose name holds one of these (comma-separated)"
     )
@@ -298,6 +328,10 @@ def main() -> None:
         )
         if processing_too:
             print(f"rate of new mails against the empty database's: {new / base:.2f}")
+        shutil.rmtree(work)
+    if opts.db is not None:
+        work = Path(tempfile.mkdtemp(dir=opts.dir))
+        listings_of_file(opts.db.resolve(), work, only)
         shutil.rmtree(work)
     if opts.postgres_url:
         built = Database(opts.postgres_url)

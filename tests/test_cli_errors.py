@@ -41,3 +41,55 @@ def test_database_down(tmp_path: Path) -> None:
     )
     assert delivered.exit_code == 75  # EX_TEMPFAIL: the MTA keeps the mail and retries
     assert "try again later" in delivered.output
+
+
+LISTINGS = (
+    ["tickets", "list"],
+    ["tickets", "list", "--title", "vpn"],
+    ["tickets", "list", "--text", "%", "--format", "json"],
+    ["tickets", "list", "--all", "--format", "csv"],
+    ["tickets", "show", "1"],
+)
+
+
+def test_an_old_schema_says_what_to_do(tmp_path: Path) -> None:
+    """A database of an older revision: the missing column or table named, and the
+    upgrade that adds it; then the listing works."""
+    from alembic import command
+
+    from gateway.store.db import alembic_config
+
+    config = write_config(tmp_path)
+    (tmp_path / "var").mkdir()
+    command.upgrade(alembic_config(f"sqlite:///{tmp_path / 'var' / 'helpdesk.db'}"), "0005")
+    for args in LISTINGS[:4]:
+        result = CliRunner().invoke(main, ["--config", str(config), *args])
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output.startswith("error: database: no such"), result.output
+        assert "db upgrade" in result.output and "Traceback" not in result.output
+    assert CliRunner().invoke(main, ["--config", str(config), "db", "upgrade"]).exit_code == 0
+    for args in LISTINGS[:4]:
+        assert CliRunner().invoke(main, ["--config", str(config), *args]).exit_code == 0
+
+
+def test_a_locked_database_says_what_to_do(tmp_path: Path) -> None:
+    """A lock held past the configured wait: said so, with what to do about it."""
+    import sqlite3
+
+    config = write_config(tmp_path)
+    text = config.read_text().replace("[database]\n", "[database]\nbusy_timeout_seconds = 0.1\n")
+    config.write_text(text)
+    assert CliRunner().invoke(main, ["--config", str(config), "db", "upgrade"]).exit_code == 0
+    holder = sqlite3.connect(tmp_path / "var" / "helpdesk.db", isolation_level=None)
+    # Out of WAL, where a writer blocks no reader: a rollback journal's exclusive lock.
+    holder.execute("PRAGMA journal_mode=DELETE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        for args in LISTINGS:
+            result = CliRunner().invoke(main, ["--config", str(config), *args])
+            assert result.exit_code == 1, (args, result.output)
+            assert result.output.startswith("error: database: database is locked")
+            assert "try again" in result.output and "Traceback" not in result.output
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

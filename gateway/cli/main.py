@@ -52,6 +52,20 @@ def _is_database_error(exc: BaseException) -> bool:
     return sqlite3 is not None and isinstance(exc, sqlite3.Error)
 
 
+def _hint(reason: str) -> str:
+    """What to do about the database error `reason`."""
+    # A schema older than the code: a table or a column it names is missing (SQLite's
+    # words, then PostgreSQL's).
+    sqlite_old = reason.startswith(("no such table", "no such column"))
+    pg_old = reason.startswith(("relation ", "column ")) and "does not exist" in reason
+    if sqlite_old or pg_old:
+        return " (run `helpdesk db upgrade`)"
+    if "database is locked" in reason:
+        # Past busy_timeout_seconds of waiting: a long write (a backup, an upgrade).
+        return " (another process holds it: try again, or raise [database] busy_timeout_seconds)"
+    return ""
+
+
 class HelpdeskGroup(LazyGroup):
     """Turns the product's own errors into one line on stderr and a non-zero exit; loads
     a command (group) when it is called."""
@@ -79,8 +93,7 @@ class HelpdeskGroup(LazyGroup):
             # The database is down, unreachable, locked or not set up: the admin's to fix.
             orig = getattr(exc, "orig", None)
             reason = str(orig).strip().splitlines()[0] if orig else str(exc)
-            hint = " (run `helpdesk db upgrade`)" if "no such table" in reason else ""
-            click.echo(f"error: database: {reason}{hint}", err=True)
+            click.echo(f"error: database: {reason}{_hint(reason)}", err=True)
             sys.exit(1)
 
 

@@ -1,7 +1,8 @@
 """`helpdesk tickets list/show`; close/reopen/assign live in gateway.cli.ticket_actions.
 
-`show` reads plain SQL (gateway.store.detail; on SQLite without SQLAlchemy), `list` Core
-statements (gateway.store.listing, imported when it runs): neither imports the ORM.
+Both read plain SQL through gateway.store.plain (`show`: gateway.store.detail; `list`:
+gateway.store.listing, imported when it runs): on an SQLite file neither imports
+SQLAlchemy, elsewhere neither imports the ORM.
 """
 
 from __future__ import annotations
@@ -88,7 +89,6 @@ def list_cmd(
     if every and fmt == "table":
         raise click.UsageError("--all streams rows: use it with --format json or csv")
     from gateway.store import listing
-    from gateway.store.db import Database
     from gateway.store.views import TicketFilter
 
     cfg = get_config(ctx)
@@ -109,13 +109,12 @@ def list_cmd(
         before,
         extra,
     )
-    database = Database.from_config(cfg)
-    # A Core connection, not a session: the listing needs no ORM (gateway.store.tables).
-    with database.engine.connect() as conn:
+    # One read transaction: the page and its count from one snapshot.
+    with plain.reader(cfg.database_url, cfg.database.busy_timeout_seconds) as read:
         if every:
-            emit_stream(listing.stream(conn, f, prefix), TICKET_COLUMNS, fmt)
+            emit_stream(listing.stream(read, f, prefix), TICKET_COLUMNS, fmt)
             return
-        found = listing.page(conn, f, prefix, limit=limit or DEFAULT_LIMIT, offset=offset or 0)
+        found = listing.page(read, f, prefix, limit=limit or DEFAULT_LIMIT, offset=offset or 0)
     emit(found.rows, TICKET_COLUMNS, fmt, title="Tickets")
     summary = _summary(found)
     if fmt == "table":

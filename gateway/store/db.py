@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
-from gateway.store.files import private_file, sqlite_file
+from gateway.store.files import private_file, sqlite_file, unicode_lower
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -52,8 +52,8 @@ def _sqlite_events(engine: Engine, busy_timeout: float) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.close()
-        # SQLite's own lower() folds ASCII only; searches must match "Принтер" too.
-        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
+        # Unicode lower() (gateway.store.files).
+        dbapi_conn.create_function("lower", 1, unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
@@ -61,10 +61,6 @@ def _sqlite_events(engine: Engine, busy_timeout: float) -> None:
         # writes can fail at once with SQLITE_BUSY when another writer got in between.
         mode = "IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-def _lower(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
 
 
 def is_sqlite(engine: Engine) -> bool:

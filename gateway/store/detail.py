@@ -15,8 +15,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from gateway.store.formats import indicator, iso, ticket_id
-from gateway.store.plain import Fetch
+from gateway.store.formats import indicator, iso, stored_time, ticket_id
+from gateway.store.reading import Fetch
 
 _TICKET = (
     "SELECT t.id, t.subject, t.status, t.closed, t.criticality, t.category, t.extra,"
@@ -46,9 +46,7 @@ _EVENTS = "SELECT at, actor, kind, old, new FROM events WHERE ticket_id = :id OR
 
 def _time(value: str | dt.datetime | None) -> str | None:
     """A stored time in SPEC's format (UTC, as the model's UTCDateTime reads it)."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return iso(value)
+    return iso(stored_time(value))
 
 
 def find(fetch: Fetch, ref: str, prefix: str) -> int | None:

@@ -1,5 +1,6 @@
-"""The SQLite database file: which one a URL names, and made private. Shared by the engine,
-the plain reader and the WAL checkpointer, without importing SQLAlchemy."""
+"""The SQLite database file: which one a URL names, and made private; the lower() its
+connections use. Shared by the engine, the plain reader and the WAL checkpointer, without
+importing SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -31,3 +32,9 @@ def private_file(path: Path) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def unicode_lower(value: str | float | bytes | None) -> str | float | bytes | None:
+    """SQL's lower() on SQLite connections: SQLite's own folds ASCII only, and searches
+    must match "Принтер" too."""
+    return value.lower() if isinstance(value, str) else value

@@ -31,3 +31,24 @@ def ticket_id(ref: str, prefix: str) -> int | None:
     if ref.upper().startswith(prefix.upper() + "-"):
         ref = ref[len(prefix) + 1 :]
     return int(ref) if ref.isdigit() else None
+
+
+def stored_time(value: str | dt.datetime | None) -> dt.datetime | None:
+    """A time as a driver reads it without SQLAlchemy's types: SQLite's text (written by
+    SQLAlchemy's DateTime as `YYYY-MM-DD HH:MM:SS.ffffff`, UTC) or PostgreSQL's naive
+    datetime (UTC); aware, in UTC."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def stored_param(value: dt.datetime, dialect: str) -> str | dt.datetime:
+    """A time as a parameter of plain SQL compares with the stored ones: on SQLite the
+    text SQLAlchemy's DateTime writes, elsewhere a naive UTC datetime (the model's
+    UTCDateTime, gateway.store.types)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    naive = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else naive

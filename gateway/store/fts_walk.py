@@ -30,6 +30,9 @@ Both are exact: a window holds every match of its tickets, and the windows are r
 order. Every SQLite statement matches a word by its exact terms where it has few
 (gateway.store.fts_terms): a prefix query merges the word's entries across the whole
 index, whatever the window.
+
+Plain SQL through a reader (gateway.store.reading), the conditions of gateway.store.views:
+on SQLite without SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -37,12 +40,12 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select, text, true
-
-from gateway.store import fts_rare, fts_terms, search, tables
-from gateway.store.views import TicketFilter, conditions, user_ids
+from gateway.store import fts_match, fts_rare, fts_text, reading
+from gateway.store.reading import Reader
+from gateway.store.views import TicketFilter, Where, conditions, user_ids, without_words
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
 # Entries of a word read by the SQLite probe: past it the word is "common".
@@ -61,22 +64,23 @@ PG_WALK = 16_384
 def applies(f: TicketFilter, dialect: str) -> bool:
     """Whether the filter has a full-text part this module serves."""
     fts = dialect in ("sqlite", "postgresql")
-    return fts and any(q and search.words(q) for q in (f.title, f.text))
+    return fts and any(q and fts_text.words(q) for q in (f.title, f.text))
 
 
-def ids(session: Connection | Session, f: TicketFilter, n: int) -> list[int]:
+def ids(source: Reader | Connection | Session, f: TicketFilter, n: int) -> list[int]:
     """The ids of the first `n` matching tickets, newest first."""
     if n <= 0:
         return []
-    dialect = tables.dialect(session)
-    others_only = dataclasses.replace(f, title=None, text=None)
-    base = conditions(others_only, dialect, user_ids(session, others_only))
-    q = _Match.of(session, f) if dialect == "sqlite" else None
-    if q is not None and not _dense(session, q):
-        return _window(session, dialect, f, q, base, None, f.before, n)
+    read = reading.over(source)
+    dialect = read.dialect
+    others_only = without_words(f)
+    base = conditions(others_only, dialect, user_ids(read, others_only))
+    q = _Match.of(read, f) if dialect == "sqlite" else None
+    if q is not None and not _dense(read, q):
+        return _window(read, f, q, base, None, f.before, n)
     top = f.before
     if top is None:
-        top = (session.execute(select(func.max(tables.tickets.c.id))).scalar() or 0) + 1
+        top = (read.value("SELECT max(tickets.id) AS top FROM tickets", {}) or 0) + 1
     start = top
     found: list[int] = []
     width = WINDOW if dialect == "sqlite" else PG_WINDOW
@@ -88,18 +92,16 @@ def ids(session: Connection | Session, f: TicketFilter, n: int) -> list[int]:
             lo = None
         # PostgreSQL tests the tickets of a window one by one; the rest below the last
         # window too when they are few, else the GIN look-up serves it.
-        tested = lo is not None or (
-            dialect == "postgresql" and _few_left(session, others, base, top)
-        )
+        tested = lo is not None or (dialect == "postgresql" and _few_left(read, others, base, top))
         pg_gin = dialect == "postgresql" and not tested
-        rare = fts_rare.rare_words(session, f, max(top, start - PG_WINDOW), start) if pg_gin else {}
-        found += _window(session, dialect, f, q, base, lo, top, n - len(found), tested, rare)
+        rare = fts_rare.rare_words(read, f, max(top, start - PG_WINDOW), start) if pg_gin else {}
+        found += _window(read, f, q, base, lo, top, n - len(found), tested, rare)
         if lo is None:
             break
         # The tickets the window tested: those passing the other filters (a window's
         # cost, and what the density of the matches is measured against).
         if dialect == "postgresql":  # what _near weighs (SQLite's windows need no count)
-            walked += _passing(session, base, lo, top) if others and len(found) < n else top - lo
+            walked += _passing(read, base, lo, top) if others and len(found) < n else top - lo
         top, width = lo, width * GROWTH
     return found
 
@@ -110,9 +112,17 @@ def _near(found: int, walked: int, n: int) -> bool:
     return found > 0 and (n - found) * walked <= found * PG_WALK
 
 
-def _few_left(
-    session: Connection | Session, others: bool, base: list[ColumnElement[bool]], top: int
-) -> bool:
+def _count(read: Reader, where: Where, limit: int | None = None) -> int:
+    """How many tickets pass `where` (counted on the filters' indexes), up to `limit`."""
+    rows = f"SELECT tickets.id FROM tickets{where.clause()}"
+    params = dict(where.params)
+    if limit is not None:
+        rows += " LIMIT :count_limit"
+        params["count_limit"] = limit
+    return int(read.value(f"SELECT count(*) AS n FROM ({rows}) AS counted", params))
+
+
+def _few_left(read: Reader, others: bool, base: Where, top: int) -> bool:
     """Whether at most PG_WALK tickets below `top` pass the other filters: testing each
     then costs less than the GIN look-up of a common word (a requester's tickets, say).
     Counted on the filters' indexes, up to PG_WALK + 1."""
@@ -120,30 +130,19 @@ def _few_left(
         return True
     if not others:
         return False  # every ticket below passes
-    rows = (
-        select(tables.tickets.c.id)
-        .where(*base, tables.tickets.c.id < top)
-        .limit(PG_WALK + 1)
-        .subquery()
-    )
-    return session.execute(select(func.count()).select_from(rows)).scalar_one() <= PG_WALK
+    below = base.plus("tickets.id < :walk_top", walk_top=top)
+    return _count(read, below, PG_WALK + 1) <= PG_WALK
 
 
-def _passing(
-    session: Connection | Session, base: list[ColumnElement[bool]], lo: int, hi: int
-) -> int:
+def _passing(read: Reader, base: Where, lo: int, hi: int) -> int:
     """How many tickets with lo <= id < hi pass the other filters (on their indexes)."""
-    rows = (
-        select(tables.tickets.c.id)
-        .where(*base, tables.tickets.c.id >= lo, tables.tickets.c.id < hi)
-        .subquery()
-    )
-    return session.execute(select(func.count()).select_from(rows)).scalar_one()
+    between = base.plus("tickets.id >= :walk_lo", walk_lo=lo)
+    return _count(read, between.add("tickets.id < :walk_hi", walk_hi=hi))
 
 
 _PROBE = {
-    table: text(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH :q LIMIT :n)")
-    for table in (search.FTS_TICKETS, search.FTS_MESSAGES)
+    table: f"SELECT count(*) AS n FROM (SELECT 1 FROM {table} WHERE {table} MATCH :q LIMIT :n)"
+    for table in (fts_text.FTS_TICKETS, fts_text.FTS_MESSAGES)
 }
 
 
@@ -155,37 +154,33 @@ class _Match:
     text: str | None
 
     @classmethod
-    def of(cls, session: Connection | Session, f: TicketFilter) -> _Match:
+    def of(cls, read: Reader, f: TicketFilter) -> _Match:
         # Their exact terms where few (gateway.store.fts_terms): a common word's prefix
         # query alone costs 80-100 ms at a million messages, its terms 0.2 ms.
-        conn = session if isinstance(session, Connection) else session.connection()
-
         def match(query: str | None) -> str | None:
-            return fts_terms.match(conn, query) if query and search.words(query) else None
+            return fts_match.match(read, query) if query and fts_text.words(query) else None
 
         return cls(match(f.title), match(f.text))
 
 
-def _dense(session: Connection | Session, q: _Match) -> bool:
+def _dense(read: Reader, q: _Match) -> bool:
     """Whether a searched word has more than DENSE entries in an index it is searched in."""
     probes = []
     if q.title:
-        probes.append((search.FTS_TICKETS, q.title))
+        probes.append((fts_text.FTS_TICKETS, q.title))
     if q.text:
-        probes += [(search.FTS_TICKETS, q.text), (search.FTS_MESSAGES, q.text)]
-    for table, match in probes:
-        params = {"q": match, "n": DENSE + 1}
-        if session.execute(_PROBE[table], params).scalar_one() > DENSE:
-            return True
-    return False
+        probes += [(fts_text.FTS_TICKETS, q.text), (fts_text.FTS_MESSAGES, q.text)]
+    return any(
+        int(read.value(_PROBE[table], {"q": match, "n": DENSE + 1})) > DENSE
+        for table, match in probes
+    )
 
 
 def _window(
-    session: Connection | Session,
-    dialect: str,
+    read: Reader,
     f: TicketFilter,
     q: _Match | None,
-    base: list[ColumnElement[bool]],
+    base: Where,
     lo: int | None,
     hi: int | None,
     n: int,
@@ -195,28 +190,29 @@ def _window(
     """The newest `n` matching ids with lo <= id < hi (None: unbounded). SQLite: by the
     match texts `q`; PostgreSQL: each ticket tested, or (not `tested`) driven by the GIN
     matches."""
-    where = list(base)
+    where = Where([*base.parts], {**base.params})
     if lo is not None:
-        where.append(tables.tickets.c.id >= lo)
+        where.add("tickets.id >= :window_lo", window_lo=lo)
     if hi is not None:
-        where.append(tables.tickets.c.id < hi)
+        where.add("tickets.id < :window_hi", window_hi=hi)
     for name, words, messages in (("t", f.title, False), ("x", f.text, True)):
-        if not (words and search.words(words)):
+        if not (words and fts_text.words(words)):
             continue
         if q is not None:  # SQLite
             match = q.title if name == "t" else q.text
             assert match is not None
-            where.append(_sqlite_match(name, match, lo, hi, messages=messages))
+            sql, params = _sqlite_match(name, match, lo, hi, messages=messages)
         else:
             index = (rare or {}).get(name)
-            where.append(_pg_match(name, words, hi, messages=messages, tested=tested, index=index))
-    query = select(tables.tickets.c.id).where(*where).order_by(tables.tickets.c.id.desc()).limit(n)
-    return list(session.scalars(query))
+            sql, params = _pg_match(name, words, hi, messages=messages, tested=tested, index=index)
+        where.add(sql, **params)
+    sql = f"SELECT tickets.id FROM tickets{where.clause()} ORDER BY tickets.id DESC LIMIT :n"
+    return [int(row["id"]) for row in read(sql, {**where.params, "n": n})]
 
 
 def _sqlite_match(
     name: str, match: str, lo: int | None, hi: int | None, *, messages: bool
-) -> ColumnElement[bool]:
+) -> tuple[str, dict[str, Any]]:
     """`tickets.id IN (matches)`: one IN over a UNION, so that the planner looks the
     tickets up from the matches instead of walking the tickets and testing each."""
     params: dict[str, Any] = {f"{name}_q": match}
@@ -240,17 +236,17 @@ def _sqlite_match(
             f" AND rowid <= (SELECT max(b.id) FROM messages AS b WHERE {bounds})"
         )
     sql = (
-        f"tickets.id IN (SELECT rowid FROM {search.FTS_TICKETS}"
-        f" WHERE {search.FTS_TICKETS} MATCH :{name}_q{ticket_range}"
+        f"tickets.id IN (SELECT rowid FROM {fts_text.FTS_TICKETS}"
+        f" WHERE {fts_text.FTS_TICKETS} MATCH :{name}_q{ticket_range}"
     )
     if messages:
         sql += (
             f" UNION ALL SELECT m.ticket_id FROM messages AS m WHERE m.id IN"
-            f" (SELECT rowid FROM {search.FTS_MESSAGES}"
-            f" WHERE {search.FTS_MESSAGES} MATCH :{name}_q{message_range})"
+            f" (SELECT rowid FROM {fts_text.FTS_MESSAGES}"
+            f" WHERE {fts_text.FTS_MESSAGES} MATCH :{name}_q{message_range})"
         )
     sql += ")"
-    return and_(true(), text(sql).bindparams(**params))
+    return sql, params
 
 
 def _pg_match(
@@ -261,24 +257,24 @@ def _pg_match(
     messages: bool,
     tested: bool,
     index: str | None = None,
-) -> ColumnElement[bool]:
+) -> tuple[str, dict[str, Any]]:
     """Tested: the ticket's stored vectors tested, its subject's then its messages' (found
     by the index of messages by ticket), by ts_match_vq, the function behind @@ (written
     as the operator, the planner would take the GIN index and read all the word's
     entries); OFFSET 0 keeps the messages a look-up per ticket tested, not a hash of the
     matches among all messages. Else the GIN look-up of the tickets below `hi`."""
     q = f"{name}_q"
-    params: dict[str, Any] = {q: search.pg_query(query)}
+    params: dict[str, Any] = {q: fts_text.pg_query(query)}
     if tested:
-        tsq = search.pg_tsquery(q)
-        sql = f"ts_match_vq(tickets.{search.PG_COLUMN}, {tsq})"
+        tsq = fts_text.pg_tsquery(q)
+        sql = f"ts_match_vq(tickets.{fts_text.PG_COLUMN}, {tsq})"
         if messages:
             sql = (
                 f"({sql} OR EXISTS (SELECT 1 FROM messages AS wm"
                 f" WHERE wm.ticket_id = tickets.id"
-                f" AND ts_match_vq(wm.{search.PG_COLUMN}, {tsq}) OFFSET 0))"
+                f" AND ts_match_vq(wm.{fts_text.PG_COLUMN}, {tsq}) OFFSET 0))"
             )
-        return and_(true(), text(sql).bindparams(**params))
+        return sql, params
     # The matches gathered first, then looked up: as `IN (...)` the planner merges them
     # with the tickets walked newest first, all the way down to a rare word's. The call
     # of current_schema(), PARALLEL UNSAFE (and folded away), keeps the statement from
@@ -293,8 +289,8 @@ def _pg_match(
         rare = f"{name}_rare"
         params[rare] = index
     if messages:
-        found = search.pg_either(q, below, rare)
+        found = fts_text.pg_either(q, below, rare)
     else:
-        found = search.pg_matches("tickets", q, below, rare)
+        found = fts_text.pg_matches("tickets", q, below, rare)
     sql = f"tickets.id = ANY(ARRAY({found})) AND (current_schema() IS NULL OR true)"
-    return and_(true(), text(sql).bindparams(**params))
+    return sql, params

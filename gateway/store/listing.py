@@ -5,8 +5,9 @@ the model), newest first, LIMIT/OFFSET or the `before` cursor, and the requester
 assignee's addresses and the message count as scalar subqueries per listed row (each an
 index lookup), so a page costs the same however many tickets the desk holds.
 
-Core statements on gateway.store.tables, read through a Core connection (the CLI) or a
-session (`#my`): listing imports neither sqlalchemy.orm nor the ORM model.
+Plain SQL (the conditions of gateway.store.views) through a gateway.store.reading reader:
+on an SQLite file the CLI's listing runs through sqlite3 without importing SQLAlchemy;
+on PostgreSQL, and in a session (`#my`), through SQLAlchemy's text().
 """
 
 from __future__ import annotations
@@ -14,19 +15,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, Select, func, select
-
-from gateway.store import fts_walk, tables
+from gateway.store import fts_walk, reading
 from gateway.store.columns import DEFAULT_LIMIT as DEFAULT_LIMIT
-from gateway.store.tables import dialect as _dialect
-from gateway.store.views import TicketFilter, conditions, iso, user_ids
+from gateway.store.formats import indicator, iso, stored_time
+from gateway.store.reading import Reader
+from gateway.store.views import TicketFilter, Where, conditions, user_ids
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
     from gateway.store.model import Ticket
+
+    # What a listing reads through: a plain reader, or SQLAlchemy's connection or session.
+    Source = Reader | Connection | Session
 
 # Counting stops here: past it the listing says "more than", and a filter that matches
 # most of a million tickets costs no more than one that matches ten thousand.
@@ -37,6 +41,19 @@ COUNT_CAP = 10_000
 FTS_COUNT_CAP = 1_000
 # Rows per statement when every match is streamed.
 STREAM_CHUNK = 1_000
+
+_COLUMNS = (
+    "SELECT tickets.id, tickets.subject, tickets.status, tickets.closed,"
+    " tickets.criticality, tickets.category, tickets.extra, tickets.breached,"
+    " tickets.last_public_by, tickets.created_at, tickets.updated_at,"
+    " (SELECT users_1.email FROM users AS users_1"
+    " WHERE users_1.id = tickets.requester_id) AS requester,"
+    " (SELECT users_2.email FROM users AS users_2"
+    " WHERE users_2.id = tickets.assignee_id) AS assignee,"
+    " (SELECT count(*) FROM messages"
+    " WHERE messages.ticket_id = tickets.id) AS messages"
+    " FROM tickets"
+)
 
 
 @dataclass
@@ -52,91 +69,68 @@ class Page:
         return self.rows[-1]["id"] if self.rows and self.more else None
 
 
-def _rows_query(
-    f: TicketFilter,
-    dialect: str,
-    ids: list[int] | None = None,
-    users: dict[str, int | None] | None = None,
-) -> Select[Any]:
-    """The listed columns of the matches, newest first; or of the given ids (at most a
-    page or a chunk of them, found by gateway.store.fts_walk). `users`: views.user_ids."""
-    where = conditions(f, dialect, users) if ids is None else [tables.tickets.c.id.in_(ids)]
-    requester = tables.users.alias()
-    assignee = tables.users.alias()
-    query = (
-        select(
-            tables.tickets.c.id,
-            tables.tickets.c.subject,
-            tables.tickets.c.status,
-            tables.tickets.c.closed,
-            tables.tickets.c.criticality,
-            tables.tickets.c.category,
-            tables.tickets.c.extra,
-            tables.tickets.c.breached,
-            tables.tickets.c.last_public_by,
-            tables.tickets.c.created_at,
-            tables.tickets.c.updated_at,
-            select(requester.c.email)
-            .where(requester.c.id == tables.tickets.c.requester_id)
-            .scalar_subquery()
-            .label("requester"),
-            select(assignee.c.email)
-            .where(assignee.c.id == tables.tickets.c.assignee_id)
-            .scalar_subquery()
-            .label("assignee"),
-            select(func.count())
-            .select_from(tables.messages)
-            .where(tables.messages.c.ticket_id == tables.tickets.c.id)
-            .scalar_subquery()
-            .label("messages"),
-        )
-        .where(*where)
-        .order_by(tables.tickets.c.id.desc())
-    )
-    # More columns than the typed Select overloads spell out.
-    return cast("Select[Any]", query)
+def _rows(read: Reader, where: Where, limit: int | None = None, offset: int = 0) -> list[Any]:
+    """The listed columns of the tickets `where` selects, newest first."""
+    sql = f"{_COLUMNS}{where.clause()} ORDER BY tickets.id DESC"
+    params = dict(where.params)
+    if limit is not None:
+        sql += " LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
+    return read(sql, params)
 
 
-def _row_dict(row: Row[Any], prefix: str) -> dict[str, Any]:
-    indicator = "grey" if row.closed else "red" if row.last_public_by == "agent" else "green"
+def _of_ids(read: Reader, ids: list[int]) -> list[Any]:
+    """The listed columns of the given tickets (at most a page or a chunk of them, found
+    by gateway.store.fts_walk), newest first."""
+    if not ids:
+        return []
+    # Ids read from the database, written as literals.
+    listed = ", ".join(str(int(i)) for i in ids)
+    return _rows(read, Where([f"tickets.id IN ({listed})"]))
+
+
+def _row_dict(row: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {
-        "id": row.id,
-        "tag": f"{prefix}-{row.id}",
-        "subject": row.subject,
-        "status": row.status,
-        "closed": bool(row.closed),
-        "criticality": row.criticality,
-        "category": row.category,
-        "extra": bool(row.extra),
-        "breached": bool(row.breached),
-        "requester": row.requester,
-        "assignee": row.assignee,
-        "created_at": iso(row.created_at),
-        "updated_at": iso(row.updated_at),
-        "messages": row.messages,
-        "indicator": indicator,
+        "id": row["id"],
+        "tag": f"{prefix}-{row['id']}",
+        "subject": row["subject"],
+        "status": row["status"],
+        "closed": bool(row["closed"]),
+        "criticality": row["criticality"],
+        "category": row["category"],
+        "extra": bool(row["extra"]),
+        "breached": bool(row["breached"]),
+        "requester": row["requester"],
+        "assignee": row["assignee"],
+        "created_at": iso(stored_time(row["created_at"])),
+        "updated_at": iso(stored_time(row["updated_at"])),
+        "messages": row["messages"],
+        "indicator": indicator(bool(row["closed"]), row["last_public_by"]),
     }
 
 
 def count_matches(
-    session: Connection | Session,
+    source: Source,
     f: TicketFilter,
     cap: int = COUNT_CAP,
     users: dict[str, int | None] | None = None,
 ) -> tuple[int, bool]:
     """How many tickets match, counted up to `cap + 1`; and whether counting stopped."""
-    if fts_walk.applies(f, _dialect(session)):
-        found = len(fts_walk.ids(session, f, cap + 1))
+    read = reading.over(source)
+    if fts_walk.applies(f, read.dialect):
+        found = len(fts_walk.ids(read, f, cap + 1))
         return min(found, cap), found > cap
     if users is None:
-        users = user_ids(session, f)
-    ids = select(tables.tickets.c.id).where(*conditions(f, _dialect(session), users)).limit(cap + 1)
-    total = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
+        users = user_ids(read, f)
+    where = conditions(f, read.dialect, users)
+    ids = f"SELECT tickets.id FROM tickets{where.clause()} LIMIT :cap"
+    sql = f"SELECT count(*) AS n FROM ({ids}) AS counted"
+    total = int(read.value(sql, {**where.params, "cap": cap + 1}))
     return min(total, cap), total > cap
 
 
 def page(
-    session: Connection | Session,
+    source: Source,
     f: TicketFilter,
     prefix: str,
     *,
@@ -144,58 +138,56 @@ def page(
     offset: int = 0,
 ) -> Page:
     """One page of matches, newest first, and how many come after it."""
-    dialect = _dialect(session)
-    if fts_walk.applies(f, dialect):
-        found = fts_walk.ids(session, f, offset + limit + FTS_COUNT_CAP + 1)
+    read = reading.over(source)
+    if fts_walk.applies(f, read.dialect):
+        found = fts_walk.ids(read, f, offset + limit + FTS_COUNT_CAP + 1)
         shown = found[offset : offset + limit]
-        rows = [_row_dict(r, prefix) for r in session.execute(_rows_query(f, dialect, shown))]
+        rows = [_row_dict(r, prefix) for r in _of_ids(read, shown)]
         total = min(len(found), offset + limit + FTS_COUNT_CAP)
         return Page(rows, max(0, total - offset - len(rows)), len(found) > total, offset)
     # The requester's and assignee's ids first: see views._user_is.
-    users = user_ids(session, f)
-    query = _rows_query(f, dialect, users=users).limit(limit).offset(offset)
-    rows = [_row_dict(r, prefix) for r in session.execute(query)]
+    users = user_ids(read, f)
+    where = conditions(f, read.dialect, users)
+    rows = [_row_dict(r, prefix) for r in _rows(read, where, limit, offset)]
     # A searched text without a word (LIKE) is counted as far as a word: each match
     # counted costs a test of the text.
     cap = FTS_COUNT_CAP if f.text or f.title else COUNT_CAP
-    total, capped = count_matches(session, f, cap + offset + limit, users)
+    total, capped = count_matches(read, f, cap + offset + limit, users)
     return Page(rows, max(0, total - offset - len(rows)), capped, offset)
 
 
 def tickets(session: Session, f: TicketFilter, limit: int) -> list[Ticket]:
     """The first `limit` matching tickets as ORM objects, newest first (an agent's `#my`):
     found as a page is, a search walking the index and a user looked up first."""
+    from sqlalchemy import select
+
     from gateway.store.model import Ticket
 
-    dialect = _dialect(session)
-    if fts_walk.applies(f, dialect):
-        found = fts_walk.ids(session, f, limit)
+    read = reading.over(session)
+    if fts_walk.applies(f, read.dialect):
+        found = fts_walk.ids(read, f, limit)
     else:
-        # The ids first: the conditions name gateway.store.tables' columns, which an ORM
-        # statement would take for a second `tickets` to join.
-        where = conditions(f, dialect, user_ids(session, f))
-        ids = select(tables.tickets.c.id).where(*where)
-        found = list(session.scalars(ids.order_by(tables.tickets.c.id.desc()).limit(limit)))
+        where = conditions(f, read.dialect, user_ids(read, f))
+        sql = f"SELECT tickets.id FROM tickets{where.clause()} ORDER BY tickets.id DESC LIMIT :n"
+        found = [int(row["id"]) for row in read(sql, {**where.params, "n": limit})]
     query = select(Ticket).where(Ticket.id.in_(found)).order_by(Ticket.id.desc())
     return list(session.scalars(query).unique())
 
 
-def stream(session: Connection | Session, f: TicketFilter, prefix: str) -> Iterator[dict[str, Any]]:
+def stream(source: Source, f: TicketFilter, prefix: str) -> Iterator[dict[str, Any]]:
     """Every match, newest first, a chunk per statement: memory stays flat however many."""
+    read = reading.over(source)
     cursor = dataclasses.replace(f)
-    dialect = _dialect(session)
-    fts = fts_walk.applies(f, dialect)
-    users = user_ids(session, f)
+    fts = fts_walk.applies(f, read.dialect)
+    users = user_ids(read, f)
     while True:
         if fts:
-            ids = fts_walk.ids(session, cursor, STREAM_CHUNK)
-            chunk = list(session.execute(_rows_query(cursor, dialect, ids))) if ids else []
+            chunk = _of_ids(read, fts_walk.ids(read, cursor, STREAM_CHUNK))
         else:
-            query = _rows_query(cursor, dialect, users=users).limit(STREAM_CHUNK)
-            chunk = list(session.execute(query))
+            chunk = _rows(read, conditions(cursor, read.dialect, users), STREAM_CHUNK)
         for row in chunk:
             yield _row_dict(row, prefix)
         if len(chunk) < STREAM_CHUNK:
             return
-        last = chunk[-1].id
+        last = chunk[-1]["id"]
         cursor.before = last if cursor.before is None else min(cursor.before, last)

@@ -21,19 +21,15 @@ clie" finds "VPN client"); a text without any word falls back to LIKE.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Connection, and_, func, text, true
+from sqlalchemy import Connection, text
 
 from gateway.store import fts_terms
-from gateway.store.fts_text import FTS_MESSAGES as FTS_MESSAGES
-from gateway.store.fts_text import FTS_TICKETS as FTS_TICKETS
-from gateway.store.fts_text import TOKENIZE as TOKENIZE
-from gateway.store.fts_text import fts5_query as fts5_query
-from gateway.store.fts_text import words as words
+from gateway.store.fts_text import FTS_MESSAGES, FTS_TICKETS, PG_COLUMN, TOKENIZE
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import QueryableAttribute, Session
+    from sqlalchemy.orm import Session
 
 # Tables FTS5 makes for its own use beside each virtual table (Alembic must ignore them).
 FTS_PREFIX = "fts_"
@@ -53,7 +49,6 @@ SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TICKETS}", f"DROP TABLE IF EXISTS {FT
 # Long texts are indexed by their first characters: a tsvector has a 1 MB limit, and a
 # mail past it must still be stored.
 PG_INDEXED_CHARS = 100_000
-PG_COLUMN = "search_vector"
 # The searched text of each table.
 PG_SOURCES = {"tickets": "subject", "messages": "full_text"}
 
@@ -134,97 +129,3 @@ def index_message(session: Session, message_id: int, full_text: str) -> None:
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
-
-
-def pg_query(query: str) -> str:
-    """A tsquery of the words in order, each a prefix, for to_tsquery in both configs."""
-    return " <-> ".join(f"{w}:*" for w in words(query))
-
-
-def _like(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def like(column: ColumnElement[Any] | QueryableAttribute[str], query: str) -> ColumnElement[bool]:
-    return func.lower(column).like(_like(query.lower()), escape="\\")
-
-
-def matching(
-    dialect: str, table: str, query: str, name: str | None = None
-) -> ColumnElement[bool] | None:
-    """A condition on `tickets`: the ticket's subject (table "tickets") or one of its
-    messages (table "messages") matches the words; None where full-text search cannot
-    serve (another database, or a text without a word). `name` names the bound text: two
-    conditions of one statement need two names.
-
-    The matches are gathered by the index first (one pass over the word's entries), then
-    the newest tickets among them are listed. (Checking ticket by ticket newest first
-    instead, `MATCH ... AND rowid = ?`, costs a fresh look-up of the word each time:
-    slower by orders of magnitude even for a common word.)"""
-    if not words(query):
-        return None
-    name = name or f"q_{table}"
-    if dialect == "sqlite":
-        if table == "tickets":
-            sql = (
-                f"tickets.id IN (SELECT rowid FROM {FTS_TICKETS} WHERE {FTS_TICKETS} MATCH :{name})"
-            )
-        else:
-            sql = (
-                "tickets.id IN (SELECT fm.ticket_id FROM messages AS fm WHERE fm.id IN "
-                f"(SELECT rowid FROM {FTS_MESSAGES} WHERE {FTS_MESSAGES} MATCH :{name}))"
-            )
-        return and_(true(), text(sql).bindparams(**{name: fts5_query(query)}))
-    if dialect == "postgresql":
-        # The matches first, off the GIN index, then the newest of them: OFFSET 0 keeps
-        # the planner from folding the subquery into a walk of the tickets newest first
-        # that computes each one's tsvector until a page is found, which for a rare word
-        # reads the whole table (8.7 s at a million tickets).
-        sql = f"tickets.id IN ({pg_matches(table, name)} OFFSET 0)"
-        return and_(true(), text(sql).bindparams(**{name: pg_query(query)}))
-    return None
-
-
-def pg_tsquery(name: str) -> str:
-    """The tsquery of the text bound as `name`, in both configurations."""
-    return (
-        f"(to_tsquery('english'::regconfig, :{name}) || to_tsquery('russian'::regconfig, :{name}))"
-    )
-
-
-def pg_matches(table: str, name: str, below: str | None = None, index: str | None = None) -> str:
-    """The ids of the tickets whose subject (table "tickets") or one of whose messages
-    (table "messages") matches the tsquery text bound as `name`, off the GIN index; of
-    tickets below the id bound as `below` only, if given. `index`: the bound tsquery
-    text of some of the words only, looked up on the GIN index instead, each of its
-    matches then tested against all the words (gateway.store.fts_walk: a rare word of
-    a phrase; the look-up of a common one reads every entry of it)."""
-    alias, ticket = ("ft", "id") if table == "tickets" else ("fm", "ticket_id")
-    sql = (
-        f"SELECT {alias}.{ticket} FROM {table} AS {alias}"
-        f" WHERE {alias}.{PG_COLUMN} @@ {pg_tsquery(index or name)}"
-    )
-    if index:
-        sql += f" AND ts_match_vq({alias}.{PG_COLUMN}, {pg_tsquery(name)})"
-    return sql + (f" AND {alias}.{ticket} < :{below}" if below else "")
-
-
-def pg_either(name: str, below: str | None = None, index: str | None = None) -> str:
-    """The ids of the tickets whose subject or one of whose messages matches: a UNION of
-    both GIN look-ups. (Two IN conditions joined by OR make the planner test every ticket
-    against both sets, a walk of the whole table for a rare word; one set is joined with
-    the tickets by id.)"""
-    tickets = pg_matches("tickets", name, below, index)
-    return f"{tickets} UNION ALL {pg_matches('messages', name, below, index)}"
-
-
-def matching_subject_or_messages(dialect: str, query: str) -> ColumnElement[bool] | None:
-    """PostgreSQL: the ticket's subject or one of its messages matches (`pg_either`), as
-    one IN.
-    None elsewhere (SQLite: gateway.store.fts_walk)."""
-    if dialect != "postgresql" or not words(query):
-        return None
-    name = "q_either"
-    sql = f"tickets.id IN ({pg_either(name)})"
-    return and_(true(), text(sql).bindparams(**{name: pg_query(query)}))

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gateway.store import fts_queue, listing, search
+from gateway.store.fts_text import FTS_MESSAGES
 from gateway.store.model import Message, Ticket
 from gateway.store.tickets import create_ticket, get_or_create_user
 from gateway.store.views import TicketFilter
@@ -47,7 +48,7 @@ def _found(desk: Desk, *, text: str | None = None, title: str | None = None) -> 
 def _segments(desk: Desk) -> int:
     """Rows of the message index's data table: its segments' pages and structure."""
     with desk.db.read() as s:
-        return int(s.execute(text(f"SELECT count(*) FROM {search.FTS_MESSAGES}_data")).scalar_one())
+        return int(s.execute(text(f"SELECT count(*) FROM {FTS_MESSAGES}_data")).scalar_one())
 
 
 def test_rows_are_written_at_commit_and_found(desk: Desk) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from gateway.store import fts_terms, fts_walk
+from gateway.store import fts_match, fts_terms, fts_walk
 from gateway.store.db import upgrade
 from gateway.store.tickets import create_ticket, get_or_create_user
 from gateway.store.views import TicketFilter
@@ -79,9 +79,9 @@ def test_exact_terms_find_what_the_prefix_finds(
     filters = (TicketFilter(text=query), TicketFilter(title=query))
     with desk.db.read() as s:
         exact = [fts_walk.ids(s, f, 10_000) for f in filters]
-        monkeypatch.setattr(fts_terms, "MAX_PHRASES", 0)  # every word stays a prefix
+        monkeypatch.setattr(fts_match, "MAX_PHRASES", 0)  # every word stays a prefix
         prefixed = [fts_walk.ids(s, f, 10_000) for f in filters]
-        monkeypatch.setattr(fts_terms, "MAX_PHRASES", 64)
+        monkeypatch.setattr(fts_match, "MAX_PHRASES", 64)
         monkeypatch.setattr(fts_walk, "DENSE", 0)  # in windows, newest first
         monkeypatch.setattr(fts_walk, "WINDOW", 16)
         walked = [fts_walk.ids(s, f, 10_000) for f in filters]
@@ -116,7 +116,7 @@ def test_read_sessions_one_after_another(desk: Desk) -> None:
 def test_terms_are_kept_by_the_commit_not_by_a_rollback(desk: Desk) -> None:
     def terms() -> set[str]:
         with desk.db.read() as s:
-            return set(s.execute(text(f"SELECT term FROM {fts_terms.TERMS}")).scalars())
+            return set(s.execute(text(f"SELECT term FROM {fts_match.TERMS}")).scalars())
 
     with desk.db.write() as s:
         user = get_or_create_user(s, "kim@lab.test", "")

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
-from gateway.store import fts_walk, listing, search, tables
+from gateway.store import fts_walk, listing, search
 from gateway.store.model import Message, Ticket
+from gateway.store.reading import over
 from gateway.store.tickets import create_ticket, get_or_create_user
 from gateway.store.views import TicketFilter, conditions
 from tests.listing.test_plans import capture, full_scans
@@ -124,11 +125,10 @@ FILTERS = [
 
 def plain(session: Session, f: TicketFilter) -> list[int]:
     """The matches by the listing's plain conditions (every match gathered), newest first."""
-    dialect = session.get_bind().dialect.name
-    # The conditions are on gateway.store.tables' columns (Core), as the listing's are.
-    ticket_id = tables.tickets.c.id
-    query = select(ticket_id).where(*conditions(f, dialect)).order_by(ticket_id.desc())
-    return list(session.scalars(query))
+    read = over(session)
+    where = conditions(f, read.dialect)
+    sql = f"SELECT tickets.id FROM tickets{where.clause()} ORDER BY tickets.id DESC"
+    return [row["id"] for row in read(sql, where.params)]
 
 
 # PostgreSQL walks windows while the matches found are dense enough (PG_WALK), then looks

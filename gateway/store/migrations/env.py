@@ -19,6 +19,7 @@ from alembic import context
 from gateway.errors import HelpdeskError
 from gateway.store import search
 from gateway.store.db import make_engine
+from gateway.store.fts_text import PG_COLUMN
 from gateway.store.model import Base
 
 config = context.config
@@ -34,7 +35,7 @@ def include_name(name: str | None, type_: str, parents: Mapping[Any, str | None]
     if type_ == "index":
         return name not in (*search.PG_INDEXES.values(), *search.PG_EXPRESSION_INDEXES.values())
     if type_ == "column":
-        return not (name == search.PG_COLUMN and parents.get("table_name") in search.PG_SOURCES)
+        return not (name == PG_COLUMN and parents.get("table_name") in search.PG_SOURCES)
     return True
 
 
