@@ -80,6 +80,17 @@ def main() -> None:
         grown.add([(10**9 + i, "printer", "Принтер снова не печатает", "")])
         grown.query("принтер не печатает", 3)
     print(f"one ticket closed, then a query: {(time.perf_counter() - start) * 100:.1f} ms")
+    # A desk where tickets keep closing: up to a tenth of the window waits in the tail
+    # between two weightings; a lookup's cost must not follow it.
+    for i in range(1800):
+        grown.add([(2 * 10**9 + i, "printer", f"Принтер {i} снова не печатает", "")])
+    grown.query("warm up", 3)
+    start = time.perf_counter()
+    for _, held_out in TOPICS.values():
+        for query in held_out:
+            grown.query(query, 3)
+    per = (time.perf_counter() - start) / queries
+    print(f"with 1,800 rows added since the weighting: {per * 1000:.1f} ms a query")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """The WAL checkpointer: the log stays short under a burst with the commits' own
-checkpoints off, readers that hold it make it wait and empty it, a failure hands the work
-back to SQLite's automatic checkpoints, and the processing process stops it with the rest."""
+checkpoints off, a checkpoint only once a log's worth waits (not whenever the -wal file
+has once been long), readers that hold it make it wait and empty it, a failure hands the
+work back to SQLite's automatic checkpoints, and the processing process stops it with the
+rest. The log's length is read from the -wal file (gateway.store.wal_log), as SQLite has it."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ from sqlalchemy import text
 from gateway.daemon import processing
 from gateway.settings import config as config_mod
 from gateway.spool.pressure import IntakePressure
-from gateway.store.checkpoint import INTERVAL_SECONDS, Checkpointer, wal_file_pages
+from gateway.store.checkpoint import INTERVAL_SECONDS, Checkpointer
 from gateway.store.db import Database, upgrade
+from gateway.store.wal_log import wal_log
 from tests.harness import write_config
 
 ROW = "x" * 3000  # with its index entry, about one page per row
@@ -40,8 +43,18 @@ def commit_rows(db: Database, n: int) -> None:
 
 
 def pages(cp: Checkpointer) -> int:
-    """The longest the log has been since its file was last emptied."""
-    return wal_file_pages(cp.path, 4096)
+    """The longest the log has been since its file was last emptied (SQLite reuses the
+    file from its start when the log starts over, it does not shrink it)."""
+    return max(0, Path(f"{cp.path}-wal").stat().st_size - 32) // (4096 + 24)
+
+
+def sqlite_log(cp: Checkpointer) -> int:
+    """The log's length as SQLite has it (a passive checkpoint's report; it copies too)."""
+    conn = sqlite3.connect(cp.path, isolation_level=None)
+    try:
+        return int(conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+    finally:
+        conn.close()
 
 
 class Clock:
@@ -67,6 +80,41 @@ def test_the_log_stays_short_under_a_burst(db: Database) -> None:
     assert pages(cp) < 100 + 60
     with db.read() as s:
         assert s.execute(text("SELECT count(*) FROM burst")).scalar_one() == 1200
+
+
+def test_the_log_length_read_from_the_file_is_sqlites(db: Database) -> None:
+    cp = Checkpointer(db, passive_pages=100, high_pages=2000)
+    cp.start()
+    assert wal_log(cp.path)[0] == sqlite_log(cp) == 2  # the fixture's table
+    commit_rows(db, 300)
+    length, salts = wal_log(cp.path)
+    assert length > 300 and length == sqlite_log(cp)  # that checkpoint copied it all
+    # The next commit starts the log over from the file's start, with new salts: the
+    # file keeps its size, the log is the commit's few pages.
+    commit_rows(db, 5)
+    short, again = wal_log(cp.path)
+    assert again != salts and 5 <= short < 20 and short == sqlite_log(cp)
+    assert pages(cp) >= length
+    db.dispose()
+    assert wal_log(cp.path) == (0, b"")  # the last connection closed: no -wal file
+
+
+def test_a_file_once_long_does_not_checkpoint_a_short_log(db: Database) -> None:
+    # The -wal file had room for 300 pages; what follows writes a few pages a look. A
+    # checkpoint each time would sync the database every half second while mail flows.
+    cp = Checkpointer(db, passive_pages=100, high_pages=2000)
+    cp.start()
+    clock = Clock()
+    commit_rows(db, 300)
+    assert cp.run_once(clock.tick()) == "passive"
+    done = []
+    for _ in range(40):
+        commit_rows(db, 5)
+        done.append(cp.run_once(clock.tick()))
+    assert pages(cp) > 300
+    # A checkpoint once about 100 pages waited again: every 15-20 looks, not at each.
+    assert 1 <= done.count("passive") <= 3
+    assert done[:10] == [""] * 10
 
 
 def test_looks_within_the_interval_wait_for_the_next(db: Database) -> None:

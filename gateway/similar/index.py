@@ -11,10 +11,13 @@ Its cost must not follow the desk's history (a million tickets, most solved):
 - the weighted rows are kept by feature too (compressed columns: an inverted index), so
   that a lookup reads the rows sharing the query's rarer n-grams, not every row, and
   scores exactly only the best of those;
-- rows added since the last full weighting wait in a small tail weighted with the current
-  frequencies; the whole is weighted again only once the tail is a tenth of the rest
-  (frequencies of a set a tenth bigger barely move), so each addition costs its own rows
-  and, amortised, a tenth of a row's share of a rebuild — never a copy of the whole.
+- rows added since the last full weighting wait in a tail weighted with the current
+  frequencies and indexed by feature as well (gateway.similar.tail), so that a lookup
+  reads its rare n-grams' postings there too and scores exactly only the best rows of
+  both parts, whatever the tail's length; the whole is weighted again only once the tail
+  is a tenth of the rest (frequencies of a set a tenth bigger barely move), so each
+  addition costs its own rows and, amortised, a tenth of a row's share of a rebuild —
+  never a copy of the whole.
 A replaced row (a ticket closed again) is masked out at once and dropped at the rebuild.
 """
 
@@ -29,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.similar import examples
-from gateway.similar.rows import Rows, dots, no_rows
+from gateway.similar.tail import Tail
 from gateway.similar.vectors import counts, query_counts
 from gateway.store.model import TextExample
 
@@ -73,7 +76,8 @@ class Index:
         self._columns: Any = None  # the same by feature (CSC): the inverted index
         self._df: Any = None  # in how many of those rows each feature is
         self._dense: Any = None  # a lookup's buffer, zero between lookups
-        self._tail: Rows | None = None  # weighted rows of the positions after, so far
+        self._dead_positions: Any = None  # _dead as an array, while it has not changed
+        self._tail: Tail | None = None  # the positions after [0, _weighted), weighted
         self._tail_blocks = 0  # how many of the blocks after the first are in _tail
         self._idf: Any = None
         self._lock = threading.Lock()
@@ -173,7 +177,7 @@ class Index:
             stacked = stacked[live]
             self._keys = [self._keys[i] for i in live]
         self._at = {key[0]: i for i, key in enumerate(self._keys)}
-        self._dead = set()
+        self._dead, self._dead_positions = set(), None
         self._blocks = [stacked]
         df = numpy.bincount(stacked.indices, minlength=stacked.shape[1])
         n = stacked.shape[0]
@@ -182,57 +186,58 @@ class Index:
         self._rows = normalize(stacked.multiply(self._idf).tocsr(), norm="l2")
         self._columns = self._rows.tocsc()
         self._weighted = n
-        self._tail, self._tail_blocks = None, 0
+        self._tail, self._tail_blocks = Tail(self._idf, df), 0
 
-    def _weigh_tail(self) -> Rows:
+    def _weigh_tail(self) -> Tail:
         """The rows after the weighted ones, weighted with the current frequencies; only
         the blocks added since the last call are weighed (a row's weights are its own)."""
+        assert self._tail is not None, "weighed after a rebuild"
+        for block in self._blocks[1 + self._tail_blocks :]:
+            self._tail.add(block)
+            self._tail_blocks += 1
+        return self._tail
+
+    def _dead_array(self) -> Any:
+        """The replaced positions as an array (rebuilt only when one more was replaced)."""
         import numpy
 
-        tail = self._tail or no_rows()
-        for block in self._blocks[1 + self._tail_blocks :]:
-            lengths = numpy.diff(block.indptr)
-            weights = block.data * self._idf[block.indices]
-            owner = numpy.repeat(numpy.arange(len(lengths)), lengths)
-            norms = numpy.sqrt(numpy.bincount(owner, weights=weights * weights))
-            weights /= numpy.where(norms > 0, norms, 1.0)[owner]
-            tail = Rows(
-                numpy.concatenate([tail.indptr, block.indptr[1:] + tail.indptr[-1]]),
-                numpy.concatenate([tail.indices, block.indices]),
-                numpy.concatenate([tail.data, weights]),
-            )
-            self._tail_blocks += 1
-        self._tail = tail
-        return tail
+        if self._dead_positions is None or len(self._dead_positions) != len(self._dead):
+            self._dead_positions = numpy.fromiter(self._dead, numpy.int64, len(self._dead))
+        return self._dead_positions
 
     def _scores(self, text: str, k: int) -> tuple[Any, Any]:
         """(positions, their cosine similarity with `text`): the candidates worth scoring.
 
         The query's rarest n-grams, up to POSTINGS postings in all (at least the rarest
-        one's), find the candidates (every row sharing one); the best of those are scored
-        exactly. A row that shares only n-grams most rows have is no match worth
-        proposing, and reading those n-grams' postings would read most of the index.
-        Both steps read a bounded number of entries, whatever the window holds, each in
-        one pass of scipy's C (slicing, then a product); the tail's few rows are scored
-        on the bare arrays (gateway.similar.rows).
+        one's) in the weighted rows and the tail's indexed ones, find the candidates;
+        the best of those are scored exactly, and so are the tail's few fresh rows. A row
+        sharing only n-grams most rows have is no match worth proposing, and reading their
+        postings would read most of the index. Both steps read a bounded number of
+        entries, whatever the window or the tail holds, each in one pass of C.
         """
         import numpy
 
+        tail = self._weigh_tail()
         features, weights = query_counts(text)
         weights = weights * self._idf[features]
         weights /= numpy.sqrt(weights @ weights) or 1.0
-        df = self._df[features]
+        df = tail.df[features]
         by_rarity = numpy.argsort(df, kind="stable")
         postings = numpy.cumsum(df[by_rarity])
         rare = by_rarity[: max(1, int(numpy.searchsorted(postings, POSTINGS, side="right")))]
         # The rare n-grams' columns, then their weighted sum by position: scipy's slicing
         # and product each pass over the postings once, in C.
-        partial = self._columns[:, features[rare]] @ weights[rare].astype(numpy.float64)
-        if self._dead:
-            partial[[i for i in self._dead if i < self._weighted]] = 0.0
+        rare_features, rare_weights = features[rare], weights[rare].astype(numpy.float64)
+        partial = self._columns[:, rare_features] @ rare_weights
+        if tail.indexed:
+            partial = numpy.concatenate([partial, tail.partial(rare_features, rare_weights)])
+        dead = self._dead_array()
+        if len(dead):
+            partial[dead[dead < len(partial)]] = 0.0
         wanted = min(len(partial), CANDIDATES + 4 * k)
         found = numpy.argpartition(-partial, wanted - 1)[:wanted]
         found = found[partial[found] > 0]
+        weighted, in_tail = found[found < self._weighted], found[found >= self._weighted]
         # The query as a dense vector, in a buffer kept zero between lookups (a new one
         # would be two megabytes to clear each time).
         if self._dense is None:
@@ -240,15 +245,18 @@ class Index:
         dense = self._dense
         dense[features] = weights
         try:
-            positions, scores = [found], [self._rows[found] @ dense]
-            if self._pending():
-                tail = self._weigh_tail()
-                at_tail = numpy.arange(self._weighted, len(self._keys))
-                alive = numpy.array([i not in self._dead for i in at_tail], dtype=bool)
-                positions.append(at_tail[alive])
-                scores.append(dots(tail, numpy.flatnonzero(alive), dense))
+            fresh = numpy.arange(self._weighted + tail.indexed, len(self._keys))
+            positions = [weighted, in_tail, fresh]
+            scores = [
+                self._rows[weighted] @ dense,
+                tail.exact(in_tail - self._weighted, dense),
+                tail.fresh(dense),
+            ]
         finally:
             dense[features] = 0.0
+        if len(dead) and len(fresh):
+            alive = ~numpy.isin(fresh, dead)
+            positions[2], scores[2] = fresh[alive], scores[2][alive]
         return numpy.concatenate(positions), numpy.concatenate(scores)
 
     def query(self, text: str, k: int, exclude: int | None = None) -> list[Hit]:

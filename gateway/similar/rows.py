@@ -21,7 +21,27 @@ def no_rows() -> Rows:
     import numpy
 
     return Rows(
-        numpy.zeros(1, dtype=numpy.int64), numpy.zeros(0, dtype=numpy.int32), numpy.zeros(0)
+        numpy.zeros(1, dtype=numpy.int64),
+        numpy.zeros(0, dtype=numpy.int32),
+        numpy.zeros(0, dtype=numpy.float32),
+    )
+
+
+def count(rows: Rows) -> int:
+    """How many rows."""
+    return int(rows.indptr.shape[0]) - 1
+
+
+def concat(first: Rows, second: Rows) -> Rows:
+    """The rows of `first`, then those of `second`."""
+    import numpy
+
+    if not count(second):
+        return first
+    return Rows(
+        numpy.concatenate([first.indptr, second.indptr[1:] + first.indptr[-1]]),
+        numpy.concatenate([first.indices, second.indices]),
+        numpy.concatenate([first.data, second.data]),
     )
 
 

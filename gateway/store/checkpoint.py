@@ -8,31 +8,37 @@ the SMTP intake's commits, which take their turn at it, answered their 250 later
 
 So the processing process turns the automatic checkpoints off on its own connections
 (`Database.set_autocheckpoint(0)`) and runs this checkpointer in a thread of its own,
-with a connection of its own: once the log's file has room for `passive_pages` pages, it
-runs a PASSIVE checkpoint, which never blocks a reader or a writer, after each of the
-runner's commits and every INTERVAL_SECONDS, but never twice within that interval (a
-checkpoint syncs the database file). The log's length is the file's size, read with
-stat(): the -shm index says it exactly, but opening and closing that file here would drop
-SQLite's POSIX locks on it for every connection of the process, and another process
-would then rebuild the index under them (a corrupt database). The log must not grow
-without bound, though: a reader that keeps an old snapshot keeps a passive checkpoint
-from finishing and the log from starting over, so past `high_pages` a TRUNCATE checkpoint
-waits (a short while) for the readers, holding new writers back meanwhile, and empties
-the file. If the checkpointer fails, it logs why and hands the work back to SQLite's
-automatic checkpoints until it succeeds again: processing never stops for it.
+with a connection of its own: once `passive_pages` pages of the log wait to be copied,
+it runs a PASSIVE checkpoint, which never blocks a reader or a writer, looking after each
+of the runner's commits and every INTERVAL_SECONDS, but never twice within that interval
+(a checkpoint syncs the database file). What waits is the log's current length less what
+this checkpointer's last checkpoint copied of it. The length is read from the -wal file
+itself (gateway.store.wal_log: its header and a binary search of its frames' salts), not
+from the file's size, which SQLite never shrinks when the log starts over (judged by the
+size, a file once 1,000 pages long had a checkpoint run every half second while mail
+flowed), nor from the -shm index, which would say it exactly: opening and closing that
+file (or the database's) here would drop SQLite's POSIX locks on it for every connection
+of the process, and another process would then rebuild the index under them (a corrupt
+database). SQLite locks neither file through the -wal file, so reading it costs no lock.
+
+The log must not grow without bound, though: a reader that keeps an old snapshot keeps a
+passive checkpoint from finishing and the log from starting over, so past `high_pages` a
+TRUNCATE checkpoint waits (a short while) for the readers, holding new writers back
+meanwhile, and empties the file. If the checkpointer fails, it logs why and hands the
+work back to SQLite's automatic checkpoints until it succeeds again: processing never
+stops for it.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 import time
-from pathlib import Path
 
 from gateway.store.db import Database
 from gateway.store.files import sqlite_file
+from gateway.store.wal_log import wal_log
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +56,6 @@ TRUNCATE_WAIT_SECONDS = 2.0
 INTERVAL_SECONDS = 0.5
 # SQLite's default automatic checkpoint, given back to the connections while failing.
 FALLBACK_AUTOCHECKPOINT = 1000
-
-_WAL_HEADER = 32  # bytes before the first frame; each frame is a page and 24 bytes
-
-
-def wal_file_pages(path: Path, page_size: int) -> int:
-    """How many pages the -wal file beside `path` has room for (0 without one). The file
-    is reused from its start once a checkpoint let the log start over, not shrunk: this
-    is the log's longest length since the file was last emptied, never less than now."""
-    try:
-        size = os.stat(f"{path}-wal").st_size
-    except OSError:
-        return 0
-    return max(0, size - _WAL_HEADER) // (page_size + 24)
 
 
 class Checkpointer:
@@ -86,7 +79,10 @@ class Checkpointer:
         self._failing = False
         self._truncate_after = 0  # no TRUNCATE below this log length (readers held one)
         self._last: float | None = None  # when the last checkpoint ran (time.monotonic)
-        self._page_size = 4096
+        # The log our last checkpoint saw (its salts: a new log has new ones) and how many
+        # of its frames were then in the database: those do not wait any more.
+        self._salts = b""
+        self._copied = 0
         self.wake = threading.Event()
 
     def start(self) -> None:
@@ -96,13 +92,16 @@ class Checkpointer:
     def step(self, now: float | None = None) -> str:
         """Checkpoint if the log asks for it: "" (nothing to do), "passive" or "truncate"."""
         now = time.monotonic() if now is None else now
-        self._connection()  # opened first: it reads the page size
-        if wal_file_pages(self.path, self._page_size) < self.passive_pages:
-            return ""  # the log has never been that long since the file was emptied
+        self._connection()  # opened first: a failure to is the checkpointer's failure
+        length, salts = wal_log(self.path)
+        waiting = length - (self._copied if salts == self._salts else 0)
+        if waiting < self.passive_pages:
+            return ""
         if self._last is not None and now - self._last < INTERVAL_SECONDS:
             return ""
         self._last = now
-        frames, _ = self._checkpoint("PASSIVE")
+        frames, copied = self._checkpoint("PASSIVE")
+        self._salts, self._copied = salts, copied
         if frames < max(self.high_pages, self._truncate_after):
             return "passive"
         # Readers kept the log from starting over (or from being copied): wait for them.
@@ -118,6 +117,7 @@ class Checkpointer:
             )
         else:
             self._truncate_after = 0
+            self._salts, self._copied = b"", 0  # emptied: the next log is a new one
         return "truncate"
 
     def run_once(self, now: float | None = None) -> str:
@@ -159,7 +159,6 @@ class Checkpointer:
                 self.path, timeout=0, isolation_level=None, check_same_thread=False
             )
             conn.execute("PRAGMA wal_autocheckpoint=0")
-            self._page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
             self._conn = conn
         return self._conn
 

@@ -1,6 +1,8 @@
 """What keeps a lookup's cost flat as the desk grows: a query's text hashed without the
 vectorizer's machinery (the same features), the candidates found within a fixed number of
-postings, and the table read again only when something may be new."""
+postings, in the weighted rows and the tail alike, the tail's rows scored exactly only as
+candidates (and its few fresh ones), and the table read again only when something may be
+new."""
 
 from __future__ import annotations
 
@@ -15,11 +17,15 @@ from sqlalchemy import event, insert
 from bench.similar_fixture import TOPICS
 from gateway.similar import index as index_module
 from gateway.similar import solved
-from gateway.similar.index import REFRESH_SECONDS, Index
+from gateway.similar import tail as tail_module
+from gateway.similar.index import CANDIDATES, REFRESH_SECONDS, Index
+from gateway.similar.rows import dots
+from gateway.similar.tail import FRESH
 from gateway.similar.vectors import counts, query_counts
 from gateway.store import tickets
 from gateway.store.db import Database, upgrade
 from gateway.store.model import TextExample
+from tests.similar.test_index_scale import _texts
 
 
 def test_a_query_text_has_the_features_and_counts_of_the_vectorizer() -> None:
@@ -51,6 +57,54 @@ def test_a_rare_ngram_finds_its_row_within_the_postings_read(
     assert (hit.ticket_id, hit.answer) == (999, "the one")
     # Reading the common n-grams' postings is what the limit avoids: none has fewer.
     assert all(index._df[f] >= 500 for f in query_counts("принтер бумага")[0])
+
+
+def test_a_rare_ngram_of_the_tail_is_found_within_the_postings_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The same, the row added after the weighting and indexed in the tail with the rows
+    # that followed it: the postings read are counted over both parts.
+    monkeypatch.setattr(index_module, "POSTINGS", 64)
+    # A thousand weighted rows, or the tail's 66 would have the whole weighted again.
+    rows = [(i, "", f"принтер не печатает бумага картридж {i % 7}", "") for i in range(1000)]
+    index = Index("t")
+    index.add(rows)
+    index.query("принтер", 1)
+    index.add([(999, "", "принтер не печатает: плоттер шуршит", "the one")])
+    for i in range(FRESH + 1):
+        index.add([(1000 + i, "", f"принтер не печатает бумага {i % 5}", "")])
+    [hit] = index.query("плоттер шуршит, принтер не печатает", 1)
+    assert (hit.ticket_id, hit.answer) == (999, "the one")
+    assert index._tail is not None and index._tail.indexed > 1
+
+
+def test_a_lookup_scores_as_many_rows_whatever_the_tail_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every row of the tail was scored at each lookup: 950 rows here, a tenth of the
+    # window's 20,000 on a desk where tickets keep closing. Now its candidates only, found
+    # by their postings, and the rows added since the tail was last indexed.
+    scored: list[int] = []
+
+    def counted(rows: Any, which: Any, dense: Any) -> Any:
+        scored.append(len(which))
+        return dots(rows, which, dense)
+
+    monkeypatch.setattr(tail_module, "dots", counted)
+    texts = _texts(11_000, seed=9)
+    index = Index("t")
+    index.add([(i, "", text, "") for i, text in enumerate(texts[:10_000])])
+    index.query("принтер", 3)  # weighted: what follows waits in the tail
+    at = 10_000
+    for length in (10, 950):
+        while at < 10_000 + length:
+            index.add([(at, "", f"{texts[at]} уникум{at}", "")])
+            at += 1
+        scored.clear()
+        hits = index.query(f"принтер сеть уникум{at - 1}", 3)
+        assert index._tail is not None and len(index._tail) == length  # no rebuild
+        assert hits[0].ticket_id == at - 1
+        assert 0 < sum(scored) <= CANDIDATES + 4 * 3 + FRESH
 
 
 def test_a_lookup_reads_the_table_again_only_when_something_may_be_new(tmp_path: Path) -> None:
