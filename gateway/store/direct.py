@@ -21,17 +21,18 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Insert, Table, insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached
 from sqlalchemy.orm.base import instance_state
 
 from gateway.store import fresh
+from gateway.store.precompiled import Precompiled
 
 
 @functools.cache
-def _insert(table: Table) -> Insert:
+def _insert(table: Table) -> Precompiled:
     """One INSERT statement per table, built once: its compiled form is then cached."""
-    return insert(table)
+    return Precompiled(insert(table))
 
 
 def add(session: Session, obj: DeclarativeBase) -> None:
@@ -66,9 +67,7 @@ def add(session: Session, obj: DeclarativeBase) -> None:
             # ticket has a dozen empty dates), at most a few statements' forms to cache.
             values[column.key] = value
     assert pk is not None
-    inserted = session.connection().execute(_insert(table), values).inserted_primary_key
-    assert inserted is not None
-    setattr(obj, pk, inserted[0])
+    setattr(obj, pk, _insert(table).insert(session.connection(), values))
     # Its attributes are now its committed state, as though just loaded.
     make_transient_to_detached(obj)
     session.add(obj)
