@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from gateway.store import rows
 from gateway.store.model import Inbound, Message, Ticket, User
-from gateway.store.tickets import USER_BY_EMAIL
+from gateway.store.precompiled import Precompiled
 
 if TYPE_CHECKING:
     from gateway.bounces import Report as BounceReport
@@ -16,6 +18,11 @@ if TYPE_CHECKING:
     from gateway.outgoing.tokens import Token
     from gateway.parse import ParsedAttachment, ParsedMessage
     from gateway.services import Services
+
+
+# The id alone, by a precompiled statement: most senders of new tickets are not registered
+# (no ORM query for nothing), and a registered one is often in the session already.
+_USER_ID = Precompiled(select(User.id).where(User.email == bindparam("email")))
 
 
 @dataclass
@@ -88,7 +95,10 @@ class Context:
         before it (access does for a denied sender, and stops the message).
         """
         if email not in self._users:
-            self._users[email] = self.session.scalar(USER_BY_EMAIL, {"email": email})
+            # The runner's stages do not autoflush: a plain read of the id sees what the
+            # ORM query did (users are inserted at once: gateway.store.direct).
+            found = rows.scalar(self.session, _USER_ID, {"email": email})
+            self._users[email] = None if found is None else self.session.get(User, found)
         return self._users[email]
 
     def note(self, line: str) -> None:
