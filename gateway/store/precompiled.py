@@ -98,6 +98,18 @@ class Precompiled:
         processor = form.results[0]
         return row[0] if processor is None else processor(row[0])
 
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row, its values converted by the columns' types."""
+        form = self._form(conn.dialect, params)
+        if form is None:
+            return [tuple(row) for row in conn.execute(self.statement, params)]
+        found = conn.exec_driver_sql(form.sql, form.values(params)).all()
+        processors = form.results
+        return [
+            tuple(v if p is None else p(v) for v, p in zip(row, processors, strict=True))
+            for row in found
+        ]
+
     def _form(self, dialect: Dialect, params: Mapping[str, Any]) -> _Form | None:
         if dialect.paramstyle != "qmark":
             return None
