@@ -127,13 +127,20 @@ def test_a_query_with_literals_and_an_in_list_reads_as_core_does(conn: Connectio
     assert count.scalar(conn, {"n": "a"}) == 1 and count.scalar(conn, {"n": "e"}) == 0
 
 
-def test_an_in_list_given_as_a_parameter_runs_as_a_core_statement(conn: Connection) -> None:
+def test_an_in_list_given_as_a_parameter_has_a_form_per_length(conn: Connection) -> None:
     conn.execute(insert(_rows), [{"name": n} for n in "abc"])
-    query = Precompiled(
-        select(func.count()).where(_rows.c.name.in_(bindparam("names", expanding=True)))
+    query = select(_rows.c.name).where(
+        _rows.c.name.in_(bindparam("names", expanding=True)), _rows.c.id != bindparam("row_id")
     )
-    assert query.scalar(conn, {"names": ["a", "c"]}) == 2
-    assert query.scalar(conn, {"names": ["a", "b", "c"]}) == 3
+    prepared = Precompiled(query.order_by(_rows.c.id))
+    sent = _sent(conn)
+    for names in (["a", "c"], ["a", "b", "c"], ["b", "x"], ["c"]):
+        core = conn.execute(query.order_by(_rows.c.id), {"names": names, "row_id": 2}).all()
+        assert prepared.rows(conn, {"names": names, "row_id": 2}) == [tuple(r) for r in core]
+    assert sent[1::2] == sent[::2]
+    assert prepared.rows(conn, {"names": ["b", "c"], "row_id": 0}) == [("b",), ("c",)]
+    # An empty list is SQLAlchemy's own expression (no "IN ()" in SQLite).
+    assert prepared.rows(conn, {"names": [], "row_id": 0}) == []
 
 
 def test_a_missing_value_is_refused(conn: Connection) -> None:

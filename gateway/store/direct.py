@@ -1,4 +1,5 @@
-"""New objects the runner inserts with one Core statement and keeps as persistent objects.
+"""New objects the runner inserts with one Core statement and keeps as persistent objects
+(and rows it reads without the ORM, made objects the same way: `attach`).
 
 A unit-of-work flush of one new object (a ticket, its message, its requester) costs the
 runner several times the INSERT itself: the flush plans, sorts and bookkeeps. The runner
@@ -19,14 +20,18 @@ message's (whose rollback `forget` would not hear of), objects are flushed as us
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert
+from sqlalchemy import inspect as inspect_mapped
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached
 from sqlalchemy.orm.base import instance_state
 
 from gateway.store import fresh
 from gateway.store.precompiled import Precompiled
+
+_T = TypeVar("_T", bound=DeclarativeBase)
 
 
 @functools.cache
@@ -72,6 +77,26 @@ def add(session: Session, obj: DeclarativeBase) -> None:
     make_transient_to_detached(obj)
     session.add(obj)
     record.inserted.append(obj)
+
+
+def attach(session: Session, entity: type[_T], row: Mapping[str, Any]) -> _T:
+    """The persistent object of a row read without the ORM (every column of `entity`'s
+    table, by attribute name): the session's own object when it has one, else one made
+    from the row, as if loaded."""
+    key = session.identity_key(entity, _primary_key(entity, row))
+    found = session.identity_map.get(key)
+    if found is not None:
+        assert isinstance(found, entity)
+        return found
+    obj = entity(**row)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+def _primary_key(entity: type[DeclarativeBase], row: Mapping[str, Any]) -> tuple[Any, ...]:
+    mapper = inspect_mapped(entity)
+    return tuple(row[mapper.get_property_by_column(c).key] for c in mapper.primary_key)
 
 
 def _default(column: Any) -> Any:

@@ -11,10 +11,11 @@ is then run with `Connection.exec_driver_sql` on the caller's connection, so tha
 transaction, savepoint and events (`before_cursor_execute`: the statement counts of the
 tests) are those of any other statement.
 
-Only SQLite (the qmark parameter style) is served this way. Other dialects, and
-statements this module cannot reproduce exactly (an IN list given as a parameter, a SQL
-expression as a column default, escaped parameter names), run as ordinary Core
-statements. Result values are converted by their column types, as SQLAlchemy does.
+Only SQLite (the qmark parameter style) is served this way. An IN list given as a
+parameter gets a form per length. Other dialects, and statements this module cannot
+reproduce exactly (an empty IN list, a SQL expression as a column default, escaped
+parameter names), run as ordinary Core statements. Result values are converted by their
+column types, as SQLAlchemy does.
 """
 
 from __future__ import annotations
@@ -30,9 +31,17 @@ from sqlalchemy.sql.elements import ClauseElement
 
 Processor = Callable[[Any], Any] | None
 
-# A placeholder's value: the parameter `key`, else (key None) `fallback`, called for
-# each row when `call` (a column's Python default), then passed through `processor`.
+# A placeholder's value: the parameter `key` (with `pick`, its element at index
+# `fallback`: a list's), else (key None) `fallback`, called for each row when `pick` (a
+# column's Python default); then passed through `processor`.
 _Slot = tuple[str | None, Any, bool, Processor]
+
+
+@dataclass(frozen=True)
+class _Lists:
+    """The statement has list parameters (`IN :names`): a form per set of their lengths."""
+
+    names: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,11 @@ class _Form:
 
     def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         out = []
-        for key, fallback, call, processor in self.slots:
-            value = (fallback() if call else fallback) if key is None else params[key]
+        for key, fallback, pick, processor in self.slots:
+            if key is None:
+                value = fallback() if pick else fallback
+            else:
+                value = params[key][fallback] if pick else params[key]
             out.append(value if processor is None else processor(value))
         return tuple(out)
 
@@ -61,8 +73,9 @@ class Precompiled:
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        # Parameter names -> the compiled form (None: run as an ordinary statement).
-        self._forms: dict[frozenset[str], _Form | None] = {}
+        # Parameter names (with the lengths of list parameters) -> the compiled form
+        # (None: run as an ordinary statement).
+        self._forms: dict[Any, _Form | _Lists | None] = {}
 
     def execute(
         self, conn: Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
@@ -115,14 +128,27 @@ class Precompiled:
             return None
         keys = frozenset(params)
         try:
-            return self._forms[keys]
+            form = self._forms[keys]
         except KeyError:
-            form = self._forms[keys] = _compile(self.statement, dialect, keys)
+            form = self._forms[keys] = _compile(self.statement, dialect, keys, {})
+        if not isinstance(form, _Lists):
             return form
+        lengths = {name: len(params[name]) for name in form.names}
+        if not all(lengths.values()):
+            return None  # an empty list: SQLAlchemy's own expression for it
+        by_length = (keys, *lengths.values())
+        found = self._forms.get(by_length)
+        if found is None and by_length not in self._forms:
+            found = self._forms[by_length] = _compile(self.statement, dialect, keys, lengths)
+        assert not isinstance(found, _Lists)
+        return found
 
 
-def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str]) -> _Form | None:
-    """The statement's form for parameters named `keys`, None if it has no exact one."""
+def _compile(
+    statement: Executable, dialect: Dialect, keys: frozenset[str], lengths: dict[str, int]
+) -> _Form | _Lists | None:
+    """The statement's form for parameters named `keys` (its list parameters of
+    `lengths`), None if it has no exact one; `_Lists` when it needs their lengths."""
     assert isinstance(statement, ClauseElement)
     compiled = statement.compile(dialect=dialect, column_keys=sorted(keys))
     assert isinstance(compiled, SQLCompiler)
@@ -135,6 +161,7 @@ def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str]) -> _
     }
     sql = compiled.string
     slots: list[_Slot] = []
+    lists: list[str] = []
     for name in names:
         bind = compiled.binds[name]
         found = compiled._bind_processors.get(name)
@@ -143,15 +170,23 @@ def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str]) -> _
         processor: Processor = found
         key = bind.key if bind.key in keys else name if name in keys else None
         if bind.expanding:
-            # A literal IN list of the statement is written out; one given as a
-            # parameter changes length from call to call.
-            values = bind.effective_value
-            if key is not None or not values or not isinstance(values, list | tuple):
-                return None
-            marks = ", ".join("?" for _ in values)
-            sql = sql.replace(f"__[POSTCOMPILE_{name}]", marks, 1)
+            # An IN list is written out: the statement's own, or a parameter's of the
+            # length it has (a form per length).
             one: Processor = bind.type._cached_bind_processor(dialect)
-            slots += [(None, v, False, one) for v in values]
+            elements: list[_Slot]
+            if key is not None:
+                if key not in lengths:
+                    lists.append(key)
+                    continue
+                elements = [(key, i, True, one) for i in range(lengths[key])]
+            else:
+                values = bind.effective_value
+                if not values or not isinstance(values, list | tuple):
+                    return None
+                elements = [(None, v, False, one) for v in values]
+            marks = ", ".join("?" for _ in elements)
+            sql = sql.replace(f"__[POSTCOMPILE_{name}]", marks, 1)
+            slots += elements
             continue
         if key is not None:
             slots.append((key, None, False, processor))
@@ -171,6 +206,8 @@ def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str]) -> _
             raise exc.InvalidRequestError(f"A value is required for bind parameter {name!r}")
         else:
             slots.append((None, bind.value, False, processor))
+    if lists:
+        return _Lists(tuple(dict.fromkeys(lists)))
     if "__[POSTCOMPILE_" in sql:
         return None
     results = tuple(
