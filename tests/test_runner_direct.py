@@ -17,6 +17,7 @@ from gateway.daemon.supervisor import prepare_database
 from gateway.pipeline import Context, Stage, build_pipeline
 from gateway.services import Services
 from gateway.settings import config as config_mod
+from gateway.store import direct
 from gateway.store.db import Database
 from gateway.store.model import Event, Inbound, Message, MessageRef, Outbox, Ticket, User
 from tests.harness import write_config
@@ -118,3 +119,20 @@ def test_a_later_change_to_a_directly_inserted_ticket_is_written(
         assert row.trace and row.processed_at is not None and row.dedupe_key is not None
         notices = s.scalars(select(Outbox.rcpt_to).where(Outbox.kind == "agent_new_ticket"))
         assert [r[0] for r in notices] == ["bob@example.com"]
+
+
+def test_a_row_attached_is_the_sessions_object_and_its_changes_are_written(
+    desk: tuple[Database, Runner],
+) -> None:
+    db, _runner = desk
+    with db.write() as s:
+        s.add(User(email="ann@x.example", name="", role="client"))
+    with db.write() as s:
+        table = User.__table__.c
+        row = s.execute(select(*table).where(table.email == "ann@x.example")).mappings().one()
+        ann = direct.attach(s, User, dict(row))
+        assert direct.attach(s, User, dict(row)) is ann and s.get(User, row["id"]) is ann
+        assert not s.dirty and ann.email == "ann@x.example"
+        ann.name = "Ann"  # an attached object's change is flushed as for a loaded one
+    with db.read() as s:
+        assert s.scalars(select(User.name).where(User.email == "ann@x.example")).all() == ["Ann"]

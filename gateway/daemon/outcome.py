@@ -23,10 +23,13 @@ from gateway.pipeline import Context, Stage
 from gateway.services import Services
 from gateway.store import direct, fresh
 from gateway.store.model import Inbound, utcnow
+from gateway.store.precompiled import Precompiled
 
 # The spool row's outcome: the SET clause is the parameters' columns (see finish).
-_FINISH = update(Inbound.__table__).where(  # type: ignore[arg-type]
-    Inbound.__table__.c.id == bindparam("row_id")
+_FINISH = Precompiled(
+    update(Inbound.__table__).where(  # type: ignore[arg-type]
+        Inbound.__table__.c.id == bindparam("row_id")
+    )
 )
 
 # The runner's logger: its lines are the runner's, whichever module of it writes them.
@@ -90,7 +93,7 @@ def finish(row: Inbound, ctx: Context, state: str) -> None:
     }
     # One Core UPDATE, and the row's attributes set as its committed state: through the
     # ORM it was the one change left to flush when the message's savepoint is released.
-    ctx.session.connection().execute(_FINISH, {"row_id": row.id, **values})
+    _FINISH.execute(ctx.session.connection(), {"row_id": row.id, **values})
     for key, value in values.items():
         set_committed_value(row, key, value)
     _count(state, row)

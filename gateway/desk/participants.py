@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from gateway.settings.config import Config
 from gateway.store.model import User
+from gateway.store.precompiled import Precompiled
 
 # Known-user lookups go in chunks: one IN list of thousands of addresses is slow to plan.
 _CHUNK = 500
-# Built once, a Core query on the session's connection (its compiled form is cached
-# whatever the list's length: the IN list expands when executed).
-_KNOWN = select(User.email).where(User.email.in_(bindparam("emails", expanding=True)))
+# Built once, a precompiled query on the session's connection (one form per length of
+# the list: gateway.store.precompiled).
+_KNOWN = Precompiled(select(User.email).where(User.email.in_(bindparam("emails", expanding=True))))
 
 
 @dataclass
@@ -40,7 +41,7 @@ def choose(
     known: set[str] = set()
     for start in range(0, len(emails), _CHUNK):
         chunk = emails[start : start + _CHUNK]
-        known.update(session.connection().scalars(_KNOWN, {"emails": chunk}))
+        known.update(email for (email,) in _KNOWN.rows(session.connection(), {"emails": chunk}))
     cap = cfg.security.max_participants
     choice = Choice()
     for email, name in candidates:

@@ -6,7 +6,8 @@ their names, with where to look them up (`helpdesk directory show`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from gateway.directory.records import is_secret
 from gateway.store import fresh
 from gateway.store.model import DirectoryEntry, Ticket, User, utcnow
+from gateway.store.precompiled import Precompiled
 
 OTHER_TICKETS = 5
 _ORDER = ("department", "phone", "location", "organisation", "notes")
@@ -31,35 +33,93 @@ def entry(session: Session, email: str) -> DirectoryEntry | None:
 _MAX_ORGANISATIONS = 5000
 
 
+class Listed(Protocol):
+    """What a card reads of a directory entry: a `DirectoryEntry` or an `Entry`."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def fields(self) -> dict[str, str]: ...
+    @property
+    def equipment(self) -> list[str]: ...
+    @property
+    def licences(self) -> list[str]: ...
+    @property
+    def domains(self) -> list[str]: ...
+    @property
+    def secret(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A directory entry read for a card, without the ORM (nothing changes it)."""
+
+    kind: str
+    key: str
+    name: str
+    fields: dict[str, str]
+    equipment: list[str]
+    licences: list[str]
+    domains: list[str]
+    secret: list[str]
+
+
+_WHO = or_(
+    and_(DirectoryEntry.kind == "person", DirectoryEntry.key == bindparam("email")),
+    DirectoryEntry.kind == "organisation",
+)
 # Built once (the runner asks for every new ticket's card): its compiled form is cached.
-_PERSON_AND_ORGANISATIONS = (
-    select(DirectoryEntry)
-    .where(
-        or_(
-            and_(DirectoryEntry.kind == "person", DirectoryEntry.key == bindparam("email")),
-            DirectoryEntry.kind == "organisation",
-        )
+_PERSON_AND_ORGANISATIONS = select(DirectoryEntry).where(_WHO).limit(_MAX_ORGANISATIONS + 1)
+_ENTRIES = Precompiled(
+    select(
+        DirectoryEntry.kind,
+        DirectoryEntry.key,
+        DirectoryEntry.name,
+        DirectoryEntry.fields,
+        DirectoryEntry.equipment,
+        DirectoryEntry.licences,
+        DirectoryEntry.domains,
+        DirectoryEntry.secret,
     )
+    .where(_WHO)
     .limit(_MAX_ORGANISATIONS + 1)
 )
 
 
-def person_and_organisations(
-    session: Session, email: str
-) -> tuple[DirectoryEntry | None, list[DirectoryEntry]]:
+def person_and_organisations(session: Session, email: str) -> tuple[Listed | None, list[Listed]]:
     """The person's entry and every organisation, in one query (each notice needs both)."""
-    found = session.scalars(_PERSON_AND_ORGANISATIONS, {"email": email.lower()}).all()
+    found: list[Listed]
+    if _has_entries(session):
+        # Entries this session has (a command may have changed one, unflushed): as the
+        # ORM shows them.
+        found = list(session.scalars(_PERSON_AND_ORGANISATIONS, {"email": email.lower()}))
+    else:
+        # Plain rows: a notice reads, and the ORM's objects cost more than the query.
+        rows = _ENTRIES.rows(session.connection(), {"email": email.lower()})
+        found = [Entry(*row) for row in rows]
     person = next((e for e in found if e.kind == "person"), None)
     orgs = [e for e in found if e.kind == "organisation"][:_MAX_ORGANISATIONS]
     return person, orgs
 
 
+def _has_entries(session: Session) -> bool:
+    """Whether the session holds directory entries as objects (loaded or new)."""
+    keys = session.identity_map.keys()
+    return any(key[0] is DirectoryEntry for key in keys) or any(
+        isinstance(obj, DirectoryEntry) for obj in session.new
+    )
+
+
 def organisation_of(
     session: Session,
     email: str,
-    person: DirectoryEntry | None,
-    orgs: Iterable[DirectoryEntry] | None = None,
-) -> DirectoryEntry | None:
+    person: Listed | None,
+    orgs: Iterable[Listed] | None = None,
+) -> Listed | None:
     """By the person's explicit organisation, else by membership, else by mail domain;
     `orgs` is every organisation when the caller has read them already."""
     named = (person.fields.get("organisation", "") if person else "").strip().lower()
@@ -92,7 +152,7 @@ def organisation_of(
     return by_member or by_domain
 
 
-def _public(e: DirectoryEntry) -> tuple[list[tuple[str, str]], list[str]]:
+def _public(e: Listed) -> tuple[list[tuple[str, str]], list[str]]:
     """(field, value) pairs safe for mail, and the names of the secret ones."""
     shown, hidden = [], []
     keys = [k for k in _ORDER if k in e.fields] + sorted(k for k in e.fields if k not in _ORDER)

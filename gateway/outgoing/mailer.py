@@ -25,11 +25,12 @@ from gateway.store.model import (
     User,
     utcnow,
 )
+from gateway.store.precompiled import Precompiled
 
 log = logging.getLogger(__name__)
 
 
-_SENT_SINCE = (
+_SENT_SINCE = Precompiled(
     select(func.count())
     .select_from(AutoReplyLog)
     .where(AutoReplyLog.address == bindparam("address"), AutoReplyLog.at >= bindparam("since"))

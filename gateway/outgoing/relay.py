@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from gateway.services import Services
 from gateway.store import fresh, rows
 from gateway.store.model import Outbox, Ticket, User, utcnow
+from gateway.store.precompiled import Precompiled
 
 # The notice to the agents that the limit was reached: never held itself.
 HELD_EVENT = "relay_held"
@@ -25,7 +26,7 @@ HELD_EVENT = "relay_held"
 # Relayed mails are counted by the message that caused them: one requester's mail noticed
 # to five agents is one relay, and mail no received message caused (the scheduler's, the
 # CLI's) is none.
-_SENT_SINCE = (
+_SENT_SINCE = Precompiled(
     select(func.count(func.distinct(Outbox.inbound_id)))
     .select_from(Outbox)
     .where(
@@ -34,7 +35,7 @@ _SENT_SINCE = (
         Outbox.state != "held",
     )
 )
-_HELD_SINCE = (
+_HELD_SINCE = Precompiled(
     select(func.count())
     .select_from(Outbox)
     .where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ def make_engine(url: str, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
             private_file(path)
         engine = create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
         _sqlite_events(engine, busy_timeout)
+        _savepoints_as_text(engine)
         return engine
     if url.startswith("postgresql"):
         # No JIT: the listing's and the pipeline's statements run in milliseconds, but
@@ -61,6 +62,28 @@ def _sqlite_events(engine: Engine, busy_timeout: float) -> None:
         # writes can fail at once with SQLITE_BUSY when another writer got in between.
         mode = "IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _savepoints_as_text(engine: Engine) -> None:
+    """SAVEPOINT, RELEASE and ROLLBACK TO sent as SQL text.
+
+    SQLAlchemy compiles each savepoint statement anew (each name is new, so none is in
+    its cache), and the runner opens a savepoint for every message. The text is what
+    the compiler makes of it (names quoted where needed), and is sent on the same
+    connection with the same events.
+    """
+    quoted: Callable[[None, str], str] = engine.dialect.identifier_preparer.format_savepoint
+
+    def sent(command: str) -> Callable[[Connection, str], None]:
+        def send(conn: Connection, name: str) -> None:
+            conn.exec_driver_sql(command + quoted(None, name))
+
+        return send
+
+    dialect: Any = engine.dialect  # the instance's methods, for this engine only
+    dialect.do_savepoint = sent("SAVEPOINT ")
+    dialect.do_release_savepoint = sent("RELEASE SAVEPOINT ")
+    dialect.do_rollback_to_savepoint = sent("ROLLBACK TO SAVEPOINT ")
 
 
 def is_sqlite(engine: Engine) -> bool:

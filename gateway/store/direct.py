@@ -1,4 +1,5 @@
-"""New objects the runner inserts with one Core statement and keeps as persistent objects.
+"""New objects the runner inserts with one Core statement and keeps as persistent objects
+(and rows it reads without the ORM, made objects the same way: `attach`).
 
 A unit-of-work flush of one new object (a ticket, its message, its requester) costs the
 runner several times the INSERT itself: the flush plans, sorts and bookkeeps. The runner
@@ -19,19 +20,24 @@ message's (whose rollback `forget` would not hear of), objects are flushed as us
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Table, insert
+from sqlalchemy import Table, insert
+from sqlalchemy import inspect as inspect_mapped
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached
 from sqlalchemy.orm.base import instance_state
 
 from gateway.store import fresh
+from gateway.store.precompiled import Precompiled
+
+_T = TypeVar("_T", bound=DeclarativeBase)
 
 
 @functools.cache
-def _insert(table: Table) -> Insert:
+def _insert(table: Table) -> Precompiled:
     """One INSERT statement per table, built once: its compiled form is then cached."""
-    return insert(table)
+    return Precompiled(insert(table))
 
 
 def add(session: Session, obj: DeclarativeBase) -> None:
@@ -66,13 +72,31 @@ def add(session: Session, obj: DeclarativeBase) -> None:
             # ticket has a dozen empty dates), at most a few statements' forms to cache.
             values[column.key] = value
     assert pk is not None
-    inserted = session.connection().execute(_insert(table), values).inserted_primary_key
-    assert inserted is not None
-    setattr(obj, pk, inserted[0])
+    setattr(obj, pk, _insert(table).insert(session.connection(), values))
     # Its attributes are now its committed state, as though just loaded.
     make_transient_to_detached(obj)
     session.add(obj)
     record.inserted.append(obj)
+
+
+def attach(session: Session, entity: type[_T], row: Mapping[str, Any]) -> _T:
+    """The persistent object of a row read without the ORM (every column of `entity`'s
+    table, by attribute name): the session's own object when it has one, else one made
+    from the row, as if loaded."""
+    key = session.identity_key(entity, _primary_key(entity, row))
+    found = session.identity_map.get(key)
+    if found is not None:
+        assert isinstance(found, entity)
+        return found
+    obj = entity(**row)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+def _primary_key(entity: type[DeclarativeBase], row: Mapping[str, Any]) -> tuple[Any, ...]:
+    mapper = inspect_mapped(entity)
+    return tuple(row[mapper.get_property_by_column(c).key] for c in mapper.primary_key)
 
 
 def _default(column: Any) -> Any:

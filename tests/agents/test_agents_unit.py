@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.cli.main import main
@@ -20,6 +21,7 @@ from gateway.settings.config import from_dict
 from gateway.similar.index import Index
 from gateway.store import tickets
 from gateway.store.db import Database, upgrade
+from gateway.store.model import DirectoryEntry
 from tests.harness import write_config
 
 
@@ -138,6 +140,23 @@ def test_card_shows_no_secret_and_finds_the_organisation(session: Session) -> No
     ]
     new = card(session, tickets.get_or_create_user(session, "new@x.example"), None, "HD", True)
     assert new["fields"] == [{"name": "phone", "value": "1"}] and new["secret"] == ["password"]
+
+
+def test_a_card_from_plain_rows_is_the_cards_from_objects(session: Session) -> None:
+    people = [{"email": "ivan@branch.test", "name": "Иван", "pin": "1", "phone": "7"}]
+    orgs = [{"name": "Филиал", "domains": ["branch.test"], "phone": "+7 495"}]
+    apply(session, records.read_tree({"organisations": orgs, "people": people}).records, "t")
+    ivan = tickets.get_or_create_user(session, "ivan@branch.test")
+    session.flush()
+    plain = card(session, ivan, None, "HD", full=True)  # no entry in the session: rows
+    assert session.scalars(select(DirectoryEntry)).all()  # now the session has them
+    assert card(session, ivan, None, "HD", full=True) == plain
+    # An entry changed and not flushed yet (the runner does not autoflush) shows changed.
+    with session.no_autoflush:
+        set_fields(session, "ivan@branch.test", {"phone": "8"}, "agent@x.example")
+        changed = card(session, ivan, None, "HD", full=True)
+    assert {"name": "phone", "value": "8"} in changed["fields"]
+    assert plain["fields"][0] == {"name": "phone", "value": "7"} and plain["secret"] == ["pin"]
 
 
 def test_command_lines_quoted_back_hide_secret_values() -> None:

@@ -20,6 +20,7 @@ from gateway.errors import StopProcessing
 from gateway.pipeline.context import Context
 from gateway.store import rows
 from gateway.store.model import Inbound
+from gateway.store.precompiled import Precompiled
 
 # States of a spooled message whose content has been taken care of.
 _HANDLED = ("done", "ignored", "held")
@@ -48,7 +49,7 @@ def dedupe_key(ctx: Context) -> str:
 
 
 # Built once: the statement's compiled form is then cached for every message.
-_EARLIER = (
+_EARLIER = Precompiled(
     select(Inbound.id)
     .where(
         Inbound.dedupe_key == bindparam("key"),
