@@ -132,3 +132,28 @@ def test_postgresql_errors_say_what_to_do(tmp_path: Path) -> None:
             expected = 1 if args[1] == "show" else 0  # no ticket 1: said so
             assert result.exit_code == expected, (args, result.output)
             assert "database" not in result.output and "Traceback" not in result.output
+
+
+def test_a_wrong_postgresql_password_says_what_to_do(tmp_path: Path) -> None:
+    """A login refused: said so, with the key to correct; the right password (with
+    characters a URL escapes) reads."""
+    from tests.postgres import private_postgres
+
+    with private_postgres(password="s3cret/:@%") as url:
+        config = write_config(tmp_path)
+        base = config.read_text()
+        wrong = url.replace("s3cret", "wrong")
+        for given, code in ((wrong, 1), (url, 0)):
+            config.write_text(base.replace('url = "sqlite:///var/helpdesk.db"', f'url = "{given}"'))
+            if code == 0:
+                assert (
+                    CliRunner().invoke(main, ["--config", str(config), "db", "upgrade"]).exit_code
+                    == 0
+                )
+            for args in LISTINGS[:2]:
+                result = CliRunner().invoke(main, ["--config", str(config), *args])
+                assert result.exit_code == code, (args, result.output)
+                assert "Traceback" not in result.output
+                if code:
+                    assert "password authentication failed" in result.output, result.output
+                    assert "check the user and password" in result.output
