@@ -35,6 +35,7 @@ def test_database_down(tmp_path: Path) -> None:
     for command in (["tickets", "list"], ["tickets", "show", "1"]):
         listed = CliRunner().invoke(main, ["--config", str(config), *command])
         assert listed.exit_code == 1 and listed.output.startswith("error: database:")
+        assert "Connection refused (is the PostgreSQL server running?" in listed.output
         assert "Traceback" not in listed.output
     delivered = CliRunner().invoke(
         main, ["--config", str(config), "deliver"], input=mail("x", "y").as_bytes()
