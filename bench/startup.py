@@ -1,6 +1,7 @@
 """Start-up benchmark: a CLI call and the daemon, from exec to useful.
 
-    .venv/bin/python bench/startup.py [--runs 5] [--db FILE.db] [--no-daemon] [--before SRC]
+    .venv/bin/python bench/startup.py [--runs 5] [--db FILE.db] [--postgres-url URL]
+        [--no-daemon] [--before SRC]
 
 On an empty desk (schema made once by `helpdesk db upgrade`), prints:
   - the floors, measured in the same run: a bare `python -c pass` and
@@ -13,7 +14,8 @@ On an empty desk (schema made once by `helpdesk db upgrade`), prints:
     processing child's "processing started" log line (min and median).
 With --db, also every listing of bench/scale.py as a whole `tickets list` command (and a
 `tickets show` of its newest ticket) against that SQLite file, which is only read (no
-upgrade, nothing written; SQLite may leave an empty -wal and a -shm file beside it).
+upgrade, nothing written; SQLite may leave an empty -wal and a -shm file beside it); with
+--postgres-url postgresql+psycopg://..., the same on that PostgreSQL database (only read).
 Each CLI figure is wall time and the CPU time (user + system) the call used: on shared
 cores the CPU time is the steadier one. --before SRC (a checkout of older code, e.g. a
 `git worktree`) times that code too, interleaved with this tree's in the same run: `-m
@@ -164,16 +166,39 @@ def database_listings(directory: Path, db: Path, runs: int, before: Path | None)
     """The whole `tickets list` commands of bench/scale.py on an existing SQLite file."""
     import sqlite3
 
-    from bench.scale import listings
-
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         (newest,) = conn.execute("SELECT max(id) FROM tickets").fetchone()
         (revision,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    (directory / "db").mkdir()
-    config = write_config(directory / "db", port=free_port())
-    text = config.read_text().replace('"sqlite:///var/helpdesk.db"', f'"sqlite:///{db}"')
-    config.write_text(text)
-    print(f"\n== {db} ({newest:,} tickets, schema revision {revision}); {_load()}")
+    listings_on(directory / "db", f"sqlite:///{db}", str(db), (newest, revision), runs, before)
+
+
+def postgres_listings(directory: Path, url: str, runs: int, before: Path | None) -> None:
+    """The same commands on an existing PostgreSQL database (only read)."""
+    from gateway.store import plain
+
+    with plain.reader(url) as read:
+        newest = read.value("SELECT max(id) FROM tickets", {})
+        revision = read.value("SELECT version_num FROM alembic_version", {})
+    listings_on(directory / "pg", url, url, (newest, revision), runs, before)
+
+
+def listings_on(
+    directory: Path,
+    url: str,
+    label: str,
+    found: tuple[int, str],
+    runs: int,
+    before: Path | None,
+) -> None:
+    """`tickets show` of the newest ticket and every listing of bench/scale.py as whole
+    commands on the database at `url` (`found`: its newest ticket and schema revision)."""
+    from bench.scale import listings
+
+    newest, revision = found
+    directory.mkdir()
+    config = write_config(directory, port=free_port())
+    config.write_text(config.read_text().replace('"sqlite:///var/helpdesk.db"', f'"{url}"'))
+    print(f"\n== {label} ({newest:,} tickets, schema revision {revision}); {_load()}")
     argvs = {"python -c 'import sqlalchemy'": [sys.executable, "-c", "import sqlalchemy"]}
     argvs[f"tickets show {newest}"] = cli_argv(config, "tickets", "show", str(newest))
     for name, args, _filter in listings(newest):
@@ -189,6 +214,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--db", type=Path, help="also the listings on this SQLite file (read)")
+    parser.add_argument(
+        "--postgres-url", help="also the listings on this PostgreSQL database (read)"
+    )
     parser.add_argument("--no-daemon", action="store_true", help="the CLI calls only")
     parser.add_argument("--before", type=Path, help="also time this checkout's code")
     args = parser.parse_args()
@@ -228,6 +256,8 @@ def main() -> None:
         print(_load())
         if args.db is not None:
             database_listings(directory, args.db.resolve(), args.runs, before)
+        if args.postgres_url is not None:
+            postgres_listings(directory, args.postgres_url, args.runs, before)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from gateway.daemon.supervisor import prepare_database
 from gateway.services import Services
 from gateway.settings import config as config_mod
 from tests.harness import REPO, write_config
+from tests.postgres import private_postgres
 
 # Each costs a CLI call from 20 ms (APScheduler) to a second (scikit-learn); the ORM and
 # its model, Alembic and SQLAlchemy's PostgreSQL dialect (loaded by the model's
@@ -56,11 +58,9 @@ with open(sys.argv[1], "w") as out:
 """
 
 
-@pytest.fixture(scope="module")
-def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A desk with one ticket (HD-1), taken by the real pipeline."""
-    directory = tmp_path_factory.mktemp("startup")
-    path = write_config(directory)
+def _desk(path: Path) -> Path:
+    """The desk of the config at `path` set up with one ticket (HD-1), taken by the real
+    pipeline."""
     cfg = config_mod.load(path)
     db = prepare_database(cfg)
     msg = EmailMessage()
@@ -73,6 +73,23 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Runner(db, Services.from_config(cfg)).drain()
     db.dispose()
     return path
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite desk with one ticket."""
+    return _desk(write_config(tmp_path_factory.mktemp("startup")))
+
+
+@pytest.fixture(scope="module")
+def pg_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A PostgreSQL desk with one ticket, on a private cluster."""
+    with private_postgres() as url:
+        path = write_config(tmp_path_factory.mktemp("startup-pg"))
+        path.write_text(
+            path.read_text().replace('url = "sqlite:///var/helpdesk.db"', f'url = "{url}"')
+        )
+        yield _desk(path)
 
 
 def _loaded(config: Path, tmp_path: Path, *args: str) -> set[str]:
@@ -88,26 +105,27 @@ def _heavy(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("tickets", "show", "1"),
-        ("tickets", "show", "HD-1", "--history", "--format", "json"),
-        ("tickets", "list", "--format", "json"),
-        ("tickets", "list", "--text", "принтер", "--open", "--format", "csv"),
-        ("tickets", "list", "--title", "принт", "--all", "--format", "json"),
-        # A text without a word: the LIKE fallback.
-        ("tickets", "list", "--text", "%", "--format", "json"),
-        ("tickets", "list", "--requester", "ivan@corp.example.ru", "--format", "json"),
-        ("tickets", "list", "--assignee", "bob@example.com", "--closed", "--format", "csv"),
-        ("tickets", "list", "--indicator", "green", "--status", "new", "--format", "json"),
-        ("tickets", "list", "--category", "x", "--criticality", "high", "--format", "json"),
-        ("tickets", "list", "--updated-since", "2020-01-01", "--extra", "--format", "json"),
-        ("tickets", "list", "--limit", "1", "--offset", "1", "--before", "HD-9"),
-        ("tickets", "list", "--all", "--format", "csv"),
-        ("tickets", "list", "--id", "1"),
-    ],
-)
+# Every form of the listing and of `show`: each filter's SQL text.
+FORMS = [
+    ("tickets", "show", "1"),
+    ("tickets", "show", "HD-1", "--history", "--format", "json"),
+    ("tickets", "list", "--format", "json"),
+    ("tickets", "list", "--text", "принтер", "--open", "--format", "csv"),
+    ("tickets", "list", "--title", "принт", "--all", "--format", "json"),
+    # A text without a word: the LIKE fallback.
+    ("tickets", "list", "--text", "%", "--format", "json"),
+    ("tickets", "list", "--requester", "ivan@corp.example.ru", "--format", "json"),
+    ("tickets", "list", "--assignee", "bob@example.com", "--closed", "--format", "csv"),
+    ("tickets", "list", "--indicator", "green", "--status", "new", "--format", "json"),
+    ("tickets", "list", "--category", "x", "--criticality", "high", "--format", "json"),
+    ("tickets", "list", "--updated-since", "2020-01-01", "--extra", "--format", "json"),
+    ("tickets", "list", "--limit", "1", "--offset", "1", "--before", "HD-9"),
+    ("tickets", "list", "--all", "--format", "csv"),
+    ("tickets", "list", "--id", "1"),
+]
+
+
+@pytest.mark.parametrize("args", FORMS)
 def test_tickets_commands_import_nothing_heavy(
     config: Path, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
@@ -115,6 +133,18 @@ def test_tickets_commands_import_nothing_heavy(
     assert "sqlite3" in loaded  # the call did read the database
     # An SQLite file is read without SQLAlchemy (gateway.store.plain).
     assert sorted(m for m in loaded if m.split(".")[0] == "sqlalchemy") == []
+    assert _heavy(loaded) == []
+
+
+@pytest.mark.parametrize("args", FORMS)
+def test_postgresql_commands_import_no_sqlalchemy(
+    pg_config: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    loaded = _loaded(pg_config, tmp_path, *args)
+    assert "psycopg" in loaded  # the call did read the database
+    # PostgreSQL is read through psycopg itself (gateway.store.pg_plain), and only its
+    # core: not its connection pool.
+    assert sorted(m for m in loaded if m.split(".")[0] in ("sqlalchemy", "psycopg_pool")) == []
     assert _heavy(loaded) == []
 
 

@@ -40,7 +40,7 @@ LAZY_ADDITIONS = {
 
 def _is_database_error(exc: BaseException) -> bool:
     """Whether `exc` is the database driver's error: SQLAlchemy's DBAPIError, or sqlite3's
-    own where a command read without SQLAlchemy (gateway.store.plain).
+    or psycopg's own where a command read without SQLAlchemy (gateway.store.plain).
 
     Looked up in sys.modules rather than imported: a command that never touched the
     database cannot raise it, and importing SQLAlchemy costs start-up time.
@@ -49,7 +49,10 @@ def _is_database_error(exc: BaseException) -> bool:
     if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
         return True
     sqlite3 = sys.modules.get("sqlite3")
-    return sqlite3 is not None and isinstance(exc, sqlite3.Error)
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 def _hint(reason: str) -> str:
@@ -63,6 +66,13 @@ def _hint(reason: str) -> str:
     if "database is locked" in reason:
         # Past busy_timeout_seconds of waiting: a long write (a backup, an upgrade).
         return " (another process holds it: try again, or raise [database] busy_timeout_seconds)"
+    # PostgreSQL's (libpq's) words for a server down, a login refused, no such database.
+    if "Connection refused" in reason or "No such file or directory" in reason:
+        return " (is the PostgreSQL server running? check the host and port of [database] url)"
+    if "password authentication failed" in reason or "no password supplied" in reason:
+        return " (check the user and password of [database] url)"
+    if reason.endswith("does not exist") and "database " in reason:
+        return " (create the database, then `helpdesk db upgrade`; or correct [database] url)"
     return ""
 
 
@@ -92,7 +102,9 @@ class HelpdeskGroup(LazyGroup):
                 raise
             # The database is down, unreachable, locked or not set up: the admin's to fix.
             orig = getattr(exc, "orig", None)
-            reason = str(orig).strip().splitlines()[0] if orig else str(exc)
+            # The first line: psycopg's own adds the statement and a caret under it.
+            lines = str(orig if orig else exc).strip().splitlines()
+            reason = lines[0] if lines else type(exc).__name__
             click.echo(f"error: database: {reason}{_hint(reason)}", err=True)
             sys.exit(1)
 

@@ -1,10 +1,11 @@
 """Reads of plain SQL in one transaction: an SQLite file through the stdlib's sqlite3,
-any other database through SQLAlchemy (the reader: gateway.store.reading).
+PostgreSQL through psycopg (gateway.store.pg_plain), any other database through
+SQLAlchemy (the reader: gateway.store.reading).
 
 Importing SQLAlchemy costs 0.25-0.3 s on these cores, as much as the whole budget of
 `helpdesk tickets show` and half of `tickets list`'s (issue 17). Their statements, in
 portable SQL with `:name` parameters (which both sqlite3 and SQLAlchemy's text() take),
-need none of it on SQLite. Values come as the driver gives them (SQLite: 0/1 for
+need none of it on SQLite nor on PostgreSQL. Values come as the driver gives them (SQLite: 0/1 for
 booleans, text for times): the caller converts (gateway.store.formats.stored_time).
 """
 
@@ -15,6 +16,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from gateway.store import pg_plain
 from gateway.store.files import private_file, sqlite_file, unicode_lower
 from gateway.store.reading import Reader, over
 
@@ -22,6 +24,11 @@ from gateway.store.reading import Reader, over
 @contextlib.contextmanager
 def reader(url: str, busy_timeout: float = 30.0) -> Iterator[Reader]:
     """A reader whose statements all read one snapshot of the database."""
+    if url.startswith(pg_plain.SCHEME + "://"):
+        # No lock to wait for: PostgreSQL's readers take none a writer holds.
+        with pg_plain.reader(url) as found:
+            yield found
+        return
     path = sqlite_file(url)
     if path is None:
         with _core_reader(url, busy_timeout) as found:
