@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
 
 from gateway.store.files import private_file, sqlite_file, unicode_lower
 
@@ -37,7 +38,12 @@ def make_engine(url: str, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
         # No JIT: the listing's and the pipeline's statements run in milliseconds, but
         # their cost estimates (a count per listed row) pass jit_above_cost, and compiling
         # them took 50-150 ms a statement at 100k-1M tickets (bench/scale.py --postgres).
-        kwargs.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
+        # An options= the admin wrote in the URL is kept before it (connect_args would
+        # replace it), as the CLI's plain reader keeps it (gateway.store.pg_plain).
+        own = make_url(url).query.get("options")
+        written = " ".join(own) if isinstance(own, tuple) else own
+        options = f"{written} -c jit=off" if written else "-c jit=off"
+        kwargs.setdefault("connect_args", {}).setdefault("options", options)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

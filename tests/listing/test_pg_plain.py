@@ -56,3 +56,27 @@ def test_the_urls_options_are_kept_with_the_engines() -> None:
 )
 def test_named_parameters_become_psycopgs(text: str, expected: str) -> None:
     assert pyformat(text) == expected
+
+
+def test_a_urls_options_reach_the_server_through_the_engine_and_the_reader() -> None:
+    from gateway.store.db import make_engine
+    from gateway.store.pg_plain import reader
+    from tests.postgres import private_postgres
+
+    with private_postgres() as base:
+        url = base + "?options=-c%20statement_timeout%3D5s"
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                engine_sees = (
+                    conn.exec_driver_sql("SHOW statement_timeout").scalar(),
+                    conn.exec_driver_sql("SHOW jit").scalar(),
+                )
+        finally:
+            engine.dispose()
+        with reader(url) as read:
+            reader_sees = tuple(
+                read.value(query, {}) for query in ("SHOW statement_timeout", "SHOW jit")
+            )
+    assert engine_sees == ("5s", "off")
+    assert reader_sees == ("5s", "off")
