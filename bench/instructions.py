@@ -75,7 +75,7 @@ def main() -> None:
     runner = Runner(
         db,
         Services.from_config(cfg),
-        on_committed=checkpointer.wake.set if checkpointer is not None else None,
+        on_committed=checkpointer.committed if checkpointer is not None else None,
     )
     with db.read() as session:
         warm(session, cfg.database_url, cfg.suggestions.categories)

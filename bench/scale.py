@@ -179,7 +179,7 @@ def processing(config: Path) -> tuple[float, float, float]:
     runner = Runner(
         db,
         Services.from_config(cfg),
-        on_committed=checkpointer.wake.set if checkpointer is not None else None,
+        on_committed=checkpointer.committed if checkpointer is not None else None,
     )
     t0 = time.perf_counter()
     with db.read() as s:

@@ -222,3 +222,35 @@ def test_the_processing_process_runs_it_and_stops_it(
     processing.serve(cfg, IntakePressure(), reader, stop)
     assert ran == ["checkpointer"]
     assert "checkpointer" not in {t.name for t in threading.enumerate()}
+
+
+def test_a_writer_that_begins_again_at_once_lets_the_log_start_over(db: Database) -> None:
+    # As the runner does: its next transaction begins the moment one commits, so the
+    # thread's looks land inside its transactions. A log begins again only in a
+    # transaction begun after a checkpoint copied all of it.
+    cp = Checkpointer(db, passive_pages=100, high_pages=5000)
+    cp.start()
+    clock = Clock()
+
+    def burst(between: bool) -> set[bytes]:
+        logs = set()
+        for _ in range(60):
+            with db.write() as s:
+                s.execute(text("INSERT INTO burst (body) VALUES (:b)"), [{"b": ROW}] * 20)
+                cp.run_once(clock.tick())  # the thread's look, woken by the last commit
+            if between:
+                cp.committed(clock.tick())  # the runner's, between its transactions
+            logs.add(wal_log(cp.path)[1])
+        return logs
+
+    # The thread alone copies the log but never lets it start over: it outgrows 1,200 pages.
+    assert len(burst(between=False)) == 1
+    assert wal_log(cp.path)[0] > 1200
+    # Looks between the transactions: the log starts over every ~100 pages and stays short.
+    assert cp.committed(clock.tick()) == "passive"  # what the thread copied does not count
+    logs = burst(between=True)
+    assert len(logs) >= 10
+    assert wal_log(cp.path)[0] < 100 + 40
+    clock.now += 10  # the writer has stopped: the thread's looks checkpoint again
+    commit_rows(db, 150)
+    assert cp.run_once(clock.tick()) == "passive"

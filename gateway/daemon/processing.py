@@ -151,7 +151,8 @@ def serve(
     on_committed = sender.wake.set
     if checkpointer is not None:
         checkpointer.start()
-        on_committed = _both(sender.wake.set, checkpointer.wake.set)
+        # Called between the runner's transactions (gateway.store.checkpoint: the log restarts).
+        on_committed = _both(sender.wake.set, checkpointer.committed)
     runner = Runner(db, services, on_committed=on_committed, pressure=pressure)
     threads = [_thread("runner", runner.run, stop), _thread("outbox", sender.run, stop)]
     if checkpointer is not None:
@@ -205,7 +206,7 @@ def _checkpointer(db: Database) -> Checkpointer | None:
     return None if sqlite_file(db.url) is None else Checkpointer(db)
 
 
-def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+def _both(first: Callable[[], object], second: Callable[[], object]) -> Callable[[], None]:
     def both() -> None:
         first()
         second()

@@ -61,7 +61,7 @@ class Runner:
         self,
         db: Database,
         services: Services,
-        on_committed: Callable[[], None] | None = None,
+        on_committed: Callable[[], object] | None = None,
         pipeline: Sequence[Stage] | None = None,
         pressure: IntakePressure | None = None,
     ) -> None:

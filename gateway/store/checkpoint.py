@@ -21,6 +21,13 @@ file (or the database's) here would drop SQLite's POSIX locks on it for every co
 of the process, and another process would then rebuild the index under them (a corrupt
 database). SQLite locks neither file through the -wal file, so reading it costs no lock.
 
+A log starts over only in a write transaction begun after a checkpoint copied all of it
+(one begun before reads through the log, and SQLite then appends): the runner, which
+begins its next transaction the moment it commits, left a woken checkpointer no such
+moment, and its log grew ~15 pages a message to the TRUNCATE mark. So the runner calls
+`committed` between its transactions, which checkpoints there and then once the log is
+`passive_pages` long, and the thread leaves the log to it while it writes.
+
 The log must not grow without bound, though: a reader that keeps an old snapshot keeps a
 passive checkpoint from finishing and the log from starting over, so past `high_pages` a
 TRUNCATE checkpoint waits (a short while) for the readers, holding new writers back
@@ -54,6 +61,9 @@ TRUNCATE_WAIT_SECONDS = 2.0
 # process stores while processing steps aside writes to the log too), and the shortest
 # time between two checkpoints (each syncs the database file).
 INTERVAL_SECONDS = 0.5
+# A writer that called `committed` within this long is writing still: the thread's looks
+# leave the log to it (a checkpoint inside its transaction would not let the log restart).
+WRITER_SECONDS = 2.0
 # SQLite's default automatic checkpoint, given back to the connections while failing.
 FALLBACK_AUTOCHECKPOINT = 1000
 
@@ -79,6 +89,8 @@ class Checkpointer:
         self._failing = False
         self._truncate_after = 0  # no TRUNCATE below this log length (readers held one)
         self._last: float | None = None  # when the last checkpoint ran (time.monotonic)
+        self._writer: float | None = None  # when a writer last called `committed`
+        self._lock = threading.Lock()  # the thread's looks and the writer's, one at a time
         # The log our last checkpoint saw (its salts: a new log has new ones) and how many
         # of its frames were then in the database: those do not wait any more.
         self._salts = b""
@@ -89,14 +101,19 @@ class Checkpointer:
         """From now on the database's own connections leave the checkpoints to this one."""
         self._db.set_autocheckpoint(0)
 
-    def step(self, now: float | None = None) -> str:
-        """Checkpoint if the log asks for it: "" (nothing to do), "passive" or "truncate"."""
+    def step(self, now: float | None = None, between: bool = False) -> str:
+        """Checkpoint if the log asks for it: "" (nothing to do), "passive" or "truncate".
+
+        `between`: a writer's look between its transactions, where a log copied whole
+        starts over at its next one; what a look inside them copied does not count."""
         now = time.monotonic() if now is None else now
         self._connection()  # opened first: a failure to is the checkpointer's failure
         length, salts = wal_log(self.path)
         waiting = length - (self._copied if salts == self._salts else 0)
-        if waiting < self.passive_pages:
+        if (length if between else waiting) < self.passive_pages:
             return ""
+        if not between and self._writer is not None and now - self._writer < WRITER_SECONDS:
+            return ""  # a writer is at work: it checkpoints between its transactions
         if self._last is not None and now - self._last < INTERVAL_SECONDS:
             return ""
         self._last = now
@@ -120,11 +137,23 @@ class Checkpointer:
             self._salts, self._copied = b"", 0  # emptied: the next log is a new one
         return "truncate"
 
+    def committed(self, now: float | None = None) -> str:
+        """A writer's look, between its transactions (none of its own open): checkpoints
+        a log `passive_pages` long here, so that its next transaction starts it over."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._writer = now
+            return self._run_once(now, between=True)
+
     def run_once(self, now: float | None = None) -> str:
         """One look at the log, as the thread does it: a failure is logged, and SQLite's
         automatic checkpoints stand in until a step succeeds again."""
+        with self._lock:
+            return self._run_once(now, between=False)
+
+    def _run_once(self, now: float | None, between: bool) -> str:
         try:
-            done = self.step(now)
+            done = self.step(now, between)
         except Exception:
             log.exception("checkpointer: checkpoint failed; automatic checkpoints meanwhile")
             self._close()
@@ -139,7 +168,7 @@ class Checkpointer:
         return done
 
     def run(self, stop: threading.Event) -> None:
-        """The thread: a look whenever woken (a commit) or every INTERVAL_SECONDS."""
+        """The thread: a look whenever woken or every INTERVAL_SECONDS."""
         try:
             while not stop.is_set():
                 self.wake.wait(INTERVAL_SECONDS)
