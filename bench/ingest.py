@@ -11,11 +11,13 @@ Sends N ham messages over SMTP (one connection, then 4 in parallel: `--connectio
 in `--rounds` slices that alternate between the two (bench/ingest_slices.py), and prints
 accepted messages/s for each, the median ratio of each daemon slice to the bare slices
 beside it, each message's time on either, the time until every message is a ticket with
-its confirmation queued, and the runner's processing rate on one core (messages spooled
-first, then drained by one runner thread in a process of its own, by the wall clock and
-by CPU time). The clock starts once every client is connected. `--rounds 0` measures the
-runner alone; `--baseline DIR` runs another checkout's runner (its own .venv) alternating
-with this one's, for a before and after under the same load.
+its confirmation queued, the disk's own cost of one durable commit (bench/commit_floor.py:
+the most a sink waiting for one fsync a message could reach), and the runner's processing
+rate on one core (messages spooled first, then drained by one runner thread in a process
+of its own, by the wall clock and by CPU time). The clock starts once every client is
+connected. `--rounds 0` measures the runner alone; `--baseline DIR` runs another
+checkout's runner (its own .venv) alternating with this one's, for a before and after
+under the same load.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ import os
 import re
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.commit_floor import measure as commit_floor  # noqa: E402
 from bench.ingest_slices import measure, percentile  # noqa: E402
 from bench.runner_alone import runners  # noqa: E402
 
@@ -112,6 +116,11 @@ def main() -> None:
     raws = load_corpus(args.corpus, args.n)
     print(f"{len(raws)} ham messages, {sum(map(len, raws)) / len(raws) / 1024:.1f} KiB average")
     sessions = [int(c) for c in args.connections.split(",")]
+    floor = commit_floor(Path(tempfile.gettempdir()), sum(map(len, raws)) // len(raws))
+    print(
+        f"one durable commit a message on this disk (where the daemon's spool lives):"
+        f" p50 {floor.commit_p50 * 1000:.2f} ms, p90 {floor.commit_p90 * 1000:.2f} ms"
+    )
     for connections in sessions if args.rounds > 0 else ():
         load = os.getloadavg()[0]
         run = measure(raws, connections, args.rounds, BARE_SERVER, BENCH_CONFIG, args.processing)
@@ -131,6 +140,12 @@ def main() -> None:
             f"    per message (p50/p99 ms): bare {ms[0]}/{ms[1]}, helpdesk {ms[2]}/{ms[3]}"
             f" | all processed {run.processed_after:5.1f} s after the last slice ({run.counts})"
         )
+        if connections == 1:
+            # One session waits for each 250: no group commit can share its fsync.
+            print(
+                f"    the disk's floor at one connection: a sink that waited for one commit a"
+                f" message would reach {floor.most(statistics.median(run.bare)):.1%} of it"
+            )
     if args.runner_rounds > 0:
         runners(args, raws, BENCH_CONFIG)
 
