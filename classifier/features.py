@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,17 +49,13 @@ class FeatureContext:
         return any(domain == d or domain.endswith("." + d) for d in self.internal_domains)
 
 
-def _norm(word: str) -> str:
-    # Digits carry no meaning by value but do by shape (prices, phone numbers, ids).
-    if word.isdigit():
-        return "#" * min(len(word), 6)
-    if word.startswith("!!"):
-        return "!!"
-    return word
-
-
 def words(text: str) -> list[str]:
-    return [_norm(w) for w in _WORD.findall(text.lower())]
+    # Digits carry no meaning by value but do by shape (prices, phone numbers, ids); a run
+    # of "!" is "!!" (the only match that starts with one). Inline, not a call per word.
+    return [
+        ("#" * min(len(w), 6) if w.isdigit() else "!!" if w[0] == "!" else w)
+        for w in _WORD.findall(text.lower())
+    ]
 
 
 # Word features of a long body would drown the subject and the header signals under
@@ -122,6 +119,29 @@ class Row:
         return ngrams.name_of(int(self.codes[i - len(self.names)]))
 
 
+# Token -> column, remembered: words and header facts come again in message after message,
+# and a dict look-up costs a tenth of murmurhash3_32's call. Emptied when full, so that
+# its size stays bounded (some 10 MB) whatever the traffic.
+_COLUMNS: dict[str, int] = {}
+_MAX_COLUMNS = 65_536
+
+
+def token_columns(tokens: Iterable[str]) -> list[int]:
+    """The hashed column of each token (murmurhash3_32, positive, mod N_WORDS)."""
+    from sklearn.utils import murmurhash3_32
+
+    known = _COLUMNS
+    if len(known) > _MAX_COLUMNS:
+        known.clear()
+    out = []
+    for token in tokens:
+        column = known.get(token)
+        if column is None:
+            column = known[token] = murmurhash3_32(token, positive=True) % N_WORDS
+        out.append(column)
+    return out
+
+
 def hash_row(blocks: Blocks) -> Row:
     """Hash each block, damp counts with 1+log, l2-normalize per block, weight.
 
@@ -130,7 +150,6 @@ def hash_row(blocks: Blocks) -> Row:
     at a time, and keeping the names lets a score explain itself.
     """
     import numpy as np
-    from sklearn.utils import murmurhash3_32
 
     columns: list[int] = []
     values: list[Any] = []
@@ -143,7 +162,7 @@ def hash_row(blocks: Blocks) -> Row:
         damped = 1.0 + np.log(np.fromiter(counts.values(), float, len(counts)))
         values.append(damped * (weight / float(np.sqrt((damped**2).sum()))))
         names.extend(counts)
-        columns.extend(murmurhash3_32(t, positive=True) % N_WORDS for t in counts)
+        columns.extend(token_columns(counts))
     if not names:
         return Row(np.zeros(0, np.int64), np.zeros(0), [])
     return Row(np.asarray(columns, np.int64), np.concatenate(values), names)
