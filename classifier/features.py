@@ -11,7 +11,6 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,30 +121,6 @@ class Row:
         return ngrams.name_of(int(self.codes[i - len(self.names)]))
 
 
-# Token -> column, remembered: words and header facts come again in message after message
-# (three tokens in five on the SpamAssassin corpus), and a dict look-up costs a fifth of
-# murmurhash3_32's call. Emptied when full, so that it stays bounded (some 15 MB).
-_COLUMNS: dict[str, int] = {}
-_MAX_COLUMNS = 131_072
-
-
-def token_columns(tokens: Iterable[str]) -> list[int]:
-    """The hashed column of each token (murmurhash3_32, positive, mod N_WORDS)."""
-    known = _COLUMNS
-    tokens = list(tokens)
-    columns = list(map(known.get, tokens))
-    if None in columns:
-        from sklearn.utils import murmurhash3_32
-
-        if len(known) > _MAX_COLUMNS:
-            known.clear()
-        for i, column in enumerate(columns):
-            if column is None:
-                token = tokens[i]
-                columns[i] = known[token] = murmurhash3_32(token, positive=True) % N_WORDS
-    return columns  # type: ignore[return-value]  # no None left
-
-
 def hash_row(blocks: Blocks) -> Row:
     """Hash each block, damp counts with 1+log, l2-normalize per block, weight.
 
@@ -154,6 +129,7 @@ def hash_row(blocks: Blocks) -> Row:
     at a time, and keeping the names lets a score explain itself.
     """
     import numpy as np
+    from sklearn.utils import murmurhash3_32
 
     columns: list[int] = []
     values: list[Any] = []
@@ -172,7 +148,7 @@ def hash_row(blocks: Blocks) -> Row:
             damped = 1.0 + np.log(np.fromiter(counts.values(), float, len(counts)))
             values.append(damped * (weight / float(np.sqrt((damped**2).sum()))))
         names.extend(counts)
-        columns.extend(token_columns(counts))
+        columns.extend(murmurhash3_32(t, positive=True) % N_WORDS for t in counts)
     if not names:
         return Row(np.zeros(0, np.int64), np.zeros(0), [])
     return Row(np.asarray(columns, np.int64), np.concatenate(values), names)
