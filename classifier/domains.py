@@ -38,6 +38,7 @@ def registrable(host: str) -> str:
     return ".".join(labels[-2:])  # .test, .example, .local: no public suffix, keep two labels
 
 
+@lru_cache(maxsize=65_536)
 def suffix(host: str) -> str:
     """The public suffix of ``host`` (``co.uk``), or its last label when none is known."""
     parts = _extractor()(host.strip(".").lower())

@@ -54,6 +54,7 @@ _MAX_HTML = 200_000
 # An anchor and its text, up to the next tag: enough to read "www.bank.com" off a link.
 _ANCHOR = re.compile(r"<a\s[^<>]*?href\s*=\s*[\"']?([^\"'\s<>]+)[^<>]*>([^<]{0,200})", re.I)
 _MAX_ANCHORS = 50
+_LEFTOVER = re.compile(r"<[^<>]*>")
 
 
 def anchors(markup: str) -> list[tuple[str, str]]:
@@ -78,20 +79,25 @@ def html_to_text(markup: str) -> tuple[str, list[str]]:
     tokens: list[str] = []
     if "<!--" in markup:
         tokens.append("html:comment")
+    lower = markup.lower()  # again only after a cut: most HTML has no span to cut
     for name, start, end in _HIDDEN_SPANS:
-        markup, unclosed = _cut(markup, start, end)
+        if start not in lower:
+            continue
+        markup, unclosed = _cut(markup, lower, start, end)
+        lower = markup.lower()
         if unclosed:
             # Browsers hide the rest of the message: text stuffed there is for filters.
             tokens.append("html:unclosed_" + name)
     n_img = 0
-    for match in _TAG.finditer(markup):
-        name = match.group(2).lower()
-        if match.group(1) or name not in _SIGNAL_TAGS:
+    # findall's tuples, not match objects: most tags are layout, dropped at once.
+    for closing, tag, attrs in _TAG.findall(markup):
+        name = tag.lower()
+        if closing or name not in _SIGNAL_TAGS:
             continue
         tokens.append("tag:" + name)
         if name == "img":
             n_img += 1
-        for attr, value in _ATTR.findall(match.group(3)):
+        for attr, value in _ATTR.findall(attrs):
             attr = attr.lower()
             if attr not in _SIGNAL_ATTRS:
                 continue
@@ -103,20 +109,18 @@ def html_to_text(markup: str) -> tuple[str, list[str]]:
                 tokens.append(f"html:{attr}={value.lower()}")
     text = html.unescape(_TAG.sub(" ", markup))
     # Leftover "<" of broken tags and entity leftovers are noise, not words.
-    text = re.sub(r"<[^<>]*>", " ", text)
+    text = _LEFTOVER.sub(" ", text)
     if n_img and len(text.split()) < 20:
         tokens.append("html:image_only")
     return text, tokens
 
 
-def _cut(markup: str, start: str, end: str) -> tuple[str, bool]:
+def _cut(markup: str, lower: str, start: str, end: str) -> tuple[str, bool]:
     """Remove every ``start``...``end`` span (case-insensitive) in linear time.
 
-    An unclosed span runs to the end, as a browser would treat it; the flag says so.
+    ``lower`` is ``markup.lower()``. An unclosed span runs to the end, as a browser
+    would treat it; the flag says so.
     """
-    lower = markup.lower()
-    if start not in lower:
-        return markup, False
     kept: list[str] = []
     pos = 0
     while (begin := lower.find(start, pos)) != -1:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from classifier.domains import registrable, suffix
@@ -42,6 +43,9 @@ SHORTENERS = frozenset(
 _HOSTLIKE = re.compile(r"(?:https?://)?((?:[\w-]+\.)+[a-z\u0400-\u04ff]{2,})", re.I)
 
 
+# Remembered: a message's links repeat, and so do hosts across mail (newsletters, lists);
+# ip_address raising for every host name cost more than the rest of a link's tokens.
+@lru_cache(maxsize=8192)
 def _host(url: str) -> str | None:
     if url.lower().startswith("www."):
         url = "http://" + url
@@ -51,6 +55,7 @@ def _host(url: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=8192)
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)

@@ -10,9 +10,10 @@ import email.utils
 import re
 from dataclasses import dataclass, field
 
-from classifier import signals, upstream
+from classifier import scan, signals, upstream
 from classifier.domains import registrable
 from classifier.html import anchors, html_to_text
+from classifier.parsed import count_addresses, message_from_bytes, parseaddr
 from classifier.payload import decoded_payload
 from classifier.relay import FILTER_HEADERS, header_tokens
 
@@ -22,6 +23,8 @@ _URL = re.compile(r"(?:https?://|\bwww\.)[^\s\"'<>()\[\]{}]+", re.I)
 _HREF = re.compile(r"(?:href|src|action)\s*=\s*[\"']?\s*([a-z]+:[^\s\"'<>]+)", re.I)
 _AUTH = re.compile(r"\b(spf|dkim|dmarc|arc)\s*=\s*([a-z]+)", re.I)
 _LOOKS_HTML = re.compile(r"<(html|body|table|font|a\s+href|p>|br>|div)", re.I)
+_MAILER_WORD = re.compile(r"[a-z]{2,}")
+_NAME_WORD = re.compile(r"[^\W_]{2,20}")
 _CHARSET_OK: dict[str, str | None] = {}
 
 
@@ -89,7 +92,7 @@ def parse(raw: bytes) -> email.message.Message:
     ``X-Spam-*``/``X-Virus-*`` are added by upstream filters (and by whoever built a
     training corpus): learning them would learn that filter, not the mail.
     """
-    return strip_filters(email.message_from_bytes(raw))
+    return strip_filters(message_from_bytes(raw))
 
 
 def strip_filters(msg: email.message.Message) -> email.message.Message:
@@ -118,16 +121,16 @@ def _alignment(domain: str, sender_domain: str) -> str:
 
 def _header_tokens(msg: email.message.Message, out: Extracted) -> None:
     tokens = out.tokens
-    sender = email.utils.parseaddr(decode_header(msg.get("From")))[1]
+    from_name, sender = parseaddr(decode_header(msg.get("From")))
     out.sender_domain = _domain_of(sender) if "@" in sender else ""
     tokens.append("from:dom=" + (out.sender_domain or "none"))
-    reply_to = email.utils.parseaddr(decode_header(msg.get("Reply-To")))[1]
+    reply_to = parseaddr(decode_header(msg.get("Reply-To")))[1]
     if reply_to and registrable(_domain_of(reply_to)) != registrable(out.sender_domain):
         tokens.append("hdr:reply_to_elsewhere")
-    recipients = email.utils.getaddresses(
-        [decode_header(v) for k in ("To", "Cc") for v in msg.get_all(k, [])]
+    recipients = count_addresses(
+        tuple(decode_header(v) for k in ("To", "Cc") for v in msg.get_all(k, []))
     )
-    tokens.append("hdr:rcpts=" + _bucket(len(recipients), (0, 1, 2, 5, 20)))
+    tokens.append("hdr:rcpts=" + _bucket(recipients, (0, 1, 2, 5, 20)))
     to = decode_header(msg.get("To")).lower()
     if not to.strip() or "undisclosed" in to:
         tokens.append("hdr:to_hidden")  # bulk mail sent by Bcc
@@ -142,7 +145,7 @@ def _header_tokens(msg: email.message.Message, out: Extracted) -> None:
         tokens.append("hdr:no_message_id")
     else:
         tokens.append("hdr:msgid_" + _alignment(_domain_of(msgid.strip()), out.sender_domain))
-    return_path = email.utils.parseaddr(str(msg.get("Return-Path") or ""))[1]
+    return_path = parseaddr(str(msg.get("Return-Path") or ""))[1]
     if return_path:
         tokens.append("hdr:return_path_" + _alignment(_domain_of(return_path), out.sender_domain))
     date = msg.get("Date")
@@ -153,12 +156,12 @@ def _header_tokens(msg: email.message.Message, out: Extracted) -> None:
     if parsed_date is None or abs(parsed_date[9] or 0) > 14 * 3600:
         tokens.append("hdr:bad_date")
     mailer = decode_header(msg.get("X-Mailer") or msg.get("User-Agent"))
-    for word in re.findall(r"[a-z]{2,}", mailer.lower())[:6]:
+    for word in _MAILER_WORD.findall(mailer.lower())[:6]:
         tokens.append("mailer:" + word)
     for value in msg.get_all("Authentication-Results", []):
         for method, verdict in _AUTH.findall(str(value)):
             tokens.append(f"auth:{method.lower()}={verdict.lower()}")
-    _more_header_tokens(msg, tokens)
+    _more_header_tokens(msg, tokens, from_name)
     tokens.extend(signals.all_header_tokens(msg))
     tokens.extend(header_tokens(msg, sender))
     spf = msg.get("Received-SPF")
@@ -178,7 +181,7 @@ def shape(value: str) -> str:
     return value[:16]
 
 
-def _more_header_tokens(msg: email.message.Message, tokens: list[str]) -> None:
+def _more_header_tokens(msg: email.message.Message, tokens: list[str], from_name: str) -> None:
     """Header facts any site sees the same way: threading, bulk markers, sender's name."""
     # Replies name the mail they answer; bulk mail, wanted or not, starts no thread.
     if msg.get("In-Reply-To") or msg.get("References"):
@@ -193,8 +196,7 @@ def _more_header_tokens(msg: email.message.Message, tokens: list[str]) -> None:
         tokens.append("hdr:no_mime_version")
     if msg.get("Organization"):
         tokens.append("hdr:organization")
-    name = email.utils.parseaddr(decode_header(msg.get("From")))[0]
-    for word in re.findall(r"[^\W_]{2,20}", name.lower())[:4]:
+    for word in _NAME_WORD.findall(from_name.lower())[:4]:
         tokens.append("fromname:" + word)
     msgid = str(msg.get("Message-ID") or "").strip().strip("<>")
     if msgid:
@@ -236,7 +238,7 @@ def _body(msg: email.message.Message, out: Extracted) -> None:
             out.tokens.append("body:html_in_plain")
             ctype = "text/html"
         if ctype == "text/html":
-            out.urls.extend(_HREF.findall(body))
+            out.urls.extend(scan.findall(_HREF, body, ("href", "src", "action")))
             out.anchors.extend(anchors(body))
             body, tags = html_to_text(body)
             markup.extend(tags)
@@ -257,7 +259,7 @@ def extract(raw: bytes, trusted_authserv_id: str = "") -> Extracted:
     """
     out = Extracted()
     try:
-        msg = email.message_from_bytes(raw)
+        msg = message_from_bytes(raw)
         if trusted_authserv_id:
             out.tokens.extend(upstream.score_tokens(msg, trusted_authserv_id))
         msg = strip_filters(msg)
@@ -268,6 +270,6 @@ def extract(raw: bytes, trusted_authserv_id: str = "") -> Extracted:
         out.tokens.append("parse:error")
         if not out.text:
             out.text = decode_bytes(raw[:_MAX_TEXT], None)
-    out.urls.extend(_URL.findall(out.text))
+    out.urls.extend(scan.findall(_URL, out.text, ("http", "www.")))
     out.tokens.extend(signals.mixed_script_tokens(out.subject + "\n" + out.text[:20_000]))
     return out

@@ -30,9 +30,13 @@ PREFIX_BYTES = 3000  # of the message after the filter headers are dropped
 HEADER_BYTES = 1500
 _GRAM_SHIFT = 32 - 20  # keep the top 20 bits of the product: N_GRAMS columns
 _FIBONACCI = 0x9E3779B1  # 2^32 / golden ratio: spreads nearby codes over the table
-_FILTER_LINE = re.compile(FILTER_HEADERS.pattern.encode(), re.I)  # the same, on bytes
-_TRACE_LINE = re.compile(TRACE_HEADERS.pattern.encode(), re.I)
-_LIST_LINE = re.compile(LIST_HEADERS.pattern.encode(), re.I)
+# The header lines left out (prefix): the three patterns on bytes, one alternation.
+_SKIPPED_LINE = re.compile(
+    b"|".join(
+        b"(?:%s)" % p.pattern.encode() for p in (FILTER_HEADERS, TRACE_HEADERS, LIST_HEADERS)
+    ),
+    re.I,
+)
 # Signatures, keys, hashes and tracking ids in header values (DKIM-Signature's b= and bh=,
 # Autocrypt keys, the kilobytes of X-MS-Exchange-* and X-Google-* blobs of today's mail):
 # random bytes whose grams mean nothing, land on columns that learnt something else, and
@@ -41,7 +45,7 @@ _LIST_LINE = re.compile(LIST_HEADERS.pattern.encode(), re.I)
 _BLOB = re.compile(rb"[A-Za-z0-9+/_=-]{40,}")
 _HEADER_SCAN = 65_536  # bytes searched for the end of the header block
 
-_FOLD: Any = None  # byte -> byte table folding digits, built on first use
+_FOLD = bytes.maketrans(b"0123456789", b"0000000000")  # digits folded (bytes.translate)
 
 
 def prefix(raw: bytes) -> bytes:
@@ -63,9 +67,7 @@ def prefix(raw: bytes) -> bytes:
             if not skipping:
                 kept.append(line)
             continue
-        skipping = bool(
-            _FILTER_LINE.match(line) or _TRACE_LINE.match(line) or _LIST_LINE.match(line)
-        )
+        skipping = _SKIPPED_LINE.match(line) is not None
         if not skipping:
             kept.append(line)
     return (_BLOB.sub(b"", b"\n".join(kept))[:HEADER_BYTES] + body)[:PREFIX_BYTES]
@@ -75,16 +77,17 @@ def gram_codes(data: bytes) -> Any:
     """The distinct 4-gram codes (uint32, big-endian bytes) of ``data``, digits folded."""
     import numpy as np
 
-    global _FOLD
-    if _FOLD is None:
-        table = np.arange(256, dtype=np.uint8)
-        table[ord("0") : ord("9") + 1] = ord("0")
-        _FOLD = table
     if len(data) < 4:
         return np.zeros(0, np.uint32)
-    b = _FOLD[np.frombuffer(data, np.uint8)].astype(np.uint32)
+    b = np.frombuffer(data.translate(_FOLD), np.uint8).astype(np.uint32)
     codes = (b[:-3] << 24) | (b[1:-2] << 16) | (b[2:-1] << 8) | b[3:]
-    return np.unique(codes)
+    # np.unique's answer (sorted, distinct) by a sort and a mask: np.unique costs ten
+    # times as much on arrays of this size.
+    codes.sort()
+    keep = np.empty(len(codes), bool)
+    keep[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=keep[1:])
+    return codes[keep]
 
 
 def columns_of(codes: Any) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.message
 import re
+from functools import lru_cache
 
 # Added by upstream filters (and by whoever labelled a training corpus): learning them
 # would learn that filter, not the mail.
@@ -42,16 +43,21 @@ _NO_RDNS = re.compile(r"\(\s*(?:unknown|\[\d)")
 _RECEIVED = 6  # the newest hops: older ones are the sender's own and easily forged
 
 
+@lru_cache(maxsize=4096)
+def _name_token(name: str) -> str:
+    """``hn:`` token of a lower-cased header name, "" for filter and trace headers."""
+    if FILTER_HEADERS.match(name) or TRACE_HEADERS.match(name + ":"):
+        return ""
+    return "hn:" + "-".join(name.split("-")[:3])[:30]
+
+
 def header_tokens(msg: email.message.Message, sender: str) -> list[str]:
     """``hn:`` names of the header fields present, ``rcv:`` hop facts, ``fromaddr:``."""
     # A family of vendor headers (X-MS-Exchange-Organization-..., -CrossTenant-..., twenty
     # of them in mail through Exchange Online) is one fact, one token: as twenty they
     # outweighed every other header fact in the block's norm.
-    tokens = [
-        "hn:" + "-".join(name.split("-")[:3])[:30]
-        for name in dict.fromkeys(k.lower() for k in msg)
-        if not FILTER_HEADERS.match(name) and not TRACE_HEADERS.match(name + ":")
-    ]
+    names = map(_name_token, dict.fromkeys(k.lower() for k in msg))
+    tokens = [token for token in names if token]
     for value in (msg.get_all("Received") or [])[:_RECEIVED]:
         # The part before ";" names the hosts; after it comes only the date.
         hop = str(value).lower().split(";", 1)[0]

@@ -16,11 +16,15 @@ import email.utils
 import re
 from datetime import UTC, datetime
 
+from classifier.parsed import parseaddr
+
 _ENCODED_WORD = re.compile(r"=\?([^?]+)\?([bq])\?[^?]*\?=", re.I)
 _MSGID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>$")
 _CYR = re.compile(r"[а-яё]", re.I)
 _LAT = re.compile(r"[a-z]", re.I)
 _MIXED = re.compile(r"[а-яё][a-z]|[a-z][а-яё]", re.I)
+_NAMED_ADDRESS = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MIXED_CHARS = 20_000  # of the text looked at: bounded cost on long mail
 _SKEW_HOURS = (1, 24, 24 * 7)
 
@@ -115,12 +119,12 @@ def mua_tokens(msg: email.message.Message, has_received: bool) -> list[str]:
 
 def sender_tokens(msg: email.message.Message) -> list[str]:
     """The From display name claiming another address than From's own."""
-    name, address = email.utils.parseaddr(str(msg.get("From") or ""))
+    name, address = parseaddr(str(msg.get("From") or ""))
     tokens = []
-    match = re.search(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)", name)
+    match = _NAMED_ADDRESS.search(name)
     if match and address and not address.lower().endswith(match.group(1).lower()):
         tokens.append("sig:from_name_other_address")
-    if address and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", address):
+    if address and not _ADDRESS.match(address):
         tokens.append("sig:from_malformed")
     return tokens
 
@@ -132,6 +136,8 @@ def mixed_script_tokens(text: str) -> list[str]:
     this runs on every message.
     """
     text = text[:_MIXED_CHARS]
+    if text.isascii() or not _CYR.search(text):
+        return []  # both tokens need a Cyrillic letter (ASCII text: checked in one pass)
     # The language alone is no evidence (a corpus's spam may be in one language and its ham
     # in another); Cyrillic and Latin words side by side in one message are more common
     # in spam that mixes brand names into Russian text, and the model weighs that.
@@ -139,7 +145,7 @@ def mixed_script_tokens(text: str) -> list[str]:
     mixed = len(_MIXED.findall(text, 0, len(text)))
     if mixed:
         tokens.append("sig:mixed_script_words" + ("+" if mixed > 2 else ""))
-    if _CYR.search(text) and _LAT.search(text):
+    if _LAT.search(text):
         tokens.append("sig:text_ru_en")
     return tokens
 
