@@ -67,7 +67,9 @@ def _is_ip(host: str) -> bool:
 def url_tokens(urls: list[str], sender_domain: str) -> list[str]:
     """Tokens of the distinct URLs of a message (``url:...``)."""
     tokens: list[str] = []
-    hosts: set[str] = set()
+    # Hosts in the order they first appear (a set's order follows the string-hash seed,
+    # and with it the row's summation order: a message would score differently per process).
+    hosts: dict[str, None] = {}
     for url in dict.fromkeys(urls):
         if url.lower().startswith("mailto:"):
             tokens.append("url:mailto")
@@ -81,7 +83,7 @@ def url_tokens(urls: list[str], sender_domain: str) -> list[str]:
         if _is_ip(host):
             tokens.append("url:ip_host")
             continue
-        hosts.add(host)
+        hosts[host] = None
         if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
             tokens.append("url:userinfo")
         if "xn--" in host:
