@@ -116,11 +116,12 @@ def main() -> None:
     raws = load_corpus(args.corpus, args.n)
     print(f"{len(raws)} ham messages, {sum(map(len, raws)) / len(raws) / 1024:.1f} KiB average")
     sessions = [int(c) for c in args.connections.split(",")]
-    floor = commit_floor(Path(tempfile.gettempdir()), sum(map(len, raws)) // len(raws))
-    print(
-        f"one durable commit a message on this disk (where the daemon's spool lives):"
-        f" p50 {floor.commit_p50 * 1000:.2f} ms, p90 {floor.commit_p90 * 1000:.2f} ms"
-    )
+    if args.rounds > 0:
+        floor = commit_floor(Path(tempfile.gettempdir()), sum(map(len, raws)) // len(raws))
+        print(
+            f"one durable commit a message on this disk (where the daemon's spool lives):"
+            f" p50 {floor.commit_p50 * 1000:.2f} ms, p90 {floor.commit_p90 * 1000:.2f} ms"
+        )
     for connections in sessions if args.rounds > 0 else ():
         load = os.getloadavg()[0]
         run = measure(raws, connections, args.rounds, BARE_SERVER, BENCH_CONFIG, args.processing)
