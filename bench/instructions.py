@@ -21,20 +21,17 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.drain import runner_beside_checkpointer  # noqa: E402
 from bench.runner_queries import _spool  # noqa: E402
 from bench.scale import CONFIG, _mail  # noqa: E402
-from gateway.daemon.runner import Runner  # noqa: E402
 from gateway.daemon.supervisor import prepare_database  # noqa: E402
-from gateway.services import Services  # noqa: E402
 from gateway.settings import config as config_mod  # noqa: E402
 from gateway.similar.warm import warm  # noqa: E402
-from gateway.store.checkpoint import Checkpointer  # noqa: E402
 from gateway.store.db import upgrade  # noqa: E402
 from tests.harness import write_config  # noqa: E402
 
@@ -66,39 +63,25 @@ def main() -> None:
     cfg = config_mod.load(config)
     db = prepare_database(cfg)
     # The checkpointer beside the runner as in the daemon (its thread's work is counted).
-    checkpointer = Checkpointer(db) if db.sqlite else None
-    stop = threading.Event()
-    thread = threading.Thread(target=checkpointer.run if checkpointer else None, args=(stop,))
-    if checkpointer is not None:
-        checkpointer.start()
-        thread.start()
-    runner = Runner(
-        db,
-        Services.from_config(cfg),
-        on_committed=checkpointer.committed if checkpointer is not None else None,
-    )
-    with db.read() as session:
-        warm(session, cfg.database_url, cfg.suggestions.categories)
-    # One of each first: a reply's first processing imports and compiles what it uses.
-    _spool(db, [_mail(10**6)])
-    runner.drain()
-    _spool(db, [_mail(10**6 + 1, f"<n{10**6}@bench.example>")])
-    runner.drain()
-    for name, batch in (
-        ("new", [_mail(i) for i in range(opts.new)]),
-        ("replies", [_mail(i, f"<n{i * 2}@bench.example>") for i in range(opts.replies)]),
-    ):
-        _spool(db, batch)
-        _callgrind("--instr=on")
-        _callgrind("--zero")
-        done = runner.drain()
-        _callgrind("--instr=off")
-        _callgrind(f"--dump={name} {done}")
-        print(f"{name}: {done} messages", flush=True)
-    stop.set()
-    if checkpointer is not None:
-        checkpointer.wake.set()
-        thread.join()
+    with runner_beside_checkpointer(db, cfg) as runner:
+        with db.read() as session:
+            warm(session, cfg.database_url, cfg.suggestions.categories)
+        # One of each first: a reply's first processing imports and compiles what it uses.
+        _spool(db, [_mail(10**6)])
+        runner.drain()
+        _spool(db, [_mail(10**6 + 1, f"<n{10**6}@bench.example>")])
+        runner.drain()
+        for name, batch in (
+            ("new", [_mail(i) for i in range(opts.new)]),
+            ("replies", [_mail(i, f"<n{i * 2}@bench.example>") for i in range(opts.replies)]),
+        ):
+            _spool(db, batch)
+            _callgrind("--instr=on")
+            _callgrind("--zero")
+            done = runner.drain()
+            _callgrind("--instr=off")
+            _callgrind(f"--dump={name} {done}")
+            print(f"{name}: {done} messages", flush=True)
     db.dispose()
 
 

@@ -32,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -42,15 +41,13 @@ from sqlalchemy import func, select
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.drain import runner_beside_checkpointer  # noqa: E402
 from bench.scale_build import DOMAINS, build  # noqa: E402
 from gateway import spool  # noqa: E402
-from gateway.daemon.runner import Runner  # noqa: E402
 from gateway.daemon.supervisor import prepare_database  # noqa: E402
-from gateway.services import Services  # noqa: E402
 from gateway.settings import config as config_mod  # noqa: E402
 from gateway.similar.warm import warm  # noqa: E402
 from gateway.store import listing, plain  # noqa: E402
-from gateway.store.checkpoint import Checkpointer  # noqa: E402
 from gateway.store.db import Database, upgrade  # noqa: E402
 from gateway.store.model import Ticket  # noqa: E402
 from gateway.store.views import TicketFilter  # noqa: E402
@@ -169,48 +166,35 @@ def processing(config: Path) -> tuple[float, float, float]:
     of 1,000 new mails, then of 200 replies threaded onto them."""
     cfg = config_mod.load(config)
     db = prepare_database(cfg)
-    # The WAL checkpointer beside the runner, woken by its commits, as in the daemon.
-    checkpointer = Checkpointer(db) if db.sqlite else None
-    stop = threading.Event()
-    thread = threading.Thread(target=checkpointer.run if checkpointer else None, args=(stop,))
-    if checkpointer is not None:
-        checkpointer.start()
-        thread.start()
-    runner = Runner(
-        db,
-        Services.from_config(cfg),
-        on_committed=checkpointer.committed if checkpointer is not None else None,
-    )
-    t0 = time.perf_counter()
-    with db.read() as s:
-        # What the daemon does once as it starts (gateway.daemon.processing), beside its
-        # runner: not part of the rate of the mail that follows.
-        warm(s, cfg.database_url, cfg.suggestions.categories)
-    loaded = time.perf_counter() - t0
-    rates: list[float] = []
-    cpu_ms: list[float] = []
-    for batch in (
-        [_mail(i) for i in range(1000)],
-        [_mail(i, f"<n{i * 5}@bench.example>") for i in range(200)],
-    ):
-        with db.write() as s:
-            for raw in batch:
-                spool.store(
-                    s,
-                    raw,
-                    source="smtp",
-                    mail_from="x@bench.example",
-                    rcpt_to=["support@example.com"],
-                )
-        t0, c0 = time.perf_counter(), time.process_time()
-        runner.drain()
-        rates.append(len(batch) / (time.perf_counter() - t0))
-        # The processor time as well: on a shared machine the wall rate follows the load.
-        cpu_ms.append((time.process_time() - c0) * 1000 / len(batch))
-    stop.set()
-    if checkpointer is not None:
-        checkpointer.wake.set()
-        thread.join()
+    # The WAL checkpointer beside the runner, called between its transactions, as in the
+    # daemon.
+    with runner_beside_checkpointer(db, cfg) as runner:
+        t0 = time.perf_counter()
+        with db.read() as s:
+            # What the daemon does once as it starts (gateway.daemon.processing), beside its
+            # runner: not part of the rate of the mail that follows.
+            warm(s, cfg.database_url, cfg.suggestions.categories)
+        loaded = time.perf_counter() - t0
+        rates: list[float] = []
+        cpu_ms: list[float] = []
+        for batch in (
+            [_mail(i) for i in range(1000)],
+            [_mail(i, f"<n{i * 5}@bench.example>") for i in range(200)],
+        ):
+            with db.write() as s:
+                for raw in batch:
+                    spool.store(
+                        s,
+                        raw,
+                        source="smtp",
+                        mail_from="x@bench.example",
+                        rcpt_to=["support@example.com"],
+                    )
+            t0, c0 = time.perf_counter(), time.process_time()
+            runner.drain()
+            rates.append(len(batch) / (time.perf_counter() - t0))
+            # The processor time as well: on a shared machine the wall rate follows the load.
+            cpu_ms.append((time.process_time() - c0) * 1000 / len(batch))
     db.dispose()
     print(f"  processor time per message: {cpu_ms[0]:.1f} ms new, {cpu_ms[1]:.1f} ms replies")
     return loaded, rates[0], rates[1]

@@ -43,6 +43,16 @@ def build(grow: int = 0) -> tuple[Index, dict[int, str]]:
     return index, topic_of
 
 
+def _per_query(index: Index, queries: int) -> float:
+    """Seconds a look-up of the fixture's held-out queries takes on `index`, warmed up."""
+    index.query("warm up", 3)
+    start = time.perf_counter()
+    for _, held_out in TOPICS.values():
+        for query in held_out:
+            index.query(query, 3)
+    return (time.perf_counter() - start) / queries
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--grow", type=int, default=20_000)
@@ -66,12 +76,7 @@ def main() -> None:
     start = time.perf_counter()
     grown, _ = build(args.grow)
     built = time.perf_counter() - start
-    grown.query("warm up", 3)
-    start = time.perf_counter()
-    for _, held_out in TOPICS.values():
-        for query in held_out:
-            grown.query(query, 3)
-    per = (time.perf_counter() - start) / queries
+    per = _per_query(grown, queries)
     print(f"grown index: {len(grown)} rows built in {built:.2f} s; {per * 1000:.1f} ms a query")
     # What the product does as tickets close: one row added, then the next query
     # recomputes the document frequencies once.
@@ -84,12 +89,7 @@ def main() -> None:
     # between two weightings; a lookup's cost must not follow it.
     for i in range(1800):
         grown.add([(2 * 10**9 + i, "printer", f"Принтер {i} снова не печатает", "")])
-    grown.query("warm up", 3)
-    start = time.perf_counter()
-    for _, held_out in TOPICS.values():
-        for query in held_out:
-            grown.query(query, 3)
-    per = (time.perf_counter() - start) / queries
+    per = _per_query(grown, queries)
     print(f"with 1,800 rows added since the weighting: {per * 1000:.1f} ms a query")
 
 
