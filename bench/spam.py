@@ -21,92 +21,21 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
-import heapq  # noqa: E402
 import pickle  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import zlib  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench import spam_starter  # noqa: E402
-from bench.spam_corpus import EPOCH, clocked, date_of, read, stream_order  # noqa: E402
-from bench.spam_errors import breakdown  # noqa: E402
+from bench.spam_data import Baseline, Corpus, load, rates  # noqa: E402
+from bench.spam_online import online  # noqa: E402
 from classifier import SpamModel  # noqa: E402
-from classifier.features import row_from, to_matrix  # noqa: E402
 from classifier.message import extract  # noqa: E402
 from gateway.settings.config import SpamSection  # noqa: E402
-
-
-@dataclass
-class Corpus:
-    raws: list[bytes]
-    labels: Any  # numpy bool array, True = spam
-    texts: list[str]  # subject + body text, the baseline's input
-    matrix: Any  # our hashed features, CSR
-    dates: list[datetime]  # undated mail on a clock of a minute a message (spam_corpus)
-    order: list[int]  # the stream: indexes in Date order
-    undated: int
-    groups: list[str]  # each message's folder (spam_corpus.Labelled)
-
-
-def load(corpus: Path, ham: list[Path], spam: list[Path]) -> tuple[Corpus, str]:
-    labelled = read(corpus, ham, spam)
-    raws = labelled.raws
-    extracted = [extract(raw) for raw in raws]
-    texts = [ex.subject + "\n" + ex.text for ex in extracted]
-    matrix = to_matrix([row_from(ex, raw) for ex, raw in zip(extracted, raws, strict=True)])
-    dates = [date_of(raw) for raw in raws]
-    order = stream_order(dates)
-    undated = sum(d == EPOCH for d in dates)
-    loaded = Corpus(
-        raws,
-        np.array(labelled.labels),
-        texts,
-        matrix,
-        clocked(dates, order),
-        order,
-        undated,
-        labelled.groups,
-    )
-    return loaded, labelled.layout
-
-
-def rates(pred: Any, labels: Any) -> str:
-    acc = (pred == labels).mean()
-    return (
-        f"accuracy {acc:7.2%}  spam recall {pred[labels].mean():7.2%}  "
-        f"FP rate {pred[~labels].mean():6.2%}  (FP {int((pred & ~labels).sum())}, "
-        f"FN {int((~pred & labels).sum())})"
-    )
-
-
-class Baseline:
-    """TF-IDF + logistic regression, refit from scratch on every training set."""
-
-    def __init__(self, texts: list[str], labels: Any) -> None:
-        self.single: bool | None = None
-        if len(set(labels.tolist())) < 2:  # LR needs both classes; predict the one seen
-            self.single = bool(labels[0]) if len(labels) else False
-            return
-        self.vectorizer = TfidfVectorizer(sublinear_tf=True)
-        self.lr = LogisticRegression(max_iter=1000)
-        self.lr.fit(self.vectorizer.fit_transform(texts), labels)
-
-    def proba(self, texts: list[str]) -> Any:
-        if self.single is not None:
-            return np.full(len(texts), 1.0 if self.single else 0.0)
-        return self.lr.predict_proba(self.vectorizer.transform(texts))[:, 1]
 
 
 def cross_validate(c: Corpus, folds: int, quarantine: float) -> None:
@@ -138,136 +67,6 @@ def cross_validate(c: Corpus, folds: int, quarantine: float) -> None:
             f"    > {threshold:<5} spam recall {pred[c.labels].mean():7.2%}  "
             f"FP rate {pred[~c.labels].mean():6.2%}"
         )
-
-
-@dataclass
-class Policy:
-    """How the stream teaches the model, besides the corrections made at once.
-
-    ``answer_hours``: an answered ham ticket is learned this long after it arrived (None:
-    never). ``confirm_hours``: held mail that nobody released is learned as spam this long
-    after it was held (None: never). ``everything``: every message learned at once.
-    """
-
-    answer_hours: float | None = None
-    confirm_hours: float | None = None
-    everything: bool = False
-
-
-def online_ours(
-    c: Corpus,
-    order: list[int],
-    threshold: float,
-    policy: Policy,
-    start: Callable[[], SpamModel] = SpamModel.new,
-) -> list[bool]:
-    """The product on a stream: hold as the spam stage does, learn as agents would.
-
-    ``start`` makes the model of minute one (a cold start by default).
-    """
-    model = start()
-    wrong: list[bool] = []
-    due: list[tuple[datetime, int, bool]] = []  # delayed lessons, by due time
-
-    def later(hours: float | None, i: int, is_spam: bool) -> None:
-        if hours is not None:
-            heapq.heappush(due, (c.dates[i] + dt.timedelta(hours=hours), i, is_spam))
-
-    for i in order:
-        while due and due[0][0] <= c.dates[i]:
-            _, j, lesson = heapq.heappop(due)
-            model.learn_rows(c.matrix[j], [lesson], threshold)
-        row = c.matrix[i]
-        is_spam = bool(c.labels[i])
-        held = model.holds(float(model.probabilities(row)[0]), threshold)
-        wrong.append(held != is_spam)
-        if held != is_spam or policy.everything:
-            model.learn_rows(row, [is_spam], threshold)
-        elif held:
-            later(policy.confirm_hours, i, True)
-        else:
-            later(policy.answer_hours, i, False)
-    return wrong
-
-
-def online_baseline(c: Corpus, order: list[int], learn_all: bool, every: int) -> list[bool]:
-    """Corrections: refit at each one. Learn-all: refit every ``every`` messages (batch)."""
-    seen: list[int] = []
-    model = Baseline([], np.array([], bool))
-    wrong: list[bool] = []
-    for n, i in enumerate(order):
-        is_spam = bool(c.labels[i])
-        mistaken = bool(model.proba([c.texts[i]])[0] > 0.5) != is_spam
-        wrong.append(mistaken)
-        if mistaken or learn_all:
-            seen.append(i)
-        if (mistaken and not learn_all) or (learn_all and (n + 1) % every == 0):
-            model = Baseline([c.texts[j] for j in seen], c.labels[seen])
-    return wrong
-
-
-def online(
-    c: Corpus,
-    refit_every: int,
-    threshold: float,
-    answer_hours: float,
-    product_only: bool = False,
-    starter: bool = False,
-) -> None:
-    order = c.order
-    first_model: Callable[[], SpamModel] = SpamModel.new
-    if starter:  # the mail the starter sample holds is left out of the stream
-        first_model, order = spam_starter.start_and_order(c.raws, order)
-        print(f"  from the starter model; {len(c.order) - len(order)} messages it holds left out")
-    n = len(order)
-    late_ham = [k for k in range(n // 2, n) if not c.labels[order[k]]]
-    begin = "the starter model and from a cold start" if starter else "a cold start"
-    print(
-        f"== 2. online run in Date order from {begin} ({n} messages); ours held at "
-        f"{threshold} once trained, the baseline at 0.5"
-    )
-    confirm = SpamSection().confirm_hours or None
-    product = Policy(answer_hours=answer_hours, confirm_hours=confirm)
-    runs: list[tuple[str, Callable[[], list[bool]]]] = [
-        (
-            f"classifier, the product (answers {answer_hours:g} h, confirm {confirm} h)",
-            lambda: online_ours(c, order, threshold, product, first_model),
-        ),
-        ("classifier, corrections only", lambda: online_ours(c, order, threshold, Policy())),
-        (
-            f"classifier, corrections + answered ham ({answer_hours:g} h)",
-            lambda: online_ours(c, order, threshold, Policy(answer_hours=answer_hours)),
-        ),
-        (
-            "classifier, learns every message at once",
-            lambda: online_ours(c, order, threshold, Policy(everything=True)),
-        ),
-        ("tfidf+lr, corrections only (refit each)", lambda: online_baseline(c, order, False, 0)),
-        (
-            f"tfidf+lr, learns every message (refit every {refit_every})",
-            lambda: online_baseline(c, order, True, refit_every),
-        ),
-    ]
-    if starter:  # against a cold start on the same stream
-        runs = [
-            ("classifier, the product from the starter model", runs[0][1]),
-            (
-                "classifier, the product from a cold start",
-                lambda: online_ours(c, order, threshold, product),
-            ),
-        ]
-    for name, run in runs[:1] if product_only and not starter else runs:
-        start = time.perf_counter()
-        wrong = run()
-        errors = sum(wrong)
-        fp_late = sum(wrong[k] for k in late_ham) / len(late_ham)
-        print(
-            f"  {name:56s} errors {errors:4d} ({errors / n:5.2%}) = corrections needed; "
-            f"FP rate over last half {fp_late:6.2%}  [{time.perf_counter() - start:.1f} s]"
-        )
-        print("    " + breakdown(c.labels, c.groups, c.matrix, order, wrong))
-        if starter:
-            print("    " + spam_starter.first_errors(wrong))
 
 
 def time_split(c: Corpus, quarantine: float) -> None:
