@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from gateway.store.formats import indicator, iso, stored_time, ticket_id
+from gateway.store.formats import iso, stored_time, ticket_fields, ticket_id
 from gateway.store.reading import Fetch
 
 _TICKET = (
@@ -92,23 +92,7 @@ def ticket_detail(fetch: Fetch, ticket: int, prefix: str, history: bool) -> dict
 
 
 def _ticket_dict(t: dict[str, Any], prefix: str) -> dict[str, Any]:
-    return {
-        "id": t["id"],
-        "tag": f"{prefix}-{t['id']}",
-        "subject": t["subject"],
-        "status": t["status"],
-        "closed": bool(t["closed"]),
-        "criticality": t["criticality"],
-        "category": t["category"],
-        "extra": bool(t["extra"]),
-        "breached": bool(t["breached"]),
-        "requester": t["requester"],
-        "assignee": t["assignee"],
-        "created_at": _time(t["created_at"]),
-        "updated_at": _time(t["updated_at"]),
-        "messages": [],
-        "indicator": indicator(bool(t["closed"]), t["last_public_by"]),
-    }
+    return ticket_fields(t, prefix, [])
 
 
 def _desk_detail(fetch: Fetch, t: dict[str, Any], prefix: str) -> dict[str, Any]:

@@ -7,6 +7,8 @@ Without SQLAlchemy: `helpdesk tickets show` on an SQLite file imports none of it
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -52,3 +54,27 @@ def stored_param(value: dt.datetime, dialect: str) -> str | dt.datetime:
         value = value.replace(tzinfo=dt.UTC)
     naive = value.astimezone(dt.UTC).replace(tzinfo=None)
     return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else naive
+
+
+def ticket_fields(row: Mapping[str, Any], prefix: str, messages: Any) -> dict[str, Any]:
+    """A ticket's fields as `tickets list` and `tickets show` give them (SPEC), from its
+    row as a driver reads it (SQLite's 0/1 and text times, PostgreSQL's own values);
+    `messages`: the listing's count, or the detail's list."""
+    closed = bool(row["closed"])
+    return {
+        "id": row["id"],
+        "tag": f"{prefix}-{row['id']}",
+        "subject": row["subject"],
+        "status": row["status"],
+        "closed": closed,
+        "criticality": row["criticality"],
+        "category": row["category"],
+        "extra": bool(row["extra"]),
+        "breached": bool(row["breached"]),
+        "requester": row["requester"],
+        "assignee": row["assignee"],
+        "created_at": iso(stored_time(row["created_at"])),
+        "updated_at": iso(stored_time(row["updated_at"])),
+        "messages": messages,
+        "indicator": indicator(closed, row["last_public_by"]),
+    }

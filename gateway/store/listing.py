@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.store import fts_walk, reading
 from gateway.store.columns import DEFAULT_LIMIT as DEFAULT_LIMIT
-from gateway.store.formats import indicator, iso, stored_time
+from gateway.store.formats import ticket_fields
 from gateway.store.reading import Reader
 from gateway.store.views import TicketFilter, Where, conditions, user_ids
 
@@ -90,23 +90,7 @@ def _of_ids(read: Reader, ids: list[int]) -> list[Any]:
 
 
 def _row_dict(row: dict[str, Any], prefix: str) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "tag": f"{prefix}-{row['id']}",
-        "subject": row["subject"],
-        "status": row["status"],
-        "closed": bool(row["closed"]),
-        "criticality": row["criticality"],
-        "category": row["category"],
-        "extra": bool(row["extra"]),
-        "breached": bool(row["breached"]),
-        "requester": row["requester"],
-        "assignee": row["assignee"],
-        "created_at": iso(stored_time(row["created_at"])),
-        "updated_at": iso(stored_time(row["updated_at"])),
-        "messages": row["messages"],
-        "indicator": indicator(bool(row["closed"]), row["last_public_by"]),
-    }
+    return ticket_fields(row, prefix, row["messages"])
 
 
 def count_matches(
