@@ -118,3 +118,31 @@ def test_blocks_without_repeats_weigh_as_the_damped_formula() -> None:
         damped = 1.0 + np.log(counts)
         expected = damped * (weight / float(np.sqrt((damped**2).sum())))
         assert row.values[start : start + tokens].tolist() == expected.tolist()
+
+
+# Malformed mail: undecodable header bytes (read back as Header objects), a line without a
+# colon in the head, two Content-Types, a boundary that never closes, an unknown charset.
+_BROKEN = (
+    b"From: \xff\xfe Bad <bad@\xe9xample.test>\n"
+    b"this line has no colon\n"
+    b"Subject: =?x-unknown?B?w7xiZXI=?=\n"
+    b"Content-Type: text/plain; charset=x-unknown\n"
+    b'Content-Type: multipart/mixed; boundary="OPEN"\n\n'
+    b"--OPEN\nContent-Type: text/html; charset=\xff\n\n<p>never closed\n"
+)
+
+
+def _text(value: object) -> object:
+    """A header's answer as text (a Header object has no equality of its own)."""
+    return [str(v) for v in value] if isinstance(value, list) else str(value)
+
+
+def test_indexed_message_answers_as_message_on_malformed_mail() -> None:
+    from classifier.message import extract
+
+    plain, indexed = email.message_from_bytes(_BROKEN), message_from_bytes(_BROKEN)
+    assert [_text(h) for h in _headers(indexed)] == [_text(h) for h in _headers(plain)]
+    assert [type(d) for d in indexed.defects] == [type(d) for d in plain.defects]
+    assert indexed.defects  # the line without a colon, at least
+    found = extract(_BROKEN)  # no error: its tokens say what is odd
+    assert found.sender_domain and found.tokens
