@@ -31,7 +31,7 @@ def test_dovecot_killed_and_restarted_during_idle(private_dovecot: Dovecot, db: 
     with run_poller(box, db) as running:
         running.wait_state("idle")
         server.kill()
-        wait_until(lambda: running.poller.status().consecutive_errors >= 1, timeout=5)
+        wait_until(lambda: running.poller.status().consecutive_errors >= 1, timeout=30)
         assert running.poller.status().state in ("backoff", "connecting")
         server.start()
         client = client_for(server, "support")
@@ -84,7 +84,7 @@ def test_starttls_with_the_servers_certificate(dovecot: Dovecot, user: str, db: 
         client = client_for(dovecot, user)
         client.append("INBOX", message(1))
         client.logout()
-        wait_until(lambda: len(spooled(db)) == 1, timeout=5)
+        wait_until(lambda: len(spooled(db)) == 1, timeout=30)
 
 
 def test_untrusted_certificate_is_an_error(dovecot: Dovecot, user: str, db: Database) -> None:

@@ -70,7 +70,9 @@ def test_idle_delivers_within_seconds(dovecot: Dovecot, user: str, db: Database)
         running.wait_state("idle")
         for n in range(1, 4):
             append(dovecot, user, [message(n)])
-            assert wait_until(lambda: len(spooled(db)) == n, timeout=5) < 5  # noqa: B023
+            # IDLE, not the 300-s poll, brought it: the bound is a fifth of the poll
+            # interval, so a loaded machine's seconds do not fail it.
+            assert wait_until(lambda: len(spooled(db)) == n, timeout=60) < 60  # noqa: B023
     assert len(spooled(db)) == 3
 
 
@@ -81,7 +83,7 @@ def test_without_processed_folder_marks_seen(dovecot: Dovecot, user: str, db: Da
         wait_until(lambda: len(spooled(db)) == 2)
         running.wait_state("polling")
         append(dovecot, user, [message(3)])  # polling, not IDLE: within poll_seconds
-        wait_until(lambda: len(spooled(db)) == 3, timeout=5)
+        wait_until(lambda: len(spooled(db)) == 3, timeout=30)
     client = client_for(dovecot, user)
     client.select_folder("INBOX", readonly=True)
     flags = client.get_flags(client.search("ALL"))

@@ -46,11 +46,11 @@ def test_one_daemon_polls_a_mailbox_the_other_takes_over(
                        == {"idle", "standby"})  # fmt: skip
             active, standby = (a, b) if a.poller.status().state == "idle" else (b, a)
             active.__exit__(None, None, None)  # that daemon stops; the lock is released
-            standby.wait_state("idle", timeout=5)
+            standby.wait_state("idle", timeout=30)
             client = client_for(dovecot, user)
             client.append("INBOX", message(99))
             client.logout()
-            wait_until(lambda: len(spooled(first)) == 31, timeout=5)
+            wait_until(lambda: len(spooled(first)) == 31, timeout=30)
         uids = [int(str(r.origin["uid"])) for r in spooled(first)]
         assert sorted(uids) == list(range(1, 32))
     finally:
