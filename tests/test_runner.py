@@ -255,3 +255,40 @@ def test_mail_arriving_while_a_batch_is_parsed_keeps_its_transaction_from_beginn
     assert not reparsed  # the held batch kept its parse
     with db.read() as s:
         assert {r.attempts for r in s.scalars(select(Inbound))} == {CLAIMED}
+
+
+def test_a_batch_held_for_a_burst_when_the_daemon_stops_is_not_taken_for_a_crash(
+    setup: tuple[Config, Database, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Stopped while a batch waits for a burst to end, the runner hands its claim back:
+    the next start processes it as new mail, in one batch, not one by one as the
+    leftovers of a crash."""
+    import threading
+
+    from gateway.spool.pressure import IntakePressure
+
+    cfg, db, _ = setup
+    ids = put(db, "a", "b")
+    # Quiet when the loop starts; busy for far longer than the loop takes to see it.
+    pressure = IntakePressure(quiet_after=0.5, max_pause=0.0)
+    stop = threading.Event()
+    runner = Runner(db, Services.from_config(cfg), pipeline=PIPELINE, pressure=pressure)
+    original = runner._parse_outside
+
+    def burst_then_stop(batch: list[int]) -> Any:
+        result = original(batch)
+        pressure.touch()
+        stop.set()  # SIGTERM while the batch is held
+        return result
+
+    monkeypatch.setattr(runner, "_parse_outside", burst_then_stop)
+    runner.run(stop)
+    with db.read() as s:
+        assert {r.id: (r.state, r.attempts) for r in s.scalars(select(Inbound))} == {
+            i: ("new", 0) for i in ids
+        }
+    after = Runner(db, Services.from_config(cfg), pipeline=PIPELINE)
+    assert after.run_once() == 2
+    assert set(states(db).values()) == {"done"} and "interrupted" not in caplog.text

@@ -24,7 +24,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -107,6 +107,31 @@ class Runner:
                 continue
             if done == 0 and not self._held:
                 self.wake.wait(poll)
+        self._hand_back_held()
+
+    def _hand_back_held(self) -> None:
+        """At stop: a batch held for a burst (or left by a transaction ended early) was
+        never begun; its claim is handed back, so that the next start takes it for new
+        mail, not for the leftovers of a crash (processed one by one, counted)."""
+        ids, self._held, self._held_parsed = self._held, [], {}
+        if not ids:
+            return
+        try:
+            with self._db.write() as session:
+                session.execute(
+                    update(Inbound)
+                    .where(
+                        Inbound.id.in_(ids),
+                        Inbound.state == "new",
+                        Inbound.attempts == CLAIMED,
+                    )
+                    .values(attempts=0)
+                )
+        except Exception:
+            # Left claimed: the next start processes them alone, as after a crash.
+            log.exception("runner: could not hand back %d held message(s)", len(ids))
+        finally:
+            self._claims.release(ids)
 
     def run_once(self, limit: int | None = None, steps_aside: bool = False) -> int:
         """Process one batch; returns how many messages it finished.
