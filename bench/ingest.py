@@ -141,6 +141,7 @@ def main() -> None:
             f"    per message (p50/p99 ms): bare {ms[0]}/{ms[1]}, helpdesk {ms[2]}/{ms[3]}"
             f" | all processed {run.processed_after:5.1f} s after the last slice ({run.counts})"
         )
+        print(f"    spool writer: {run.writer}")
         if connections == 1:
             # One session waits for each 250: no group commit can share its fsync.
             print(

@@ -45,6 +45,7 @@ class Slices:
     our_latency: list[float] = field(default_factory=list)
     processed_after: float = 0.0  # seconds from the last daemon slice until all processed
     counts: str = ""
+    writer: str = ""  # the daemon's spool writer at its stop: messages, commits, lock waits
 
     @property
     def ratio(self) -> float:
@@ -207,7 +208,16 @@ def measure(
         finally:
             daemon.terminate()
             daemon.wait()
+        out.writer = _writer_line(log)
     return out
+
+
+def _writer_line(log: Path) -> str:
+    """The spool writer's account, logged when the daemon stops (gateway.intake.group_commit)."""
+    for line in reversed(log.read_text(errors="replace").splitlines()):
+        if "spool writer:" in line:
+            return line.partition("spool writer:")[2].strip()
+    return "no account in the daemon's log"
 
 
 def _wait_processed(tmp: Path, out: Slices) -> None:

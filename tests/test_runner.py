@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -204,3 +205,90 @@ def test_an_intake_commit_waiting_ends_the_batch_and_the_rest_follows_unblamed(
     with db.read() as s:
         assert {r.attempts for r in s.scalars(select(Inbound))} == {CLAIMED}
     assert "interrupted" not in caplog.text
+
+
+def test_mail_arriving_while_a_batch_is_parsed_keeps_its_transaction_from_beginning(
+    setup: tuple[Config, Database, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon's loop (`steps_aside`) leaves a batch claimed and parsed, its write
+    transaction not begun, when a burst began meanwhile: the burst's first commits would
+    otherwise wait for the batch's first message. The batch follows once the burst is
+    over, parsed once, not taken for the leftovers of a crash."""
+    from gateway.spool.pressure import IntakePressure
+
+    cfg, db, _ = setup
+    ids = put(db, "a", "b", "c")
+    pressure = IntakePressure(quiet_after=3600.0, max_pause=0.0)
+    parsed: list[str] = []
+
+    def counting(ctx: Context) -> None:
+        parsed.append(ctx.mail.subject)
+
+    runner = Runner(
+        db,
+        Services.from_config(cfg),
+        pipeline=(*PIPELINE, Stage("seen", counting)),
+        pressure=pressure,
+    )
+    original = runner._parse_outside
+
+    def burst_begins(batch: list[int]) -> Any:
+        result = original(batch)
+        pressure.touch()  # an SMTP message is stored while the batch is parsed
+        return result
+
+    monkeypatch.setattr(runner, "_parse_outside", burst_begins)
+    assert runner.run_once(steps_aside=True) == 0
+    assert states(db) == dict.fromkeys(ids, "new") and runner._held == ids
+    assert not parsed  # no message went through the pipeline
+
+    reparsed: list[int] = []
+
+    def parse_again(batch: list[int]) -> Any:
+        reparsed.extend(batch)
+        return {}
+
+    monkeypatch.setattr(runner, "_parse_outside", parse_again)
+    # Far behind (the loop's `behind`), or called by a tool: the batch is processed.
+    assert runner.run_once() == 3
+    assert set(states(db).values()) == {"done"} and parsed == ["a", "b", "c"]
+    assert not reparsed  # the held batch kept its parse
+    with db.read() as s:
+        assert {r.attempts for r in s.scalars(select(Inbound))} == {CLAIMED}
+
+
+def test_a_batch_held_for_a_burst_when_the_daemon_stops_is_not_taken_for_a_crash(
+    setup: tuple[Config, Database, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Stopped while a batch waits for a burst to end, the runner hands its claim back:
+    the next start processes it as new mail, in one batch, not one by one as the
+    leftovers of a crash."""
+    import threading
+
+    from gateway.spool.pressure import IntakePressure
+
+    cfg, db, _ = setup
+    ids = put(db, "a", "b")
+    # Quiet when the loop starts; busy for far longer than the loop takes to see it.
+    pressure = IntakePressure(quiet_after=0.5, max_pause=0.0)
+    stop = threading.Event()
+    runner = Runner(db, Services.from_config(cfg), pipeline=PIPELINE, pressure=pressure)
+    original = runner._parse_outside
+
+    def burst_then_stop(batch: list[int]) -> Any:
+        result = original(batch)
+        pressure.touch()
+        stop.set()  # SIGTERM while the batch is held
+        return result
+
+    monkeypatch.setattr(runner, "_parse_outside", burst_then_stop)
+    runner.run(stop)
+    with db.read() as s:
+        assert {r.id: (r.state, r.attempts) for r in s.scalars(select(Inbound))} == {
+            i: ("new", 0) for i in ids
+        }
+    after = Runner(db, Services.from_config(cfg), pipeline=PIPELINE)
+    assert after.run_once() == 2
+    assert set(states(db).values()) == {"done"} and "interrupted" not in caplog.text

@@ -21,17 +21,14 @@ import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import CursorResult, update
-from sqlalchemy.orm import Session
 
 from gateway.daemon.logs import configure_from
 from gateway.daemon.reload import reload_config
 from gateway.daemon.runner import Runner
+from gateway.daemon.sender import OutboxSender, release_outbox_leases
 from gateway.escalation import job as escalation_job
-from gateway.outgoing import outbox
 from gateway.outgoing.transports import Transport, make_transport
 from gateway.reports import schedule as report_schedule
 from gateway.services import Services
@@ -44,56 +41,10 @@ from gateway.spool.pressure import IntakePressure, PressureShare
 from gateway.store.checkpoint import Checkpointer
 from gateway.store.db import Database
 from gateway.store.files import sqlite_file
-from gateway.store.model import Outbox, utcnow
 
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
-
-
-class OutboxSender:
-    """Sends due mail whenever woken; retries come due through the scheduler's ticks."""
-
-    def __init__(
-        self, db: Database, transport: Transport, cfg: Config, pressure: IntakePressure
-    ) -> None:
-        self._db = db
-        self._pressure = pressure
-        self._transport = transport
-        self._cfg = cfg
-        self.wake = threading.Event()
-
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            self.wake.wait(15)
-            self.wake.clear()
-            self._pressure.yield_to_intake(stop)
-            try:
-                # Small passes: between them, arriving mail goes first.
-                while outbox.send_due(self._db, self._transport, self._cfg.outgoing, limit=10):
-                    if stop.is_set():
-                        break
-                    self._pressure.yield_to_intake(stop)
-            except Exception:
-                log.exception("outbox sender: pass failed; retrying later")
-                stop.wait(5)
-
-
-def release_outbox_leases(session: Session) -> None:
-    """Crash recovery: mail claimed by a sender that died is due again now.
-
-    Only on SQLite, where this is the only daemon; with a shared PostgreSQL database the
-    leases of other live daemons must stand and run out by themselves. A row never
-    attempted has a future due time only because of a lease.
-    """
-    now = utcnow()
-    released: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(Outbox)
-        .where(Outbox.state == "queued", Outbox.attempts == 0, Outbox.next_attempt_at > now)
-        .values(next_attempt_at=now)
-    )
-    if released.rowcount:
-        log.info("recovered %d outgoing mail(s) claimed before a crash", released.rowcount)
 
 
 # How much lower this process runs than the SMTP intake. When the cores are busy (a

@@ -24,7 +24,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -86,6 +86,7 @@ class Runner:
         while not stop.is_set():
             self.wake.clear()
             pressure = self._pressure
+            behind = False
             if pressure is not None and pressure.busy():
                 if self._lag() < MAX_LAG_SECONDS:
                     pressure.yield_to_intake(stop)
@@ -96,18 +97,49 @@ class Runner:
                     # right now goes first (it takes milliseconds). The batch is small
                     # and ends early for the next one (see _process_batch).
                     pressure.let_waiting_commit(stop)
+                    behind = True
             try:
-                done = self.run_once()
+                done = self.run_once(steps_aside=not behind)
             except Exception:
                 # The database is unreachable or similar: nothing was lost, try again later.
                 log.exception("runner: batch failed; retrying")
                 stop.wait(min(poll * 5, 10))
                 continue
-            if done == 0:
+            if done == 0 and not self._held:
                 self.wake.wait(poll)
+        self._hand_back_held()
 
-    def run_once(self, limit: int | None = None) -> int:
-        """Process one batch; returns how many messages it finished."""
+    def _hand_back_held(self) -> None:
+        """At stop: a batch held for a burst (or left by a transaction ended early) was
+        never begun; its claim is handed back, so that the next start takes it for new
+        mail, not for the leftovers of a crash (processed one by one, counted)."""
+        ids, self._held, self._held_parsed = self._held, [], {}
+        if not ids:
+            return
+        try:
+            with self._db.write() as session:
+                session.execute(
+                    update(Inbound)
+                    .where(
+                        Inbound.id.in_(ids),
+                        Inbound.state == "new",
+                        Inbound.attempts == CLAIMED,
+                    )
+                    .values(attempts=0)
+                )
+        except Exception:
+            # Left claimed: the next start processes them alone, as after a crash.
+            log.exception("runner: could not hand back %d held message(s)", len(ids))
+        finally:
+            self._claims.release(ids)
+
+    def run_once(self, limit: int | None = None, steps_aside: bool = False) -> int:
+        """Process one batch; returns how many messages it finished.
+
+        `steps_aside` (the daemon's loop, unless processing is far behind): mail that
+        began to arrive while the batch was claimed and parsed keeps the batch from
+        beginning its write transaction; it is held, parsed, for the next call.
+        """
         if self._held:
             ids, interrupted = self._held, False
             self._held = []
@@ -126,14 +158,14 @@ class Runner:
                 for row_id in ids:
                     self._process_batch([row_id], stops=False)
             else:
-                rest = self._process_batch(ids)
+                rest = self._process_batch(ids, steps_aside=steps_aside)
         finally:
             # Committed, or failed with the claim's mark kept: either way no longer ours.
             # The rest of a batch ended early stays claimed (and locked) for the next call.
             held = set(rest)
             self._claims.release([i for i in ids if i not in held])
         self._held = rest
-        if self._on_committed is not None:
+        if self._on_committed is not None and len(rest) < len(ids):
             self._on_committed()
         return len(ids) - len(rest)
 
@@ -160,13 +192,23 @@ class Runner:
         seconds = self._services.cfg.runner.parse_seconds
         return parse_outside(self._db, ids, seconds, self._reads_bounces)
 
-    def _process_batch(self, ids: list[int], stops: bool = True) -> list[int]:
+    def _process_batch(
+        self, ids: list[int], stops: bool = True, steps_aside: bool = False
+    ) -> list[int]:
         """Process `ids` in one transaction; those left when an intake commit waiting for
-        the lock ended it early (`stops`), to process next."""
+        the lock ended it early (`stops`), to process next; all of them when mail began
+        to arrive before the transaction (`steps_aside`)."""
         prepared, self._held_parsed = self._held_parsed, {}
         if self._parse_first:
             prepared.update(self._parse_outside([i for i in ids if i not in prepared]))
         pressure = self._pressure if stops and self._db.sqlite else None
+        if steps_aside and pressure is not None and pressure.busy():
+            # A burst began while the batch was claimed and parsed. Begun now, the
+            # transaction would hold the lock for a first message's pipeline (tens of
+            # ms at this process's lower priority) while the burst's commits wait; the
+            # loop steps aside first and comes back to the batch, parsed already.
+            self._held_parsed = prepared
+            return list(ids)
         with self._db.write() as session:
             query = select(Inbound).where(Inbound.id.in_(ids), Inbound.state == "new")
             if prepared:

@@ -41,6 +41,27 @@ SLOW_COMMIT_SECONDS = 0.5
 
 
 @dataclass
+class CommitStats:
+    """What the writer did since it started: logged when it stops, so that an operator
+    (and bench/ingest.py) can see how well commits were shared and how often another
+    writer held the lock."""
+
+    messages: int = 0
+    commits: int = 0
+    inline: int = 0  # of the commits, those made on the event loop
+    busy: int = 0  # tries that found another writer holding the lock
+    lock_wait: float = 0.0  # seconds the writer thread waited for the lock
+    committing: float = 0.0  # seconds in the commits themselves (the fsyncs, mostly)
+
+    def line(self) -> str:
+        return (
+            f"spool writer: {self.messages} message(s) in {self.commits} commit(s)"
+            f" ({self.inline} on the event loop), the lock taken {self.busy} time(s),"
+            f" {self.lock_wait:.2f} s waiting for it, {self.committing:.2f} s committing"
+        )
+
+
+@dataclass
 class _Pending:
     raw: bytes
     source: str
@@ -73,6 +94,7 @@ class GroupCommitWriter:
         # Sessions between MAIL and the end of DATA: a message on its way (kept by the
         # SMTP intake).
         self.arriving = 0
+        self.stats = CommitStats()
         # One thread for every commit: the same pooled connection is reused each time.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool-writer")
 
@@ -95,6 +117,7 @@ class GroupCommitWriter:
         if self._threaded is not None:
             self._threaded.close()
             self._threaded = None
+        log.info("%s", self.stats.line())
 
     async def submit(
         self, raw: bytes, source: str, mail_from: str, rcpt_to: list[str], alone: bool = False
@@ -186,8 +209,16 @@ class GroupCommitWriter:
             return False
         return sum(len(p.raw) for p in batch) <= INLINE_BYTES
 
+    def _count(self, batch: list[_Pending], inline: bool = False) -> None:
+        # The loop and the writer thread never commit at once (`_committing`), so these
+        # plain increments do not race.
+        self.stats.commits += 1
+        self.stats.messages += len(batch)
+        self.stats.inline += inline
+
     def _timed(self, started: float) -> None:
         took = time.perf_counter() - started
+        self.stats.committing += took
         self._commit_seconds = 0.8 * self._commit_seconds + 0.2 * took
 
     def _commit_inline(self, batch: list[_Pending]) -> list[int] | None:
@@ -206,8 +237,10 @@ class GroupCommitWriter:
             started = time.perf_counter()
             ids = self._inline.insert(self._rows(batch))
             self._timed(started)
+            self._count(batch, inline=True)
             return ids
         except Busy:
+            self.stats.busy += 1
             return None
         except Exception as exc:
             log.warning("spool hot path failed (%s); trying the writer thread", exc)
@@ -229,6 +262,7 @@ class GroupCommitWriter:
         if not self._db.sqlite:
             return self._waiting_for_lock(batch)
         rows = self._rows(batch)
+        entered = time.perf_counter()
         deadline = time.monotonic() + POLL_SECONDS
         with self._pressure.writing() if self._pressure is not None else contextlib.nullcontext():
             while True:
@@ -238,8 +272,11 @@ class GroupCommitWriter:
                     started = time.perf_counter()
                     ids = self._threaded.insert(rows)
                     self._timed(started)
+                    self.stats.lock_wait += started - entered
+                    self._count(batch)
                     return ids
                 except Busy:
+                    self.stats.busy += 1
                     if time.monotonic() >= deadline:
                         break
                     time.sleep(0.001)
@@ -259,8 +296,12 @@ class GroupCommitWriter:
 
     def _store(self, batch: list[_Pending]) -> list[int]:
         rows = self._rows(batch)
+        started = time.perf_counter()
         with self._db.write_core() as conn:
-            return spool.insert_rows(conn, rows)
+            ids = spool.insert_rows(conn, rows)
+        self.stats.lock_wait += time.perf_counter() - started
+        self._count(batch)
+        return ids
 
     @staticmethod
     def _rows(batch: list[_Pending]) -> list[dict[str, object]]:

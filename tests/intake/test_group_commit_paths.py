@@ -5,8 +5,10 @@ writer thread, and every path commits."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from gateway.intake.group_commit import INLINE_BYTES, GroupCommitWriter
@@ -76,4 +78,38 @@ def test_the_only_session_commits_inline_however_slow_or_large(tmp_path: Path) -
     slow = GroupCommitWriter(db)
     slow._commit_seconds = 0.05
     assert asyncio.run(_submit(slow, big, alone=True)) == (1, True, False)
+    db.dispose()
+
+
+def test_messages_queued_together_share_one_commit_and_the_stop_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Several sessions' messages waiting at once are one transaction (one fsync), each
+    answered with its own row once that commit is durable; the writer's stop logs how
+    many commits the messages took."""
+    db = _db(tmp_path)
+    writer = GroupCommitWriter(db)
+    raws = [f"Subject: {i}\r\n\r\nx\r\n".encode() for i in range(5)]
+
+    async def sessions() -> list[int]:
+        writer.start()
+        try:
+            return list(
+                await asyncio.gather(
+                    *(
+                        writer.submit(r, "smtp", "a@corp.example.org", ["support@example.com"])
+                        for r in raws
+                    )
+                )
+            )
+        finally:
+            await writer.stop()
+
+    with caplog.at_level(logging.INFO, logger="gateway.intake.group_commit"):
+        ids = asyncio.run(sessions())
+    with db.read() as s:
+        stored = {r.id: r.raw for r in s.scalars(select(Inbound))}
+    assert [stored[i] for i in ids] == raws
+    assert (writer.stats.messages, writer.stats.commits) == (5, 1)
+    assert "spool writer: 5 message(s) in 1 commit(s)" in caplog.text
     db.dispose()

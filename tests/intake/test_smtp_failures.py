@@ -154,6 +154,10 @@ def test_a_locked_database_waits_without_blocking_other_sessions(server: Server)
     sender.join(10)
     assert result and result[0][0] == 250
     assert server.stored() == 1
+    # The writer's account says who waited: the lock was found taken, then waited for.
+    stats = server.writer.stats
+    assert (stats.messages, stats.commits, stats.inline) == (1, 1, 0)
+    assert stats.busy >= 2 and stats.lock_wait >= 0.25
 
 
 def test_open_sessions_are_counted_and_each_path_stores(server: Server) -> None:
@@ -229,6 +233,8 @@ def test_a_commit_waits_for_a_message_being_sent_and_shares_its_transaction(
     slow.quit()
     assert result and result[0][0] == 250
     assert batches == [2] and server.stored() == 2
+    stats = server.writer.stats
+    assert (stats.messages, stats.commits, stats.inline, stats.busy) == (2, 1, 1, 0)
 
 
 def test_a_stalled_sender_delays_the_others_at_most_the_gathering_time(
