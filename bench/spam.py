@@ -146,6 +146,12 @@ def main() -> None:
         "(`spam train --starter`), the mail its sample holds left out",
     )
     parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="with --online-only: a line for each wrong decision (score, nearest spam "
+        "before it, the features that drove it)",
+    )
+    parser.add_argument(
         "--throughput-only",
         action="store_true",
         help="only the scoring throughput and the model size (learnt on the whole corpus)",
@@ -176,6 +182,7 @@ def main() -> None:
             args.answer_hours,
             product_only=True,
             starter=args.from_starter,
+            show_misses=args.misses,
         )
         return
     if args.throughput_only:

@@ -11,13 +11,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from bench import spam_starter
 from bench.spam_data import Baseline, Corpus
-from bench.spam_errors import breakdown
+from bench.spam_errors import breakdown, misses
 from classifier import SpamModel
+from classifier.features import row_from
+from classifier.message import extract
 from gateway.settings.config import SpamSection
 
 
@@ -41,10 +44,15 @@ def online_ours(
     threshold: float,
     policy: Policy,
     start: Callable[[], SpamModel] = SpamModel.new,
+    scores: list[float] | None = None,
+    explain: dict[int, list[tuple[str, float]]] | None = None,
 ) -> list[bool]:
     """The product on a stream: hold as the spam stage does, learn as agents would.
 
-    ``start`` makes the model of minute one (a cold start by default).
+    ``start`` makes the model of minute one (a cold start by default); ``scores``, when
+    given, receives the score of each message as it was decided, and ``explain`` the
+    features that drove each wrong decision (by place in the stream), as the model of
+    that moment named them.
     """
     model = start()
     wrong: list[bool] = []
@@ -60,8 +68,15 @@ def online_ours(
             model.learn_rows(c.matrix[j], [lesson], threshold)
         row = c.matrix[i]
         is_spam = bool(c.labels[i])
-        held = model.holds(float(model.probabilities(row)[0]), threshold)
+        probability = float(model.probabilities(row)[0])
+        if scores is not None:
+            scores.append(probability)
+        held = model.holds(probability, threshold)
         wrong.append(held != is_spam)
+        if held != is_spam and explain is not None:
+            explain[len(wrong) - 1] = model.score_row(
+                row_from(extract(c.raws[i]), c.raws[i])
+            ).top_features
         if held != is_spam or policy.everything:
             model.learn_rows(row, [is_spam], threshold)
         elif held:
@@ -69,6 +84,28 @@ def online_ours(
         else:
             later(policy.answer_hours, i, False)
     return wrong
+
+
+RECALL = 0.99  # the recall at which the later half's FP is given (at_recall)
+
+
+def at_recall(scores: list[float], labels: Any, recall: float) -> str:
+    """The later half's FP at the highest threshold that holds ``recall`` of its spam.
+
+    A ranking figure beside the threshold's: how much ham a threshold that caught nearly
+    all the later spam would hold, the scores being those the stream's model gave each
+    message when it came.
+    """
+    half = len(scores) // 2
+    late = np.asarray(scores[half:])
+    spam = np.asarray(labels[half:], bool)
+    if not spam.any() or spam.all():
+        return f"later half: no {'ham' if spam.all() else 'spam'} to judge at {recall:.0%} recall"
+    # The k-th highest spam score, k = ceil(recall * n): holding from there holds k of n.
+    ranked = np.sort(late[spam])[::-1]
+    cut = float(ranked[int(np.ceil(recall * len(ranked))) - 1])
+    fp = float((late[~spam] >= cut).mean())
+    return f"later half at {recall:.0%} spam recall (held from score {cut:.4f}): FP rate {fp:6.2%}"
 
 
 def online_baseline(c: Corpus, order: list[int], learn_all: bool, every: int) -> list[bool]:
@@ -94,6 +131,7 @@ def online(
     answer_hours: float,
     product_only: bool = False,
     starter: bool = False,
+    show_misses: bool = False,
 ) -> None:
     order = c.order
     first_model: Callable[[], SpamModel] = SpamModel.new
@@ -109,10 +147,12 @@ def online(
     )
     confirm = SpamSection().confirm_hours or None
     product = Policy(answer_hours=answer_hours, confirm_hours=confirm)
+    scores: list[float] = []  # the product's run: each message's score when decided
+    explain: dict[int, list[tuple[str, float]]] | None = {} if show_misses else None
     runs: list[tuple[str, Callable[[], list[bool]]]] = [
         (
             f"classifier, the product (answers {answer_hours:g} h, confirm {confirm} h)",
-            lambda: online_ours(c, order, threshold, product, first_model),
+            lambda: online_ours(c, order, threshold, product, first_model, scores, explain),
         ),
         ("classifier, corrections only", lambda: online_ours(c, order, threshold, Policy())),
         (
@@ -149,3 +189,10 @@ def online(
         print("    " + breakdown(c.labels, c.groups, c.matrix, order, wrong))
         if starter:
             print("    " + spam_starter.first_errors(wrong))
+        if scores:
+            print("    " + at_recall(scores, c.labels[order], RECALL))
+            if explain is not None:
+                for text in misses(c.raws, c.labels, c.matrix, order, scores, explain):
+                    print("    " + text)
+                explain = None
+            scores.clear()

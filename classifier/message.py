@@ -228,7 +228,10 @@ def _body(msg: email.message.Message, out: Extracted) -> None:
         payload = decoded_payload(part)
         if not isinstance(payload, bytes):
             continue
-        body = decode_bytes(payload[: _MAX_TEXT * 4], charset if isinstance(charset, str) else None)
+        label = charset if isinstance(charset, str) else None
+        payload = payload[: _MAX_TEXT * 4]
+        out.tokens.extend(signals.charset_tokens(payload, label))
+        body = decode_bytes(payload, label)
         kinds.add(ctype)
         cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
         if cte == "base64":
@@ -265,6 +268,7 @@ def extract(raw: bytes, trusted_authserv_id: str = "") -> Extracted:
         msg = strip_filters(msg)
         out.subject = decode_header(msg.get("Subject"))
         _header_tokens(msg, out)
+        out.tokens.extend(signals.reply_tokens(msg, out.subject))
         _body(msg, out)
     except Exception:  # garbage in: score what we got so far, never fail the pipeline
         out.tokens.append("parse:error")
@@ -272,4 +276,5 @@ def extract(raw: bytes, trusted_authserv_id: str = "") -> Extracted:
             out.text = decode_bytes(raw[:_MAX_TEXT], None)
     out.urls.extend(scan.findall(_URL, out.text, ("http", "www.")))
     out.tokens.extend(signals.mixed_script_tokens(out.subject + "\n" + out.text[:20_000]))
+    out.tokens.extend(signals.text_tokens(out.text))
     return out

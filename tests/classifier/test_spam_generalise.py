@@ -21,7 +21,9 @@ from tests.corpora import CORPORA
 
 
 def meta(raw: bytes) -> list[str]:
-    return tokens_of(extract(raw)).meta
+    """The header facts and the rare anomalies (features.ANOMALIES) of ``raw``."""
+    blocks = tokens_of(extract(raw))
+    return blocks.meta + blocks.anomalies
 
 
 def html_mail(html: str, **headers: str) -> bytes:

@@ -8,6 +8,7 @@ the cache refuses it as the daemon would, and the rebuild reads it back.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
 from classifier import SpamModel
+from classifier.model import MARGIN
 from classifier.persist import MAGIC, read_header, recorded_sources
 from gateway.cli.main import main
 from gateway.spam import learning
@@ -86,7 +88,12 @@ def test_an_old_format_model_is_rebuilt_from_its_corpora_and_lessons(
     assert rebuilt.counts == {"ham": done.corpora[0]["ham"], "spam": done.corpora[0]["spam"] + 1}
     assert not rebuilt.holds(rebuilt.score(newsletter).probability, desk.cfg.spam.threshold)
     assert desk.services.spam.error is None
-    assert rebuilt.holds(rebuilt.score(campaign).probability, desk.cfg.spam.threshold)
+    # The lesson is taught again as it was taught: a margin past the threshold (the model
+    # is still provisional, starter-only, so whether it holds at STARTER_THRESHOLD is the
+    # features' matter, not the rebuild's).
+    threshold = desk.cfg.spam.threshold
+    taught = 1.0 / (1.0 + math.exp(-(math.log(threshold / (1.0 - threshold)) + MARGIN)))
+    assert rebuilt.score(campaign).probability >= taught
     assert kinds[-1] == "rebuild"
     assert rebuild(desk.db, desk.services) is None  # loads now: nothing to do
 
