@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,7 @@ def outgoing(case: tuple[Any, ...], renderer: Renderer) -> bytes:
 def _count_from_zero(monkeypatch: pytest.MonkeyPatch) -> None:
     """Boundaries from a counter instead of random bits."""
     counter = itertools.count()
-    monkeypatch.setattr(compose.secrets, "token_hex", lambda n: f"{next(counter):0{2 * n}x}")
+    monkeypatch.setattr(secrets, "token_hex", lambda n: f"{next(counter):0{2 * n}x}")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
