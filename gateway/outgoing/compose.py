@@ -244,10 +244,15 @@ def _text_part(body: str, subtype: str) -> Message:
 
 
 def _base64_lines(data: bytes) -> str:
-    """Base64 in lines of 76 characters, each ending in a newline (email.base64mime)."""
-    return "".join(
-        binascii.b2a_base64(data[i : i + 57]).decode("ascii") for i in range(0, len(data), 57)
-    )
+    """Base64 in lines of 76 characters, each ending in a newline (email.base64mime).
+
+    Encoded whole, then cut: 57 bytes make exactly 76 characters, so the lines are those
+    of encoding each 57 bytes apart, at one C call instead of one a line.
+    """
+    if not data:
+        return ""
+    encoded = binascii.b2a_base64(data, newline=False).decode("ascii")
+    return "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + "\n"
 
 
 def _file_part(filename: str, content_type: str, data: bytes, disposition: str) -> MIMEBase:
