@@ -33,6 +33,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 import gateway
+from gateway.outgoing.template_env import TemplateEnvironment
 
 PARTS = ("subject", "txt", "html")
 FALLBACK_LOCALE = "en"
@@ -75,30 +76,6 @@ class Rendered:
     subject: str
     text: str
     html: str
-
-
-# What `getattr` finds on a dict: the names of dict's and object's attributes (a dict has
-# no instance attributes of its own).
-_DICT_ATTRIBUTES = frozenset(dir(dict))
-
-
-class _Environment(jinja2.Environment):
-    """Jinja's environment with `x.name` on a plain dict looked up without an exception.
-
-    Jinja tries `getattr` first and falls back to the item: on the dicts every template
-    context is made of (ticket, message, card...) that costs an AttributeError for each
-    `ticket.tag`, some fifty a notice. For a plain dict the answer is known beforehand:
-    its key, unless the name is one of dict's own attributes (`items`, `keys`, ...),
-    which the look-up keeps preferring, as Jinja does.
-    """
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
-            try:
-                return obj[attribute]
-            except KeyError:
-                return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
 
 
 def default_templates_dir() -> Path:
@@ -206,7 +183,7 @@ class Renderer:
         env = self._envs.get(locale)
         if env is None:
             search = [str(root / loc) for loc in self.locales(locale) for root in self.roots]
-            env = _Environment(
+            env = TemplateEnvironment(
                 loader=jinja2.FileSystemLoader(search),
                 autoescape=jinja2.select_autoescape(
                     enabled_extensions=("html.j2", "html"), default_for_string=False
