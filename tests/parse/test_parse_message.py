@@ -229,3 +229,19 @@ def test_every_corpus_message_parses() -> None:
                 parse_message(path.read_bytes())
                 count += 1
     assert count > 200
+
+
+def test_header_looks_up_the_first_of_its_name_as_the_list_is_now() -> None:
+    """`header` (indexed on first use) answers for the headers as they are when asked:
+    case-insensitive, the first of a repeated name, an appended or replaced list seen."""
+    mail = parse_message(
+        b"Subject: one\r\nX-Priority: 1\r\nx-priority: 5\r\nReceived: a\r\n"
+        b"\tfolded\r\nFrom: a@example.com\r\n\r\nbody\r\n"
+    )
+    assert mail.header("X-PRIORITY") == "1" and mail.header("received") == "a\tfolded"
+    assert mail.header("Importance") is None
+    mail.headers.append(("Importance", "high"))
+    assert mail.header("importance") == "high"
+    mail.headers = [("Subject", "two")]
+    assert mail.header("subject") == "two" and mail.header("x-priority") is None
+    assert mail.header_all("SUBJECT") == ["two"]
