@@ -164,8 +164,9 @@ def _public(e: Listed) -> tuple[list[tuple[str, str]], list[str]]:
     return shown, hidden
 
 
-# A Core query on the session's connection: plain columns need none of the ORM.
-_OTHER_OPEN = (
+# A Core query on the session's connection: plain columns need none of the ORM. Compiled
+# once (gateway.store.precompiled): a notice about a known requester's ticket reads it.
+_OTHER_OPEN = Precompiled(
     select(Ticket.id, Ticket.subject, Ticket.status)
     .where(Ticket.requester_id == bindparam("user_id"), Ticket.closed.is_(False))
     .order_by(Ticket.id.desc())
@@ -179,11 +180,11 @@ def other_open(
     if fresh.only_ticket_of_new_user(session, user.email, ticket.id if ticket else None):
         # Registered by the message in hand, which opened no ticket but this one.
         return []
-    found = session.connection().execute(_OTHER_OPEN, {"user_id": user.id})
-    rows = [r for r in found if ticket is None or r.id != ticket.id]
+    found = _OTHER_OPEN.rows(session.connection(), {"user_id": user.id})
+    rows = [r for r in found if ticket is None or r[0] != ticket.id]
     return [
-        {"tag": f"{prefix}-{r.id}", "subject": r.subject, "status": r.status}
-        for r in rows[:OTHER_TICKETS]
+        {"tag": f"{prefix}-{row_id}", "subject": subject, "status": status}
+        for row_id, subject, status in rows[:OTHER_TICKETS]
     ]
 
 

@@ -15,18 +15,15 @@ Conventions:
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import functools
 import re
 import secrets
-from email import encoders
 from email.message import Message
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
 from email.utils import format_datetime, formataddr
 
 from gateway.guard.headers import repeatable_id, strip_controls
+from gateway.outgoing import mime_parts
 from gateway.outgoing.mime_bytes import to_bytes as to_bytes
 
 _MID_RE = re.compile(r"^<?hd\.(\d+)\.\d{8}T\d{6}\.[0-9a-f]+@[^>\s]+>?$", re.IGNORECASE)
@@ -193,7 +190,8 @@ def build(
     """
     if auto_submitted is not None and auto_submitted not in AUTO_SUBMITTED_VALUES:
         raise ValueError(f"Auto-Submitted must be one of {AUTO_SUBMITTED_VALUES}")
-    msg = _body(text, html, attachments or [], inline or [])
+    cids = [(name, ctype, data, bracketed(cid)) for name, ctype, data, cid in inline or []]
+    msg = mime_parts.body(text, html, attachments or [], cids)
     msg["From"] = format_address(from_name, from_addr)
     msg["To"] = _address_list(to)
     if cc:
@@ -222,81 +220,3 @@ def build(
         del msg[name]
         msg[name] = encode_unstructured(name, value)
     return msg
-
-
-def _text_part(body: str, subtype: str) -> Message:
-    """What `MIMEText(body, subtype, charset)` makes (same headers, same payload), built
-    directly: the MIME classes' charset machinery cost more than the rest of a mail."""
-    body = _crlf_free(body)
-    part = Message()
-    if body.isascii():
-        part["Content-Type"] = f'text/{subtype}; charset="us-ascii"'
-        part["MIME-Version"] = "1.0"
-        part["Content-Transfer-Encoding"] = "7bit"
-        part.set_payload(body)
-        return part
-    # Cyrillic is three times its size in quoted-printable; base64 is the compact choice.
-    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
-    part["MIME-Version"] = "1.0"
-    part["Content-Transfer-Encoding"] = "base64"
-    part.set_payload(_base64_lines(body.encode("utf-8")))
-    return part
-
-
-def _base64_lines(data: bytes) -> str:
-    """Base64 in lines of 76 characters, each ending in a newline (email.base64mime)."""
-    return "".join(
-        binascii.b2a_base64(data[i : i + 57]).decode("ascii") for i in range(0, len(data), 57)
-    )
-
-
-def _file_part(filename: str, content_type: str, data: bytes, disposition: str) -> MIMEBase:
-    maintype, _, subtype = content_type.partition("/")
-    part = MIMEBase(maintype or "application", subtype or "octet-stream")
-    part.set_payload(data)
-    encoders.encode_base64(part)
-    if filename.isascii():
-        part.add_header("Content-Disposition", disposition, filename=filename)
-    else:
-        # RFC 2231 for the parameter, which modern clients read.
-        part.add_header("Content-Disposition", disposition, filename=("utf-8", "", filename))
-    return part
-
-
-def _body(
-    text: str,
-    html: str,
-    attachments: list[tuple[str, str, bytes]],
-    inline: list[tuple[str, str, bytes, str]],
-) -> Message:
-    alternative = MIMEMultipart("alternative", boundary=_boundary())
-    alternative.attach(_text_part(text, "plain"))
-    html_part: Message = _text_part(html, "html")
-    if inline:
-        related = MIMEMultipart("related", boundary=_boundary())
-        related.attach(html_part)
-        for filename, content_type, data, cid in inline:
-            part = _file_part(filename, content_type, data, "inline")
-            part["Content-ID"] = bracketed(cid)
-            related.attach(part)
-        html_part = related
-    alternative.attach(html_part)
-    if not attachments:
-        return alternative
-    mixed = MIMEMultipart("mixed", boundary=_boundary())
-    mixed.attach(alternative)
-    for filename, content_type, data in attachments:
-        mixed.attach(_file_part(filename, content_type, data, "attachment"))
-    return mixed
-
-
-def _boundary() -> str:
-    # Short enough that the Content-Type line stays within 78 characters; "=_" cannot
-    # occur in base64 or in our 7-bit text parts' lines by chance of 2**-96.
-    return f"=_hd_{secrets.token_hex(12)}"
-
-
-def _crlf_free(body: str) -> str:
-    """Normalise line endings; the serialiser writes CRLF itself."""
-    body = body.replace("\r\n", "\n").replace("\r", "\n")
-    return body if body.endswith("\n") else body + "\n"

@@ -28,6 +28,20 @@ _FROM_LINE = re.compile(r"^From ", re.MULTILINE)
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
+def _crlf(payload: str) -> str:
+    """The body as the generator writes it: "From " lines escaped, CRLF line endings.
+
+    The regular expressions run only where they can change something: most bodies
+    (base64 above all) have no "From " and no CR, and a plain replace is several times
+    faster than a substitution over every line.
+    """
+    if "From " in payload:
+        payload = _FROM_LINE.sub(">From ", payload)
+    if "\r" in payload:
+        return _NEWLINE.sub("\r\n", payload)
+    return payload.replace("\n", "\r\n")
+
+
 def _header_lines(msg: Message, out: list[str]) -> None:
     for name, value in msg.raw_items():
         text = value.encode(linesep="\r\n") if isinstance(value, Header) else str(value)
@@ -76,7 +90,7 @@ def _direct(msg: Message, out: list[str]) -> bool:
         # Non-ASCII text (8-bit or surrogate-escaped bytes) is the generator's business.
         if not isinstance(payload, str) or not payload.isascii():
             return False
-        body.append(_NEWLINE.sub("\r\n", _FROM_LINE.sub(">From ", payload)))
+        body.append(_crlf(payload))
     _header_lines(msg, out)
     out.extend(body)
     return True

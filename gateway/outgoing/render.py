@@ -33,6 +33,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 import gateway
+from gateway.outgoing.template_env import TemplateEnvironment
 
 PARTS = ("subject", "txt", "html")
 FALLBACK_LOCALE = "en"
@@ -182,7 +183,7 @@ class Renderer:
         env = self._envs.get(locale)
         if env is None:
             search = [str(root / loc) for loc in self.locales(locale) for root in self.roots]
-            env = jinja2.Environment(
+            env = TemplateEnvironment(
                 loader=jinja2.FileSystemLoader(search),
                 autoescape=jinja2.select_autoescape(
                     enabled_extensions=("html.j2", "html"), default_for_string=False

@@ -44,6 +44,10 @@ def _decode_word(encoding: bytes, payload: bytes) -> bytes:
 
 def decode_header_value(value: str, hint: str | None = None) -> tuple[str, list[str]]:
     """Decode a raw header value to text; return (text, problems)."""
+    if value.isascii() and "=?" not in value:
+        # Most headers: nothing to decode. Unfolding then removing every CR and LF, as
+        # below, leaves the value without CR and LF.
+        return value.replace("\r", "").replace("\n", "").strip(), []
     raw = _FOLD.sub(b"", to_bytes(value)).replace(b"\r", b"").replace(b"\n", b"")
     if b"=?" not in raw and raw.isascii():
         return raw.decode("ascii").strip(), []

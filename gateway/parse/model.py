@@ -60,14 +60,23 @@ class ParsedMessage:
     # another parser read them): the bounce reader takes it, so that the same bytes are
     # never parsed twice; the bounce stage drops it once read.
     tree: Message | None = field(default=None, repr=False, compare=False)
+    # The first value of each header by lower-case name, for `header` (the pipeline asks
+    # for some fifteen of a message's headers): built on first use, and again when
+    # `headers` is another list or has grown since.
+    _first: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _first_of: tuple[list[tuple[str, str]], int] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def header(self, name: str) -> str | None:
         """Return the first header called ``name`` (case-insensitive), or None."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        built = self._first_of
+        if built is None or built[0] is not self.headers or built[1] != len(self.headers):
+            first: dict[str, str] = {}
+            for key, value in self.headers:
+                first.setdefault(key.lower(), value)
+            self._first, self._first_of = first, (self.headers, len(self.headers))
+        return self._first.get(name.lower())
 
     def header_all(self, name: str) -> list[str]:
         """Return every header called ``name`` (case-insensitive), in order."""

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert
 from sqlalchemy import inspect as inspect_mapped
-from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached
+from sqlalchemy.orm import DeclarativeBase, Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.base import instance_state
 
 from gateway.store import fresh
@@ -51,10 +51,34 @@ def add(session: Session, obj: DeclarativeBase) -> None:
         session.flush()
         return
     mapper = instance_state(obj).mapper
+    pk, columns = _columns(mapper)
+    values: dict[str, Any] = {}
+    given = obj.__dict__
+    for key, column_key, column, defaulted in columns:
+        if key in given:
+            value = given[key]
+        else:
+            value = _default(column)
+            setattr(obj, key, value)
+        if value is not None or defaulted:
+            # A NULL without a default is NULL unsaid: fewer parameters to bind (a new
+            # ticket has a dozen empty dates), at most a few statements' forms to cache.
+            values[column_key] = value
+    setattr(obj, pk, _insert(mapper.local_table).insert(session.connection(), values))
+    # Its attributes are now its committed state, as though just loaded.
+    make_transient_to_detached(obj)
+    session.add(obj)
+    record.inserted.append(obj)
+
+
+@functools.cache
+def _columns(mapper: Mapper[Any]) -> tuple[str, tuple[tuple[str, str, Any, bool], ...]]:
+    """The mapped table's primary key attribute and, for each other column, its
+    attribute, column key, column and whether it has a default (read once per class)."""
     table = mapper.local_table
     assert isinstance(table, Table)
-    values: dict[str, Any] = {}
     pk = None
+    columns: list[tuple[str, str, Any, bool]] = []
     for prop in mapper.column_attrs:
         column = prop.columns[0]
         if column.table is not table:
@@ -62,21 +86,10 @@ def add(session: Session, obj: DeclarativeBase) -> None:
         if column.primary_key:
             pk = prop.key
             continue
-        if prop.key in obj.__dict__:
-            value = obj.__dict__[prop.key]
-        else:
-            value = _default(column)
-            setattr(obj, prop.key, value)
-        if value is not None or column.default is not None or column.server_default is not None:
-            # A NULL without a default is NULL unsaid: fewer parameters to bind (a new
-            # ticket has a dozen empty dates), at most a few statements' forms to cache.
-            values[column.key] = value
+        defaulted = column.default is not None or column.server_default is not None
+        columns.append((prop.key, column.key, column, defaulted))
     assert pk is not None
-    setattr(obj, pk, _insert(table).insert(session.connection(), values))
-    # Its attributes are now its committed state, as though just loaded.
-    make_transient_to_detached(obj)
-    session.add(obj)
-    record.inserted.append(obj)
+    return pk, tuple(columns)
 
 
 def attach(session: Session, entity: type[_T], row: Mapping[str, Any]) -> _T:

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gateway.store import direct, fresh, rows, search
+from gateway.store import direct, fresh, rows, search, user_rows
 from gateway.store.model import Blob, Event, Participant, Ticket, User, utcnow
 
 # The defaults of gateway.desk.catalog, for callers without a config; the pipeline and the
@@ -22,7 +22,6 @@ UNKNOWN_SENDER = "unknown@invalid"
 
 # Built once: their compiled forms are then cached (the runner asks for every message).
 USER_BY_EMAIL = select(User).where(User.email == bindparam("email"))
-_USERS_BY_EMAIL = select(User).where(User.email.in_(bindparam("emails", expanding=True)))
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -215,7 +214,7 @@ def get_or_create_users(session: Session, people: list[tuple[str, str]]) -> list
     emails = [email.strip().lower() for email, _ in people]
     if not emails:
         return []
-    known = {u.email: u for u in session.scalars(_USERS_BY_EMAIL, {"emails": emails})}
+    known = {u.email: u for u in user_rows.by_email(session, emails)}
     if session.get_bind().dialect.name == "postgresql":
         # One at a time, each safe against another daemon registering them meanwhile.
         for (_, name), email in zip(people, emails, strict=True):

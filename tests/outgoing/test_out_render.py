@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,50 @@ def test_edited_templates_are_used_without_a_restart(
     assert renderer.render("hi", "en").subject == "v1"  # cached until the next look
     monkeypatch.setattr(render_mod, "RECHECK_SECONDS", 0.0)
     assert renderer.render("hi", "en").subject == "v2"
+
+
+def test_attributes_of_dicts_as_jinja_finds_them(tmp_path: Path) -> None:
+    """`x.name` on a context dict: its key, but dict's own attributes (`keys`) still win,
+    and a missing key is an undefined variable, loud."""
+    folder = tmp_path / "en"
+    folder.mkdir()
+    (folder / "hi.subject.j2").write_text("{{ ticket.tag }} {{ ticket['keys'] }}")
+    (folder / "hi.txt.j2").write_text("{{ 'method' if ticket.keys is callable else 'key' }}")
+    (folder / "hi.html.j2").write_text("{{ ticket.missing }}")
+    (folder / "ok.subject.j2").write_text("{{ ticket.get('tag') }} {{ ticket.items()|list }}")
+    (folder / "ok.txt.j2").write_text("{{ ticket.missing|default('none') }}")
+    (folder / "ok.html.j2").write_text("{{ ticket.missing is defined }}")
+    renderer = Renderer(tmp_path, "en")
+    ticket = {"tag": "HD-1", "keys": "k"}
+    with pytest.raises(jinja2.UndefinedError, match="missing"):
+        renderer.render("hi", "en", ticket=ticket)
+    (folder / "hi.html.j2").write_text("x")
+    renderer.reload()
+    out = renderer.render("hi", "en", ticket=ticket)
+    assert (out.subject, out.text) == ("HD-1 k", "method\n")
+    out = renderer.render("ok", "en", ticket=ticket)
+    assert out.subject == "HD-1 [('tag', 'HD-1'), ('keys', 'k')]"
+    assert (out.text, out.html) == ("none\n", "False\n")
+
+
+def test_an_included_template_overridden_later_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An admin who adds an override of an included file (`_facts`) while the daemon runs
+    sees it in the next notices, and in the templates that include it, not only its own."""
+    import gateway.outgoing.render as render_mod
+
+    renderer = Renderer(default_templates_dir(), "en", override_dir=tmp_path)
+    before = renderer.render("agent_new_ticket", "en", **context())
+    assert "Criticality:" in before.text and "FACTS" not in before.text
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "_facts.txt.j2").write_text("FACTS {{ ticket.tag }}\n")
+    monkeypatch.setattr(render_mod, "RECHECK_SECONDS", 0.0)
+    after = renderer.render("agent_new_ticket", "en", **context())
+    assert "FACTS HD-12" in after.text and "Criticality:" not in after.text
+    assert after.html == before.html  # the HTML facts are still the shipped ones
+    edited = tmp_path / "en" / "_facts.txt.j2"
+    edited.write_text("EDITED {{ ticket.tag }}\n")
+    stat = edited.stat()
+    os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert "EDITED HD-12" in renderer.render("agent_new_ticket", "en", **context()).text

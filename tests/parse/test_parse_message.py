@@ -229,3 +229,48 @@ def test_every_corpus_message_parses() -> None:
                 parse_message(path.read_bytes())
                 count += 1
     assert count > 200
+
+
+def test_header_looks_up_the_first_of_its_name_as_the_list_is_now() -> None:
+    """`header` (indexed on first use) answers for the headers as they are when asked:
+    case-insensitive, the first of a repeated name, an appended or replaced list seen."""
+    mail = parse_message(
+        b"Subject: one\r\nX-Priority: 1\r\nx-priority: 5\r\nReceived: a\r\n"
+        b"\tfolded\r\nFrom: a@example.com\r\n\r\nbody\r\n"
+    )
+    assert mail.header("X-PRIORITY") == "1" and mail.header("received") == "a\tfolded"
+    assert mail.header("Importance") is None
+    mail.headers.append(("Importance", "high"))
+    assert mail.header("importance") == "high"
+    mail.headers = [("Subject", "two")]
+    assert mail.header("subject") == "two" and mail.header("x-priority") is None
+    assert mail.header_all("SUBJECT") == ["two"]
+
+
+def test_the_indexed_parse_is_the_email_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every corpus message, and the bounces, parsed into indexed messages (the runner's
+    parser) gives what the email package's own messages give: fields, headers, parts,
+    attachments, problems, the bounce read from the tree."""
+    from email import policy
+    from email.parser import BytesParser
+
+    from gateway.bounces import read_bounce
+    from gateway.parse import message as parsing
+
+    raws = [
+        path.read_bytes()
+        for rel in [*SWEEP, "sisimai_bounces"]
+        for path in sorted((CORPORA / rel).rglob("*"))
+        if path.is_file() and path.suffix not in (".yml", ".json")
+    ]
+    raws += [fixture(p.name) for p in sorted(DATA.glob("*.eml"))]
+    assert len(raws) > 300
+
+    def both(raw: bytes) -> tuple[object, object]:
+        parsed = parse_message(raw)
+        return parsed, read_bounce(raw, parsed.tree)
+
+    indexed = [both(raw) for raw in raws]
+    plain = BytesParser(policy=policy.compat32)
+    monkeypatch.setattr(parsing, "_parser", lambda: plain)
+    assert [both(raw) for raw in raws] == indexed
