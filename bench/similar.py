@@ -5,7 +5,11 @@ queries each), with the product's index (gateway.similar.index).
 Figures: precision@3 (the share of the three suggestions that are of the query's topic,
 averaged over the queries), hit@3 (a query with at least one right suggestion), the
 category vote's accuracy, and the query time on a grown index (the fixture repeated with
-noise to N rows). Run: python bench/similar.py [--grow 20000]
+noise to N rows), and the processor time of a lookup of bench/scale.py's new mails on a
+full window of the texts bench/scale_build.py writes (what the runner meets at a million
+tickets), with and without the notice's threshold (min_score 0.15: those mails are like
+no ticket of that history, which the threshold tells before any postings are read).
+Run: python bench/similar.py [--grow 20000]
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.similar_fixture import TOPICS
-from gateway.similar.index import Index
+from gateway.similar.index import WINDOW, Index
 
 
 def build(grow: int = 0) -> tuple[Index, dict[int, str]]:
@@ -91,6 +95,46 @@ def main() -> None:
         grown.add([(2 * 10**9 + i, "printer", f"Принтер {i} снова не печатает", "")])
     per = _per_query(grown, queries)
     print(f"with 1,800 rows added since the weighting: {per * 1000:.1f} ms a query")
+    scale_window()
+
+
+def _text_of(raw: bytes) -> str:
+    """A new ticket's text as the pipeline gives it to the lookup: subject, then body."""
+    import email
+    import email.policy
+
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    body = msg.get_body()
+    assert isinstance(msg, email.message.EmailMessage) and body is not None
+    return f"{msg['Subject']}\n{body.get_content()}"
+
+
+def scale_window() -> None:
+    """Lookups of the scale bench's new mails on a window of its history's solved texts."""
+    import datetime as dt
+
+    from bench.scale import _mail
+    from bench.scale_build import _tickets
+
+    rnd = random.Random(17)
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    rows = []
+    for ticket, messages in _tickets(rnd, WINDOW * 5 // 4, start, 86_400 * 700):
+        if ticket["closed"] and any(m["kind"] == "answer" for m in messages):
+            rows.append((ticket["id"], "", f"{ticket['subject']}\n{messages[0]['body']}", ""))
+    index = Index("scale")
+    index.add(rows[-WINDOW:])
+    index.query("warm up", 3)
+    texts = [_text_of(_mail(i)) for i in range(1000)]
+    for floor in (0.0, 0.15):
+        started = time.process_time()
+        for text in texts:
+            index.query(text, 3, exclude=0, floor=floor)
+        per = (time.process_time() - started) / len(texts)
+        print(
+            f"scale window ({len(index)} rows), a new mail's lookup, min_score {floor}: "
+            f"{per * 1000:.2f} ms of processor time"
+        )
 
 
 if __name__ == "__main__":

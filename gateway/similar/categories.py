@@ -34,7 +34,7 @@ def guess(
     index.refresh_due(session)
     if len(index) < max(min_examples, 1):
         return None
-    hits = [h for h in index.query(text, NEIGHBOURS) if h.score >= min_score]
+    hits = index.query(text, NEIGHBOURS, floor=min_score)
     if not hits:
         return None
     votes: dict[str, float] = {}

@@ -32,8 +32,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.similar import examples
+from gateway.similar.candidates import largest, postings, query_weights, rarest
+from gateway.similar.rows import Rows, dots
 from gateway.similar.tail import Tail
-from gateway.similar.vectors import counts, query_counts
+from gateway.similar.vectors import counts
+from gateway.similar.weighting import reachable, weigh_window
 from gateway.store.model import TextExample
 
 # The newest rows an index keeps (tens of megabytes, a few seconds to load).
@@ -72,8 +75,8 @@ class Index:
         self._dead: set[int] = set()  # positions replaced since the rebuild
         self._blocks: list[Any] = []  # count rows (CSR) of every position, in order
         self._weighted = 0  # positions [0, _weighted) are in _columns
-        self._rows: Any = None  # weighted, normalised rows of [0, _weighted) (CSR)
-        self._columns: Any = None  # the same by feature (CSC): the inverted index
+        self._rows: Rows | None = None  # weighted, normalised rows of [0, _weighted) (CSR)
+        self._columns: Rows | None = None  # the same by feature (CSC): the inverted index
         self._df: Any = None  # in how many of those rows each feature is
         self._dense: Any = None  # a lookup's buffer, zero between lookups
         self._dead_positions: Any = None  # _dead as an array, while it has not changed
@@ -165,9 +168,7 @@ class Index:
 
     def _rebuild(self) -> None:
         """Weigh every live row of the window again: new frequencies, dead rows gone."""
-        import numpy
         import scipy.sparse
-        from sklearn.preprocessing import normalize
 
         stacked = scipy.sparse.vstack(self._blocks, format="csr")
         live = [i for i in range(len(self._keys)) if i not in self._dead]
@@ -179,14 +180,23 @@ class Index:
         self._at = {key[0]: i for i, key in enumerate(self._keys)}
         self._dead, self._dead_positions = set(), None
         self._blocks = [stacked]
-        df = numpy.bincount(stacked.indices, minlength=stacked.shape[1])
-        n = stacked.shape[0]
-        self._idf = (numpy.log((1.0 + n) / (1.0 + df)) + 1.0).astype(numpy.float32)
-        self._df = df
-        self._rows = normalize(stacked.multiply(self._idf).tocsr(), norm="l2")
-        self._columns = self._rows.tocsc()
-        self._weighted = n
-        self._tail, self._tail_blocks = Tail(self._idf, df), 0
+        weighted = weigh_window(stacked)
+        self._idf, self._df = weighted.idf, weighted.df
+        self._rows, self._columns = weighted.rows, weighted.columns
+        self._weighted = stacked.shape[0]
+        self._tail, self._tail_blocks = Tail(weighted), 0
+
+    def weigh(self) -> None:
+        """Weigh the window now if a lookup would (the daemon does it as it starts, so the
+        first new ticket does not wait for it)."""
+        with self._lock:
+            self._weigh_due()
+
+    def _weigh_due(self) -> None:
+        # Weighed again once the tail is a tenth of the rest; that also keeps the window's
+        # overflow under a tenth of it.
+        if self._at and (self._columns is None or 10 * self._pending() > self._weighted):
+            self._rebuild()
 
     def _weigh_tail(self) -> Tail:
         """The rows after the weighted ones, weighted with the current frequencies; only
@@ -205,38 +215,30 @@ class Index:
             self._dead_positions = numpy.fromiter(self._dead, numpy.int64, len(self._dead))
         return self._dead_positions
 
-    def _scores(self, text: str, k: int) -> tuple[Any, Any]:
-        """(positions, their cosine similarity with `text`): the candidates worth scoring.
-
-        The query's rarest n-grams, up to POSTINGS postings in all (at least the rarest
-        one's) in the weighted rows and the tail's indexed ones, find the candidates;
-        the best of those are scored exactly, and so are the tail's few fresh rows. A row
-        sharing only n-grams most rows have is no match worth proposing, and reading their
-        postings would read most of the index. Both steps read a bounded number of
-        entries, whatever the window or the tail holds, each in one pass of C.
-        """
+    def _scores(self, text: str, k: int, floor: float) -> tuple[Any, Any]:
+        """(positions, their cosine similarity with `text`): the candidates worth scoring;
+        none when no row can reach `floor` (the features' peak weights tell, before any
+        postings are read). The query's rarest n-grams, up to POSTINGS postings in the
+        weighted rows and the tail's indexed ones, find the candidates (a row sharing only
+        n-grams most rows have is no match worth proposing); the best are scored exactly,
+        and so are the tail's few fresh rows: bounded work whatever the window holds."""
         import numpy
 
+        assert self._rows is not None and self._columns is not None, "scored after a rebuild"
         tail = self._weigh_tail()
-        features, weights = query_counts(text)
-        weights = weights * self._idf[features]
-        weights /= numpy.sqrt(weights @ weights) or 1.0
-        df = tail.df[features]
-        by_rarity = numpy.argsort(df, kind="stable")
-        postings = numpy.cumsum(df[by_rarity])
-        rare = by_rarity[: max(1, int(numpy.searchsorted(postings, POSTINGS, side="right")))]
-        # The rare n-grams' columns, then their weighted sum by position: scipy's slicing
-        # and product each pass over the postings once, in C.
-        rare_features, rare_weights = features[rare], weights[rare].astype(numpy.float64)
-        partial = self._columns[:, rare_features] @ rare_weights
+        features, weights = query_weights(text, self._idf)
+        # The margin: the bound and the scores are sums of the same products, rounded apart.
+        if floor > 0 and reachable(tail.peak, features, weights) < floor - 1e-6:
+            return numpy.zeros(0, dtype=numpy.int64), numpy.zeros(0)
+        # The rare n-grams' postings summed by position, then the best of those sums.
+        rare_features, rare_weights = rarest(tail.df, features, weights, POSTINGS)
+        partial = postings(self._columns, rare_features, rare_weights, self._weighted)
         if tail.indexed:
             partial = numpy.concatenate([partial, tail.partial(rare_features, rare_weights)])
         dead = self._dead_array()
         if len(dead):
             partial[dead[dead < len(partial)]] = 0.0
-        wanted = min(len(partial), CANDIDATES + 4 * k)
-        found = numpy.argpartition(-partial, wanted - 1)[:wanted]
-        found = found[partial[found] > 0]
+        found = largest(partial, CANDIDATES + 4 * k)
         weighted, in_tail = found[found < self._weighted], found[found >= self._weighted]
         # The query as a dense vector, in a buffer kept zero between lookups (a new one
         # would be two megabytes to clear each time).
@@ -248,7 +250,7 @@ class Index:
             fresh = numpy.arange(self._weighted + tail.indexed, len(self._keys))
             positions = [weighted, in_tail, fresh]
             scores = [
-                self._rows[weighted] @ dense,
+                dots(self._rows, weighted, dense),
                 tail.exact(in_tail - self._weighted, dense),
                 tail.fresh(dense),
             ]
@@ -259,18 +261,16 @@ class Index:
             positions[2], scores[2] = fresh[alive], scores[2][alive]
         return numpy.concatenate(positions), numpy.concatenate(scores)
 
-    def query(self, text: str, k: int, exclude: int | None = None) -> list[Hit]:
-        """The `k` nearest rows to `text` by cosine similarity, best first."""
+    def query(self, text: str, k: int, exclude: int | None = None, floor: float = 0.0) -> list[Hit]:
+        """The `k` nearest rows to `text` by cosine similarity, best first, none scoring
+        under `floor`."""
         if not self._at or not text.strip() or k <= 0:
             return []
         import numpy
 
         with self._lock:
-            # Weighed again once the tail is a tenth of the rest; that also keeps the
-            # window's overflow under a tenth of it.
-            if self._columns is None or 10 * self._pending() > self._weighted:
-                self._rebuild()
-            positions, scores = self._scores(text, k)
+            self._weigh_due()
+            positions, scores = self._scores(text, k, floor)
             if not len(scores):
                 return []
             # Only the best few need sorting: argpartition is linear in the candidates.
@@ -280,7 +280,7 @@ class Index:
             picked = [(self._keys[positions[i]], float(scores[i])) for i in order]
         hits = []
         for (tid, label, answer), score in picked:
-            if score <= 0:
+            if score <= 0 or score < floor:
                 break
             if tid == exclude:
                 continue

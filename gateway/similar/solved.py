@@ -40,7 +40,7 @@ def similar(
         return []
     index = shared(database_key, INDEX)
     index.refresh_due(session)
-    hits = [h for h in index.query(text, k, exclude=exclude) if h.score >= min_score]
+    hits = index.query(text, k, exclude=exclude, floor=min_score)
     if not hits:
         return []
     found = session.execute(

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.similar.candidates import postings
 from gateway.similar.rows import Rows, concat, count, dots, no_rows
+from gateway.similar.weighting import Weighted
 
 # Rows added since the last fold that every lookup scores in full.
 FRESH = 64
@@ -41,14 +43,16 @@ def weigh(block: Any, idf: Any) -> Rows:
 class Tail:
     """The weighted rows after an index's weighted part, in the order they were added."""
 
-    def __init__(self, idf: Any, df: Any) -> None:
-        self._idf = idf
-        self._weighted_df = df
+    def __init__(self, weighted: Weighted) -> None:
+        self._idf = weighted.idf
+        self._weighted_df = weighted.df
         # In how many weighted or indexed rows each feature is: what a lookup's postings
         # follow (the fresh rows' are not read, those rows are scored in full).
-        self.df = df
+        self.df = weighted.df
+        # Each feature's largest weight in any row, weighted, indexed or fresh.
+        self.peak = weighted.peak.copy()
         self._rows = no_rows()  # the indexed rows
-        self._columns: Any = None  # the same by feature (CSC), once there are some
+        self._columns: Rows | None = None  # the same by feature (CSC), once there are some
         self._fresh = no_rows()
 
     @property
@@ -60,7 +64,11 @@ class Tail:
 
     def add(self, block: Any) -> None:
         """Rows of counts (CSR) added after the others."""
-        self._fresh = concat(self._fresh, weigh(block, self._idf))
+        import numpy
+
+        rows = weigh(block, self._idf)
+        numpy.maximum.at(self.peak, rows.indices, rows.data)
+        self._fresh = concat(self._fresh, rows)
         if count(self._fresh) > FRESH:
             self._fold()
 
@@ -75,7 +83,8 @@ class Tail:
         matrix = scipy.sparse.csr_matrix(
             (rows.data, rows.indices, rows.indptr), shape=(count(rows), N_FEATURES)
         )
-        self._columns = matrix.tocsc()
+        by_feature = matrix.tocsc()
+        self._columns = Rows(by_feature.indptr, by_feature.indices, by_feature.data)
         self.df = self._weighted_df + numpy.bincount(rows.indices, minlength=N_FEATURES)
 
     def partial(self, features: Any, weights: Any) -> Any:
@@ -85,7 +94,7 @@ class Tail:
 
         if self._columns is None:
             return numpy.zeros(0)
-        return self._columns[:, features] @ weights
+        return postings(self._columns, features, weights, self.indexed)
 
     def exact(self, which: Any, dense: Any) -> Any:
         """The indexed rows `which` (from 0) scored against the query's dense vector."""
