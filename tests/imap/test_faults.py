@@ -37,7 +37,7 @@ def test_dovecot_killed_and_restarted_during_idle(private_dovecot: Dovecot, db: 
         client = client_for(server, "support")
         client.append("INBOX", message(1))
         client.logout()
-        wait_until(lambda: len(spooled(db)) == 1, timeout=10)
+        wait_until(lambda: len(spooled(db)) == 1, timeout=30)
         running.wait_state("idle")
         status = running.poller.status()
     assert status.last_error is not None
