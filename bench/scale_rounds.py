@@ -1,6 +1,6 @@
 """The processing rate on a large desk against an empty one, in interleaved rounds.
 
-    .venv/bin/python bench/scale_rounds.py [--db /work/data/scale/scale-1000000.db]
+    .venv/bin/python bench/scale_rounds.py [--db /tmp/helpdesk-scale/scale-1000000.db]
                                            [--rounds 6] [--batch 250] [--dir DIR]
 
 bench/scale.py measures the empty desk, then the large one, minutes apart: on a machine
@@ -85,7 +85,11 @@ def rounds(
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--db", type=Path, default=Path("/work/data/scale/scale-1000000.db"))
+    ap.add_argument(
+        "--db",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "helpdesk-scale" / "scale-1000000.db",
+    )
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--batch", type=int, default=250)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
