@@ -39,10 +39,10 @@ _MOJIBAKE_SHARE = 0.2
 _CAPS_CHARS = 3_000  # of the text whose words are looked at for capitals
 _CAPS_MIN_WORDS = 20
 _ASCII_LETTERS = re.compile(r"[A-Za-z]{3,}")
-# "Re:"/"Fwd:" (after a list's [tag]) in English, German and Russian clients' spelling.
-_REPLY = re.compile(
-    r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:re|fwd?|aw|wg|ответ|отв|пересл)\s*(?:\[\d+\])?:", re.I
-)
+# "Re:" (after a list's [tag]) in English, German and Russian clients' spelling. Not
+# "Fwd:"/"FW:": Outlook forwards without In-Reply-To or References, and a user forwarding
+# a mail to the desk is everyday ham.
+_REPLY = re.compile(r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:re|aw|ответ|отв)\s*(?:\[\d+\])?:", re.I)
 # The free-mail providers a reply is most often diverted to (kept small: the big ones).
 _FREEMAIL = re.compile(
     r"@(?:[\w-]+\.)?(?:hotmail|yahoo|gmail|googlemail|outlook|live|msn|aol|mail|excite|lycos"
@@ -158,7 +158,7 @@ def sender_tokens(msg: email.message.Message) -> list[str]:
 
 
 def reply_tokens(msg: email.message.Message, subject: str) -> list[str]:
-    """A subject that claims a reply or forward with no header naming the mail it answers.
+    """A subject that claims a reply with no header naming the mail it answers.
 
     Every client that replies writes In-Reply-To or References; "Re:" on a first message
     borrows a conversation's trust (the words of the subject then count as a reply's).

@@ -95,6 +95,9 @@ def test_replies_that_answer_nothing_and_answers_sent_to_free_mail() -> None:
     answer = first.replace(b"MIME-Version", b"In-Reply-To: <x1@corp.example.com>\nMIME-Version")
     assert "sig:reply_unthreaded" not in signs(answer)  # a client's reply names its mail
     assert "sig:reply_unthreaded" not in signs(mail(EN.encode(), "text/plain", b"Printer"))
+    # A forward names no mail it answers (Outlook writes neither header): a user's own.
+    for forward in (b"FW: printer error", b"Fwd: VPN", b"WG: Drucker"):
+        assert "sig:reply_unthreaded" not in signs(mail(EN.encode(), "text/plain", forward))
     diverted = first.replace(b"MIME-Version", b"Reply-To: <claims.agent@yahoo.co.uk>\nMIME-Version")
     assert "sig:reply_to_freemail" in signs(diverted)
     # Answers to the sender's own box, or to a company's, are no diversion.
