@@ -147,3 +147,60 @@ def test_a_missing_value_is_refused(conn: Connection) -> None:
     query = Precompiled(select(_rows.c.id).where(_rows.c.name == bindparam("n")))
     with pytest.raises(exc.InvalidRequestError, match="'n'"):
         query.scalar(conn, {})
+
+
+def _no_sqlalchemy_execution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any statement sent through SQLAlchemy's execution fail the test."""
+
+    def refused(*_: object, **__: object) -> None:
+        raise AssertionError("sent through SQLAlchemy, not on the driver's cursor")
+
+    monkeypatch.setattr(Connection, "exec_driver_sql", refused)
+    monkeypatch.setattr(Connection, "_execute_context", refused)
+
+
+def test_unheard_statements_go_on_the_drivers_cursor_with_cores_results(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values: list[dict[str, Any]] = [{"name": "a"}, {"name": "b", "tags": ["x"], "flag": True}]
+    query = select(_rows.c.name, _rows.c.tags, _rows.c.at).where(_rows.c.id == bindparam("i"))
+    for row in values:
+        conn.execute(insert(_rows), row)
+    core = [conn.execute(query, {"i": i}).one() for i in (1, 2)]
+    inserting, updating = Precompiled(insert(_rows)), Precompiled(update(_rows))
+    reading, counting = Precompiled(query), Precompiled(select(func.count()).select_from(_rows))
+    _no_sqlalchemy_execution(monkeypatch)  # nobody listens: each goes on the cursor
+    assert [inserting.insert(conn, row) for row in values] == [3, 4]
+    inserting.execute(conn, [{"name": "c"}, {"name": "d"}])
+    updating.execute(conn, {"seen_at": _STAMP})
+    assert [reading.rows(conn, {"i": i})[0] for i in (3, 4)] == [tuple(r) for r in core]
+    assert counting.scalar(conn, {}) == 6
+    monkeypatch.undo()
+    rows = _all(conn)
+    assert [r[1] for r in rows] == ["a", "b", "a", "b", "c", "d"]
+    assert rows[3][3:5] == (["x"], True) and all(r[6] == _STAMP for r in rows)
+
+
+def test_a_driver_error_on_the_cursor_is_sqlalchemys_as_for_its_own(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inserting = Precompiled(insert(_rows))
+    inserting.insert(conn, {"id": 1, "name": "a"})
+    _no_sqlalchemy_execution(monkeypatch)
+    with pytest.raises(exc.IntegrityError, match=r"UNIQUE constraint failed: rows\.id"):
+        inserting.insert(conn, {"id": 1, "name": "b"})
+    monkeypatch.undo()
+    # The transaction goes on, as after a failed statement of SQLAlchemy's own.
+    assert [r[1] for r in _all(conn)] == ["a"]
+
+
+def test_outside_a_transaction_sqlalchemy_begins_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = create_engine("sqlite://")
+    _metadata.create_all(engine)
+    with engine.connect() as connection:
+        assert not connection.in_transaction()
+        Precompiled(insert(_rows)).execute(connection, {"name": "a"})
+        assert connection.in_transaction()  # autobegun, as by any statement
+        connection.commit()
+        assert [r[1] for r in _all(connection)] == ["a"]
+    engine.dispose()

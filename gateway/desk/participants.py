@@ -11,18 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.settings.config import Config
+from gateway.store import user_rows
 from gateway.store.model import User
-from gateway.store.precompiled import Precompiled
 
 # Known-user lookups go in chunks: one IN list of thousands of addresses is slow to plan.
 _CHUNK = 500
-# Built once, a precompiled query on the session's connection (one form per length of
-# the list: gateway.store.precompiled).
-_KNOWN = Precompiled(select(User.email).where(User.email.in_(bindparam("emails", expanding=True))))
 
 
 @dataclass
@@ -30,6 +26,10 @@ class Choice:
     taken: list[tuple[str, str]] = field(default_factory=list)
     # Addresses left for the agent to confirm with #cc, in the mail's order.
     proposed: list[str] = field(default_factory=list)
+    # The registered users among `taken`, by lower-case address: the lookup that chose
+    # them read their rows, so registering the rest needs no second one
+    # (gateway.store.tickets.get_or_create_users).
+    known: dict[str, User] = field(default_factory=dict)
 
 
 def choose(
@@ -37,17 +37,19 @@ def choose(
 ) -> Choice:
     """Split (email, name) `candidates` into participants taken and addresses proposed."""
     domain = requester.rpartition("@")[2]
-    emails = [email for email, _ in candidates]
-    known: set[str] = set()
+    emails = [email.strip().lower() for email, _ in candidates]
+    known: dict[str, tuple[object, ...]] = {}
     for start in range(0, len(emails), _CHUNK):
-        chunk = emails[start : start + _CHUNK]
-        known.update(email for (email,) in _KNOWN.rows(session.connection(), {"emails": chunk}))
+        known.update(user_rows.rows_by_email(session, emails[start : start + _CHUNK]))
     cap = cfg.security.max_participants
     choice = Choice()
-    for email, name in candidates:
-        colleague = email.rpartition("@")[2] == domain or email in known
+    for (email, name), address in zip(candidates, emails, strict=True):
+        colleague = email.rpartition("@")[2] == domain or address in known
         if colleague and len(choice.taken) < cap:
             choice.taken.append((email, name))
+            row = known.get(address)
+            if row is not None:
+                choice.known[address] = user_rows.attach(session, row)
         else:
             choice.proposed.append(email)
     return choice

@@ -7,9 +7,13 @@ connection. The runner sends some fifteen statements per message, the same ones 
 time. A `Precompiled` statement does that work once per set of parameter names: the SQL
 string, and for each placeholder where its value comes from (a parameter, a literal of
 the statement, a column's Python default) and the type's conversion for the driver. It
-is then run with `Connection.exec_driver_sql` on the caller's connection, so that its
-transaction, savepoint and events (`before_cursor_execute`: the statement counts of the
-tests) are those of any other statement.
+is then sent on the driver's cursor of the caller's connection, inside its transaction or
+savepoint (`_send`): SQLAlchemy's execution of even SQL text costs more than SQLite takes
+for most of these statements. When anyone listens to the statements
+(`before_cursor_execute`: the statement counts of the tests, bench/runner_queries.py),
+and before the connection's transaction has begun, it goes through
+`Connection.exec_driver_sql` instead, the same text with the same values, so that the
+events and the transaction are those of any other statement.
 
 Only SQLite (the qmark parameter style) is served this way. An IN list given as a
 parameter gets a form per length. Other dialects, and statements this module cannot
@@ -24,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Executable, exc
+from sqlalchemy import Connection, Executable, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
@@ -79,23 +83,25 @@ class Precompiled:
 
     def execute(
         self, conn: Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
-    ) -> CursorResult[Any]:
+    ) -> None:
         """Execute with one set of parameters, or (executemany) a list of them."""
         if isinstance(params, Mapping):
             form = self._form(conn.dialect, params)
             if form is not None:
-                return conn.exec_driver_sql(form.sql, form.values(params))
+                _send(conn, form.sql, form.values(params))
+                return
         elif params:
             form = self._form(conn.dialect, params[0])
             if form is not None:
-                return conn.exec_driver_sql(form.sql, [form.values(p) for p in params])
-        return conn.execute(self.statement, params)
+                _send(conn, form.sql, [form.values(p) for p in params])
+                return
+        conn.execute(self.statement, params)
 
     def insert(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Execute an INSERT of one row; the new row's primary key (a single column)."""
         form = self._form(conn.dialect, params)
         if form is not None:  # SQLite: the rowid the INSERT gave
-            return conn.exec_driver_sql(form.sql, form.values(params)).lastrowid
+            return _send(conn, form.sql, form.values(params))[1]
         key = conn.execute(self.statement, params).inserted_primary_key
         assert key is not None
         return key[0]
@@ -105,19 +111,21 @@ class Precompiled:
         form = self._form(conn.dialect, params)
         if form is None:
             return conn.scalar(self.statement, params)
-        row = conn.exec_driver_sql(form.sql, form.values(params)).first()
-        if row is None:
+        found = _send(conn, form.sql, form.values(params), rows=True)[0]
+        if not found:
             return None
         processor = form.results[0]
-        return row[0] if processor is None else processor(row[0])
+        return found[0][0] if processor is None else processor(found[0][0])
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row, its values converted by the columns' types."""
         form = self._form(conn.dialect, params)
         if form is None:
             return [tuple(row) for row in conn.execute(self.statement, params)]
-        found = conn.exec_driver_sql(form.sql, form.values(params)).all()
+        found = _send(conn, form.sql, form.values(params), rows=True)[0]
         processors = form.results
+        if not any(processors):
+            return [tuple(row) for row in found]
         return [
             tuple(v if p is None else p(v) for v, p in zip(row, processors, strict=True))
             for row in found
@@ -142,6 +150,58 @@ class Precompiled:
             found = self._forms[by_length] = _compile(self.statement, dialect, keys, lengths)
         assert not isinstance(found, _Lists)
         return found
+
+
+def _send(
+    conn: Connection,
+    sql: str,
+    values: tuple[Any, ...] | list[tuple[Any, ...]],
+    rows: bool = False,
+) -> tuple[list[Any], Any]:
+    """Send `sql` with `values` (a list of them: executemany); the rows when asked for
+    them, and the cursor's lastrowid.
+
+    Inside a begun, active transaction with nobody listening to the cursor's statements,
+    straight on the driver's cursor: even as SQL text, a statement through SQLAlchemy
+    costs an execution context and a result object (15 µs a query, 6 µs an insert, here:
+    more than SQLite takes for most of the runner's), for nothing these callers use. A
+    driver error is SQLAlchemy's to wrap and handle, as for its own statements. Anything
+    else (no transaction yet, a listener such as the tests' statement counts, echo) goes
+    through `exec_driver_sql`, which sends the same text and values.
+    """
+    driver = _driver(conn)
+    if driver is None:
+        result = conn.exec_driver_sql(sql, values)
+        return (list(result.all()) if rows else []), result.lastrowid
+    cursor = driver.cursor()
+    try:
+        if isinstance(values, list):
+            cursor.executemany(sql, values)
+        else:
+            cursor.execute(sql, values)
+        return (cursor.fetchall() if rows else []), cursor.lastrowid
+    except Exception as error:
+        conn._handle_dbapi_exception(error, sql, values, cursor, None)
+    finally:
+        cursor.close()
+
+
+def _driver(conn: Connection) -> Any:
+    """The driver's connection when `_send` may use it directly (see there), else None."""
+    if conn.closed or conn.invalidated or conn._echo:
+        return None
+    root = conn.get_transaction()
+    if root is None or not root.is_active:
+        return None  # SQLAlchemy begins it (BEGIN IMMEDIATE: gateway.store.db)
+    nested = conn.get_nested_transaction()
+    if nested is not None and not nested.is_active:
+        return None  # a savepoint to roll back first: SQLAlchemy says so
+    dispatch = conn.dispatch
+    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
+        return None
+    if dispatch.before_execute or dispatch.after_execute:
+        return None
+    return conn.connection.driver_connection
 
 
 def _compile(

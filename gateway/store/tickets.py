@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -209,26 +209,32 @@ def set_status(
     ticket.updated_at = now
 
 
-def get_or_create_users(session: Session, people: list[tuple[str, str]]) -> list[User]:
-    """Users for (email, name) pairs, in order; one query for the known."""
+def get_or_create_users(
+    session: Session, people: list[tuple[str, str]], known: Mapping[str, User] | None = None
+) -> list[User]:
+    """Users for (email, name) pairs, in order; one query for the known, none when the
+    caller has looked them all up already (`known`: every registered user among `people`,
+    by lower-case address; an address not in it is registered now)."""
     emails = [email.strip().lower() for email, _ in people]
     if not emails:
         return []
-    known = {u.email: u for u in user_rows.by_email(session, emails)}
+    users = (
+        {u.email: u for u in user_rows.by_email(session, emails)} if known is None else dict(known)
+    )
     if session.get_bind().dialect.name == "postgresql":
         # One at a time, each safe against another daemon registering them meanwhile.
         for (_, name), email in zip(people, emails, strict=True):
-            if email not in known:
-                known[email] = create_user(session, email, name)
-        return [known[email] for email in dict.fromkeys(emails)]
-    found = set(known)
+            if email not in users:
+                users[email] = create_user(session, email, name)
+        return [users[email] for email in dict.fromkeys(emails)]
+    found = set(users)
     for (_, name), email in zip(people, emails, strict=True):
-        if email not in known:
-            known[email] = User(email=email, name=name[:200], role="client")
-            direct.add(session, known[email])
-    if len(known) > len(found):
-        _admit_staff(session, [u for u in known.values() if u.email not in found])
-    return [known[email] for email in dict.fromkeys(emails)]
+        if email not in users:
+            users[email] = User(email=email, name=name[:200], role="client")
+            direct.add(session, users[email])
+    if len(users) > len(found):
+        _admit_staff(session, [u for u in users.values() if u.email not in found])
+    return [users[email] for email in dict.fromkeys(emails)]
 
 
 def add_new_ticket_participants(

@@ -112,7 +112,7 @@ def _new_ticket(ctx: Context, sender: User, linked: Ticket | None) -> Ticket:
                 new=shown + (f" and {more} more" if more > 0 else ""),
             )
             ctx.note(f"store: {len(choice.proposed)} address(es) of To/Cc left for #cc")
-        users = tickets.get_or_create_users(ctx.session, choice.taken)
+        users = tickets.get_or_create_users(ctx.session, choice.taken, choice.known)
         # Agents hear of the ticket anyway; the rest get the answers in Cc.
         cc = [u for u in users if roles.role_for(cfg, u.email, u) not in AGENT_ROLES]
         tickets.add_new_ticket_participants(ctx.session, ticket, cc, sender.email, history)
