@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 
+from gateway.store.db import make_engine
 from gateway.store.precompiled import Precompiled
 from gateway.store.types import UTCDateTime
 
@@ -203,4 +205,24 @@ def test_outside_a_transaction_sqlalchemy_begins_it(monkeypatch: pytest.MonkeyPa
         assert connection.in_transaction()  # autobegun, as by any statement
         connection.commit()
         assert [r[1] for r in _all(connection)] == ["a"]
+    engine.dispose()
+
+
+def test_savepoints_go_on_the_drivers_cursor_and_roll_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    _metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(insert(_rows), {"name": "a"})  # begun before the refusal
+        _no_sqlalchemy_execution(monkeypatch)
+        inserting = Precompiled(insert(_rows))
+        with pytest.raises(RuntimeError), connection.begin_nested():
+            inserting.execute(connection, {"name": "b"})
+            raise RuntimeError("the message fails")
+        with connection.begin_nested():
+            inserting.execute(connection, {"name": "c"})
+        monkeypatch.undo()
+    with engine.connect() as connection:
+        assert [r[1] for r in _all(connection)] == ["a", "c"]
     engine.dispose()

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from gateway import spool
 from gateway.cli.main import main
+from gateway.daemon import claiming
 from gateway.daemon.runner import CLAIMED, MAX_ATTEMPTS, Runner
 from gateway.pipeline import Context, Stage
 from gateway.pipeline.stages import parse
@@ -111,11 +112,30 @@ def test_interrupted_messages_are_retried_one_at_a_time(
 
 def test_batches_share_a_transaction(setup: tuple[Config, Database, Path]) -> None:
     cfg, db, _ = setup
-    put(db, *[f"m{i}" for i in range(120)])
+    put(db, *[f"m{i}" for i in range(cfg.runner.batch_size + 20)])
     runner = Runner(db, Services.from_config(cfg), pipeline=PIPELINE)
     assert runner.run_once() == cfg.runner.batch_size
-    assert runner.drain() == 120 - cfg.runner.batch_size
+    assert runner.drain() == 20
     assert set(states(db).values()) == {"done"}
+
+
+def test_a_batch_ends_at_the_message_past_its_bytes(
+    setup: tuple[Config, Database, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg, db, _ = setup
+    ids = put(db, *[f"m{i}" for i in range(10)])
+    with db.read() as s:
+        size = s.scalar(select(Inbound.size).where(Inbound.id == ids[0]))
+    assert size is not None
+    # Past the bytes of two and a half messages: the third ends the batch.
+    monkeypatch.setattr(claiming, "BATCH_BYTES", size * 5 // 2)
+    runner = Runner(db, Services.from_config(cfg), pipeline=PIPELINE)
+    assert [runner.run_once() for _ in range(5)] == [3, 3, 3, 1, 0]
+    assert set(states(db).values()) == {"done"}
+    # One message larger than the bytes is a batch of its own, not left behind.
+    monkeypatch.setattr(claiming, "BATCH_BYTES", 1)
+    put(db, "big 1", "big 2")
+    assert [runner.run_once() for _ in range(3)] == [1, 1, 0]
 
 
 def _runner_under_flood(

@@ -12,6 +12,7 @@ SQLite rewrites one page of the row, not its whole raw message.)
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -24,6 +25,11 @@ log = logging.getLogger("gateway.daemon.runner")
 
 # `Inbound.attempts` of a message claimed, not yet processed alone (see above).
 CLAIMED = 1
+
+# A batch's messages are parsed before its transaction and kept, raw and parsed, until it
+# commits: a batch ends at the message that brings its raw bytes past this (at least one
+# message), so that a run of large mails is never `[runner] batch_size` of them in memory.
+BATCH_BYTES = 64 * 1024 * 1024
 
 
 def claim(db: Database, claims: ClaimLocks, batch_size: int) -> tuple[list[int], bool]:
@@ -42,7 +48,7 @@ def _claim_rows(
 ) -> tuple[list[int], bool]:
     with db.write() as session:
         query = (
-            select(Inbound.id, Inbound.attempts)
+            select(Inbound.id, Inbound.attempts, Inbound.size)
             .where(Inbound.state == "new")
             .order_by(Inbound.id)
             .limit(batch_size)
@@ -51,7 +57,7 @@ def _claim_rows(
             # Another daemon's claim, even one not yet processed, is not ours to take,
             # nor a sign of a crash (gateway.spool.claims).
             query = query.where(claims.unclaimed()).with_for_update(skip_locked=True)
-        rows = list(session.execute(query))
+        rows = _within_bytes(list(session.execute(query)))
         if not db.sqlite:
             # Locked before the claim commits; a row another daemon got first is left.
             taken += claims.take([r.id for r in rows])
@@ -71,3 +77,13 @@ def _claim_rows(
         else:
             session.execute(claimed.values(attempts=CLAIMED))
         return ids, bool(interrupted)
+
+
+def _within_bytes(rows: list[Any]) -> list[Any]:
+    """The first of `rows` (in order) up to and including the one past `BATCH_BYTES`."""
+    total = 0
+    for n, row in enumerate(rows):
+        total += row.size or 0
+        if total > BATCH_BYTES:
+            return rows[: n + 1]
+    return rows

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from gateway.store.files import private_file, sqlite_file, unicode_lower
+from gateway.store.precompiled import send_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -76,13 +77,14 @@ def _savepoints_as_text(engine: Engine) -> None:
     SQLAlchemy compiles each savepoint statement anew (each name is new, so none is in
     its cache), and the runner opens a savepoint for every message. The text is what
     the compiler makes of it (names quoted where needed), and is sent on the same
-    connection with the same events.
+    connection: on its driver's cursor, unless someone listens to its statements
+    (gateway.store.precompiled.send_text), then with the same events.
     """
     quoted: Callable[[None, str], str] = engine.dialect.identifier_preparer.format_savepoint
 
     def sent(command: str) -> Callable[[Connection, str], None]:
         def send(conn: Connection, name: str) -> None:
-            conn.exec_driver_sql(command + quoted(None, name))
+            send_text(conn, command + quoted(None, name))
 
         return send
 

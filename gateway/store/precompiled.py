@@ -188,20 +188,42 @@ def _send(
 
 def _driver(conn: Connection) -> Any:
     """The driver's connection when `_send` may use it directly (see there), else None."""
-    if conn.closed or conn.invalidated or conn._echo:
-        return None
     root = conn.get_transaction()
     if root is None or not root.is_active:
         return None  # SQLAlchemy begins it (BEGIN IMMEDIATE: gateway.store.db)
     nested = conn.get_nested_transaction()
     if nested is not None and not nested.is_active:
         return None  # a savepoint to roll back first: SQLAlchemy says so
+    return unheard(conn)
+
+
+def unheard(conn: Connection) -> Any:
+    """The driver's connection of `conn` when nobody listens to its statements (events,
+    echo), else None."""
+    if conn.closed or conn.invalidated or conn._echo:
+        return None
     dispatch = conn.dispatch
     if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
         return None
     if dispatch.before_execute or dispatch.after_execute:
         return None
     return conn.connection.driver_connection
+
+
+def send_text(conn: Connection, sql: str) -> None:
+    """Send `sql`, no parameters, on the driver's cursor when nobody listens (`unheard`):
+    SQLAlchemy's own savepoint statements, which it sends inside its transaction."""
+    driver = unheard(conn)
+    if driver is None:
+        conn.exec_driver_sql(sql)
+        return
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql)
+    except Exception as error:
+        conn._handle_dbapi_exception(error, sql, (), cursor, None)
+    finally:
+        cursor.close()
 
 
 def _compile(

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.store.model import Bounce, Outbox, Suspension, utcnow
+from gateway.store.precompiled import Precompiled
 
 CAUSES = ("hard", "soft", "complaint")
 
@@ -52,19 +54,30 @@ class Held:
 # for the same addresses (its agents') for every message. A change (`_row`) forgets them,
 # as does a message rolled back (the runner clears `session.info`).
 _SEEN = "helpdesk.suspensions"
-_SUSPENDED = select(
-    Suspension.suspended, Suspension.reason, Suspension.status, Suspension.cause
-).where(Suspension.email == bindparam("email"))
+# Precompiled: the runner asks for every message's requester (gateway.store.precompiled).
+_SUSPENDED = Precompiled(
+    select(Suspension.suspended, Suspension.reason, Suspension.status, Suspension.cause).where(
+        Suspension.email == bindparam("email")
+    )
+)
 
-State = Row[bool, str, str, str]
+
+class State(NamedTuple):
+    """What the mailer reads of an address's suspension."""
+
+    suspended: bool
+    reason: str
+    status: str
+    cause: str
 
 
 def state_of(session: Session, email: str) -> State | None:
-    """The address's suspension as a Core row (None: never suspended), read once per
+    """The address's suspension as a plain row (None: never suspended), read once per
     transaction of `session` unless changed meanwhile."""
     seen: dict[str, State | None] = session.info.setdefault(_SEEN, {})
     if email not in seen:
-        seen[email] = session.connection().execute(_SUSPENDED, {"email": email}).first()
+        found = _SUSPENDED.rows(session.connection(), {"email": email})
+        seen[email] = State(*found[0]) if found else None
     return seen[email]
 
 
