@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.outgoing import compose
 from gateway.store import fresh
 from gateway.store.model import Inbound, Message, MessageRef, Ticket, User
+from gateway.store.precompiled import Precompiled
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,40 @@ def references(session: Session, ticket: Ticket, public_only: bool = False) -> l
     known = fresh.refs_of(session, ticket.id)
     if known is not None:  # a ticket the message in hand opened: all its ids are here
         return [r.message_id for r in known if not (public_only and r.private)]
-    stmt = select(MessageRef.message_id).where(MessageRef.ticket_id == ticket.id)
-    if public_only:
-        stmt = stmt.where(MessageRef.private.is_(False))
-    return list(session.scalars(stmt.order_by(MessageRef.id)))
+    query = _PUBLIC_REFS if public_only else _REFS
+    return [message_id for (message_id,) in query.rows(_connection(session), {"t": ticket.id})]
+
+
+# Precompiled (the runner asks for every reply's notices: gateway.store.precompiled).
+_REFS = Precompiled(
+    select(MessageRef.message_id)
+    .where(MessageRef.ticket_id == bindparam("t"))
+    .order_by(MessageRef.id)
+)
+_PUBLIC_REFS = Precompiled(
+    select(MessageRef.message_id)
+    .where(MessageRef.ticket_id == bindparam("t"), MessageRef.private.is_(False))
+    .order_by(MessageRef.id)
+)
+_REFS_ROWS = Precompiled(
+    select(MessageRef.message_id, MessageRef.outgoing, MessageRef.recipient_id, MessageRef.private)
+    .where(
+        MessageRef.ticket_id == bindparam("t"),
+        or_(
+            MessageRef.outgoing.is_(False),
+            MessageRef.recipient_id.in_(bindparam("ids", expanding=True)),
+        ),
+    )
+    .order_by(MessageRef.id)
+)
+
+
+def _connection(session: Session) -> Connection:
+    """The session's connection, after the flush the ORM's own query would have made
+    (the runner's stages do not autoflush; the CLI's sessions do)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
 
 
 def last_mail_of(session: Session, ticket: Ticket, user: User) -> str | None:
@@ -108,19 +139,7 @@ def _refs_rows(
     session: Session, ticket: Ticket, ids: list[int]
 ) -> Sequence[tuple[str, bool, int | None, bool]]:
     """The ticket's received ids and its sent ones to `ids`, oldest first, in one query."""
-    rows = session.execute(
-        select(
-            MessageRef.message_id,
-            MessageRef.outgoing,
-            MessageRef.recipient_id,
-            MessageRef.private,
-        )
-        .where(
-            MessageRef.ticket_id == ticket.id,
-            or_(MessageRef.outgoing.is_(False), MessageRef.recipient_id.in_(ids)),
-        )
-        .order_by(MessageRef.id)
-    ).all()
+    rows = _REFS_ROWS.rows(_connection(session), {"t": ticket.id, "ids": ids})
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
