@@ -13,11 +13,13 @@ import re
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from gateway.outgoing.tokens import parse_token
 from gateway.pipeline.context import Context
+from gateway.store import rows
 from gateway.store.model import MessageRef, Participant, Ticket, User
+from gateway.store.precompiled import Precompiled
 
 # `+detail` forms with a meaning of their own (support+my@: "list my tickets").
 RESERVED_DETAILS = frozenset({"my"})
@@ -51,16 +53,21 @@ def _by_token(ctx: Context) -> Ticket | None:
     return None
 
 
+# Precompiled (every reply asks: gateway.store.precompiled), a form per number of ids.
+_BY_REFERENCE = Precompiled(
+    select(MessageRef.ticket_id)
+    .where(MessageRef.message_id.in_(bindparam("ids", expanding=True)))
+    .order_by(MessageRef.id.desc())
+    .limit(1)
+)
+
+
 def _by_reference(ctx: Context, ids: list[str]) -> Ticket | None:
     ids = [i for i in ids if i][-50:]
     if not ids:
         return None
-    ticket_id = ctx.session.scalar(
-        select(MessageRef.ticket_id)
-        .where(MessageRef.message_id.in_(ids))
-        .order_by(MessageRef.id.desc())
-        .limit(1)
-    )
+    # The runner's stages do not autoflush: a plain read sees what the ORM's query did.
+    ticket_id = rows.scalar(ctx.session, _BY_REFERENCE, {"ids": ids})
     return ctx.session.get(Ticket, ticket_id) if ticket_id is not None else None
 
 
