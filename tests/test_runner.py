@@ -156,8 +156,10 @@ def _runner_under_flood(
             .where(Inbound.id == row_id)
             .values(received_at=utcnow() - dt.timedelta(seconds=received_ago))
         )
-    # A flood that never pauses, and a pause allowance far longer than the test waits.
-    pressure = IntakePressure(quiet_after=0.05, max_pause=60.0)
+    # A flood that never pauses, and a pause allowance far longer than the test waits. The
+    # quiet spell that ends a burst is 100 touches long: a loaded machine may leave the
+    # flood's thread unscheduled for tens of milliseconds, which is no pause in the mail.
+    pressure = IntakePressure(quiet_after=0.5, max_pause=60.0)
     stop = threading.Event()
 
     def flood() -> None:
