@@ -196,6 +196,25 @@ def test_a_driver_error_on_the_cursor_is_sqlalchemys_as_for_its_own(
     assert [r[1] for r in _all(conn)] == ["a"]
 
 
+def test_a_driver_error_on_the_cursor_reaches_the_engines_error_handlers(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def _handled(context: Any) -> None:
+        seen.append((type(context.sqlalchemy_exception).__name__, context.statement))
+
+    event.listen(conn.engine, "handle_error", _handled)
+    inserting = Precompiled(insert(_rows))
+    inserting.insert(conn, {"id": 1, "name": "a"})
+    _no_sqlalchemy_execution(monkeypatch)
+    with pytest.raises(exc.IntegrityError):
+        inserting.insert(conn, {"id": 1, "name": "b"})
+    assert len(seen) == 1
+    assert seen[0][0] == "IntegrityError"
+    assert seen[0][1] is not None and seen[0][1].startswith("INSERT INTO rows")
+
+
 def test_outside_a_transaction_sqlalchemy_begins_it(monkeypatch: pytest.MonkeyPatch) -> None:
     engine = create_engine("sqlite://")
     _metadata.create_all(engine)

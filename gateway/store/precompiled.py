@@ -181,6 +181,12 @@ def _send(
             cursor.execute(sql, values)
         return (cursor.fetchall() if rows else []), cursor.lastrowid
     except Exception as error:
+        # SQLAlchemy's own handler for a driver error (private, the same in 1.4-2.1; the
+        # test of a driver error on the cursor fails if it changes): it wraps the error in
+        # its exception classes (IntegrityError...), invalidates a connection the driver
+        # says is gone and runs the `handle_error` events, so that the callers see what
+        # `exec_driver_sql` would have raised. Re-sending the statement through
+        # `exec_driver_sql` instead would not do: an executemany's earlier rows are written.
         conn._handle_dbapi_exception(error, sql, values, cursor, None)
     finally:
         cursor.close()
@@ -221,7 +227,7 @@ def send_text(conn: Connection, sql: str) -> None:
     try:
         cursor.execute(sql)
     except Exception as error:
-        conn._handle_dbapi_exception(error, sql, (), cursor, None)
+        conn._handle_dbapi_exception(error, sql, (), cursor, None)  # as in `_send`
     finally:
         cursor.close()
 
