@@ -9,6 +9,7 @@ engine and runner on the same file, applied to its connections after the product
 settings; their order alternates round by round), and counts for each batch's drain:
   - the write-ahead log's frames it added (each a page written, then copied again by a
     checkpoint): the log is emptied before each drain, and nothing checkpoints during it;
+    and the distinct pages among them (what one checkpoint of the batch's log writes);
   - the read calls it made and the bytes they read (/proc/self/io: SQLite reads each
     page it does not hold in its cache with one pread, from the OS's cache here);
   - the page faults (getrusage) and the processor time.
@@ -56,6 +57,7 @@ from tests.harness import write_config  # noqa: E402
 @dataclass
 class Counts:
     frames: float
+    distinct: float
     reads: float
     read_kib: float
     faults: float
@@ -68,6 +70,20 @@ def _io() -> tuple[int, int]:
         line.split(": ") for line in Path("/proc/self/io").read_text().splitlines() if line
     )
     return int(fields["syscr"]), int(fields["rchar"])
+
+
+def _distinct_pages(path: Path, frames: int) -> int:
+    """How many different pages the log's first `frames` frames hold: what a checkpoint
+    of the whole log writes into the database file (a page written by several
+    transactions is in the log once for each)."""
+    with open(f"{path}-wal", "rb") as log:
+        header = log.read(32)
+        page_size = int.from_bytes(header[8:12], "big")
+        pages = set()
+        for k in range(frames):
+            log.seek(32 + k * (24 + page_size))
+            pages.add(int.from_bytes(log.read(4), "big"))
+    return len(pages)
 
 
 def _faults() -> int:
@@ -133,6 +149,7 @@ def measure(path: Path, config: Path, variants: list[str], rounds: int, batch: i
                 done[pragmas].append(
                     Counts(
                         frames / batch,
+                        _distinct_pages(path, frames) / batch,
                         (r1 - r0) / batch,
                         (b1 - b0) / 1024 / batch,
                         faults / batch,
@@ -174,7 +191,7 @@ def main() -> None:
     print(f"{name}, {opts.rounds} rounds of {opts.batch} new mails, per message:")
     for pragmas, figures in done.items():
         print(f"  [{pragmas or 'product settings'}]")
-        for field in ("frames", "reads", "read_kib", "faults", "cpu_ms"):
+        for field in ("frames", "distinct", "reads", "read_kib", "faults", "cpu_ms"):
             values = [getattr(c, field) for c in figures]
             shown = " ".join(f"{v:.1f}" for v in values)
             print(f"    {field:9} {shown}; median {statistics.median(values):.1f}")
