@@ -68,7 +68,9 @@ def _sqlite_events(engine: Engine, busy_timeout: float, cache_mib: int) -> None:
         if cache_mib > 0:
             # SQLite's own 2 MiB holds a small desk's indexes; at a million tickets each
             # new ticket's index entries land on pages fallen out of it, read again from
-            # the OS: 64 MiB read 4x fewer pages a message at 100k (bench/wal_pages.py).
+            # the OS: at 1M tickets 64 MiB read 2.1 pages a processed message, not 8.1
+            # (bench/wal_pages.py). With the file in the OS's cache that saved no CPU; it
+            # is the disk reads it saves when the file is not.
             # A negative size is in KiB; the memory is taken as pages are read.
             cur.execute(f"PRAGMA cache_size={-int(cache_mib) * 1024}")
         cur.close()
