@@ -37,6 +37,10 @@ class DatabaseSection:
     url: str = "sqlite:///var/helpdesk.db"
     # How long a writer waits for a lock held by another process before giving up.
     busy_timeout_seconds: float = 30.0
+    # SQLite: each connection's page cache, MiB (0: SQLite's own 2 MiB). At a million
+    # tickets the indexes a new ticket writes do not fit in 2 MiB, and every page that
+    # fell out is read again from the OS (bench/wal_pages.py). Taken as pages are used.
+    cache_mib: int = 64
 
 
 @dataclass

@@ -50,6 +50,8 @@ def validate(cfg: Config) -> list[str]:
         problems.append("[smtp] max_message_size: must be positive")
     if not cfg.database.url.startswith(("sqlite:", "postgresql")):
         problems.append(f"[database] url: unsupported database: {cfg.database.url!r}")
+    if cfg.database.cache_mib < 0:
+        problems.append("[database] cache_mib: must be 0 (SQLite's own) or more")
     seen: dict[str, int] = {}
     for i, agent in enumerate(cfg.agents):
         if "@" not in agent.email:
