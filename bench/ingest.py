@@ -4,6 +4,7 @@
                                      [--rounds 10] [--processing running|stopped]
                                      [--connections 1,4]
                                      [--runner-rounds 3] [--baseline DIR]
+                                     [--batch-sizes 50,200]
 
 Sends N ham messages over SMTP (one connection, then 4 in parallel: `--connections`) to
   1. a bare aiosmtpd server that accepts and discards (the ceiling), and
@@ -19,6 +20,9 @@ connected. `--rounds 0` measures the runner alone; `--baseline DIR` runs another
 checkout's daemon and runner (its own .venv) alternating with this one's, for a before and
 after under the same load: bare, this daemon, bare, the baseline's, bare, ... and each
 daemon slice's ratio to the bare ones beside it, then the two ratios slice by slice.
+`--batch-sizes 50,200` interleaves this checkout's daemon twice instead, its runner's
+transactions of each size (`[runner] batch_size`), each runner processing the backlog
+of its earlier slices while its slice arrives.
 """
 
 from __future__ import annotations
@@ -135,6 +139,11 @@ def main() -> None:
         help="another checkout (with its .venv) whose daemon's acceptance and runner alternate"
         " with this one's",
     )
+    parser.add_argument(
+        "--batch-sizes",
+        help="two [runner] batch_size values (50,200): this checkout's daemon with each,"
+        " interleaved, instead of the baseline's",
+    )
     args = parser.parse_args()
     raws = load_corpus(args.corpus, args.n)
     print(f"{len(raws)} ham messages, {sum(map(len, raws)) / len(raws) / 1024:.1f} KiB average")
@@ -148,7 +157,16 @@ def main() -> None:
     # The daemons whose acceptance is measured, interleaved: this checkout's, then the
     # baseline's (its own .venv), each slice between two of the bare sink's.
     pythons = [sys.executable]
-    if args.baseline is not None:
+    names = ["helpdesk", "baseline"]
+    extras: list[str] = []
+    if args.batch_sizes:
+        # This checkout twice, its runner's transactions of each size: what the size
+        # costs acceptance while the runner processes the burst.
+        sizes = [int(size) for size in args.batch_sizes.split(",")]
+        pythons = [sys.executable] * len(sizes)
+        names = [f"batch_size {size}" for size in sizes]
+        extras = [f"batch_size = {size}\n" for size in sizes]
+    elif args.baseline is not None:
         pythons.append(str(args.baseline.resolve() / ".venv/bin/python"))
     for connections in sessions if args.rounds > 0 else ():
         load = os.getloadavg()[0]
@@ -160,8 +178,9 @@ def main() -> None:
             BENCH_CONFIG,
             args.processing,
             pythons=tuple(pythons),
+            runner_keys=tuple(extras),
         )
-        for name, run in zip(("helpdesk", "baseline"), runs, strict=False):
+        for name, run in zip(names, runs, strict=False):
             report(name, run, connections, args.processing, load)
             if connections == 1:
                 # One session waits for each 250: no group commit can share its fsync.
@@ -173,7 +192,7 @@ def main() -> None:
         if len(runs) == 2:
             ahead = [a / b for a, b in zip(runs[0].ratios, runs[1].ratios, strict=True)]
             print(
-                "    this checkout / the baseline, slice by slice: median"
+                f"    {names[0]} / {names[1]}, slice by slice: median"
                 f" {statistics.median(ahead):.2f}"
                 f" ({', '.join(f'{r:.2f}' for r in ahead)})"
             )

@@ -155,9 +155,13 @@ class Daemon:
         return self.tmp / "daemon.log"
 
 
-def _start(python: str, tmp: Path, config_extra: str) -> Daemon:
+def _start(python: str, tmp: Path, config_extra: str, runner_keys: str = "") -> Daemon:
     port = free_port()
     config = write_config(tmp, config_extra, port=port)
+    if runner_keys:
+        # Into the [runner] section the test config has already (TOML has one of each).
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("[runner]\n", "[runner]\n" + runner_keys, 1), "utf-8")
     with open(tmp / "daemon.log", "ab") as err:
         process = subprocess.Popen(
             [python, "-m", "gateway", "--config", str(config), "run"], cwd=tmp, stderr=err
@@ -174,19 +178,22 @@ def measure(
     processing: str = "running",
     until_processed: bool = True,
     pythons: tuple[str, ...] = (sys.executable,),
+    runner_keys: tuple[str, ...] = (),
 ) -> list[Slices]:
     """Interleave `slices` slices of `raws` to each daemon with bare ones: bare, the first
     daemon, bare, the second, ..., bare; one daemon per Python in `pythons` (a checkout's
-    .venv: this one's first, then a baseline's), each on a fresh database."""
+    .venv: this one's first, then a baseline's), each on a fresh database, its config
+    `config_extra` and its own of `runner_keys` (when given: lines of its [runner])."""
     size = -(-len(raws) // slices)
     parts = [list(range(i, min(i + size, len(raws)))) for i in range(0, len(raws), size)]
     with contextlib.ExitStack() as stack:
         bare_port = stack.enter_context(bare_sink(server_code))
         daemons: list[Daemon] = []
         try:
-            for python in pythons:
+            for i, python in enumerate(pythons):
                 tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-                daemons.append(_start(python, tmp, config_extra))
+                keys = runner_keys[i] if runner_keys else ""
+                daemons.append(_start(python, tmp, config_extra, keys))
             for daemon in daemons:
                 wait_port(daemon.port)
                 # The slices meet a daemon whose processing process has started (it
