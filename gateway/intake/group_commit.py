@@ -101,6 +101,8 @@ class GroupCommitWriter:
             self._restarts.stop()
             self.stats.checkpoints = self._restarts.stats.checkpoints
             self.stats.copied = self._restarts.stats.copied
+            self.stats.restarts = self._restarts.stats.restarts
+            self.stats.waited = self._restarts.stats.waited
         if self._inline is not None:
             self._inline.close()
             self._inline = None

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,8 @@ class RestartStats:
     checkpoints: int = 0
     copied: int = 0
     failures: int = 0
+    restarts: int = 0  # logs begun since the first look (new salts)
+    waited: float = 0.0  # seconds commits waited for a checkpoint to finish
 
 
 class LogRestarter:
@@ -79,9 +82,13 @@ class LogRestarter:
         except OSError as exc:
             self._failed(exc)
             return False
+        if salts != self._salts and self._salts:
+            self.stats.restarts += 1
+            self._salts = salts
+            self._again_at = 0
         if length < self.pages:
             return False
-        return salts != self._salts or length >= self._again_at
+        return length >= self._again_at
 
     def checkpoint(self) -> None:
         """A PASSIVE checkpoint (in the writer's checkpoint thread)."""
@@ -96,6 +103,8 @@ class LogRestarter:
             self._failing = False
         self.stats.checkpoints += 1
         self.stats.copied += max(0, int(row[2]))
+        if salts != self._salts and self._salts:
+            self.stats.restarts += 1
         self._salts = salts
         self._again_at = max(length, int(row[1])) + max(1, self.pages // 8)
 
@@ -185,8 +194,10 @@ class LogRestarts:
         that the commit starts the log over."""
         running = self._running
         if running is not None:
+            started = time.perf_counter()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(running), WAIT_SECONDS)
+            self.stats.waited += time.perf_counter() - started
 
     def stop(self) -> None:
         """Let a checkpoint under way finish, then close the connection."""
