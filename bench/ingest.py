@@ -112,6 +112,7 @@ def report(name: str, run: Slices, connections: int, processing: str, load: floa
         f" | all processed {run.processed_after:5.1f} s after the last slice ({run.counts})"
     )
     print(f"    spool writer: {run.writer}")
+    print(f"    -wal file after the last slice: {run.wal_bytes / 2**20:.1f} MiB")
 
 
 def main() -> None:

@@ -47,6 +47,7 @@ class Slices:
     processed_after: float = 0.0  # seconds from the last daemon slice until all processed
     counts: str = ""
     writer: str = ""  # the daemon's spool writer at its stop: messages, commits, lock waits
+    wal_bytes: int = 0  # the -wal file's size right after the last slice
 
     @property
     def ratio(self) -> float:
@@ -205,6 +206,9 @@ def measure(
                 )
                 daemon.worker = _processing_pid(daemon.process.pid)
             _slices(raws, connections, parts, bare_port, daemons, processing)
+            for daemon in daemons:
+                wal = daemon.tmp / "var/helpdesk.db-wal"
+                daemon.out.wal_bytes = wal.stat().st_size if wal.exists() else 0
             for daemon in daemons:
                 if until_processed:
                     _wait_processed(daemon.tmp, daemon.out)
