@@ -16,6 +16,7 @@ stopped throughout: acceptance with nothing else writing.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
@@ -46,6 +47,7 @@ class Slices:
     processed_after: float = 0.0  # seconds from the last daemon slice until all processed
     counts: str = ""
     writer: str = ""  # the daemon's spool writer at its stop: messages, commits, lock waits
+    wal_bytes: int = 0  # the -wal file's size right after the last slice
 
     @property
     def ratio(self) -> float:
@@ -138,6 +140,36 @@ def _processing_pid(daemon: int) -> int:
     return pid
 
 
+@dataclass
+class Daemon:
+    """One daemon under measurement: which checkout's Python runs it, in which folder."""
+
+    python: str
+    tmp: Path
+    process: subprocess.Popen[bytes]
+    port: int
+    worker: int = 0  # its processing process
+    out: Slices = field(default_factory=Slices)
+
+    @property
+    def log(self) -> Path:
+        return self.tmp / "daemon.log"
+
+
+def _start(python: str, tmp: Path, config_extra: str, runner_keys: str = "") -> Daemon:
+    port = free_port()
+    config = write_config(tmp, config_extra, port=port)
+    if runner_keys:
+        # Into the [runner] section the test config has already (TOML has one of each).
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("[runner]\n", "[runner]\n" + runner_keys, 1), "utf-8")
+    with open(tmp / "daemon.log", "ab") as err:
+        process = subprocess.Popen(
+            [python, "-m", "gateway", "--config", str(config), "run"], cwd=tmp, stderr=err
+        )
+    return Daemon(python, tmp, process, port)
+
+
 def measure(
     raws: list[bytes],
     connections: int,
@@ -146,70 +178,96 @@ def measure(
     config_extra: str,
     processing: str = "running",
     until_processed: bool = True,
-) -> Slices:
-    """Interleave `slices` daemon slices of `raws` with `slices + 1` bare ones."""
+    pythons: tuple[str, ...] = (sys.executable,),
+    runner_keys: tuple[str, ...] = (),
+) -> list[Slices]:
+    """Interleave `slices` slices of `raws` to each daemon with bare ones: bare, the first
+    daemon, bare, the second, ..., bare; one daemon per Python in `pythons` (a checkout's
+    .venv: this one's first, then a baseline's), each on a fresh database, its config
+    `config_extra` and its own of `runner_keys` (when given: lines of its [runner])."""
     size = -(-len(raws) // slices)
     parts = [list(range(i, min(i + size, len(raws)))) for i in range(0, len(raws), size)]
-    out = Slices()
-    with bare_sink(server_code) as bare_port, tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        config = write_config(Path(tmp), config_extra, port=port)
-        log = Path(tmp) / "daemon.log"
-        with open(log, "ab") as err:
-            daemon = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "--config", str(config), "run"],
-                cwd=tmp,
-                stderr=err,
-            )
+    with contextlib.ExitStack() as stack:
+        bare_port = stack.enter_context(bare_sink(server_code))
+        daemons: list[Daemon] = []
         try:
-            wait_port(port)
-            # The slices meet a daemon whose processing process has started (it imports
-            # and loads its models for seconds first).
-            wait_until(
-                lambda: PROCESSING_STARTED in log.read_bytes(),
-                STARTUP_SECONDS,
-                "the processing process to start",
-            )
-            worker = _processing_pid(daemon.pid)
-
-            def pause(stopped: bool) -> None:
-                if processing == "running":
-                    os.kill(worker, signal.SIGSTOP if stopped else signal.SIGCONT)
-
-            if processing == "stopped":
-                os.kill(worker, signal.SIGSTOP)
-            bare, ours = Sessions(bare_port, raws, connections), Sessions(port, raws, connections)
-            try:
-                pause(True)
-                for k, part in enumerate([*parts, parts[0]]):
-                    rate, times = bare.send(part)
-                    out.bare.append(rate)
-                    out.bare_latency += times
-                    if k == len(parts):
-                        break
-                    pause(False)
-                    rate, times = ours.send(parts[k])
-                    pause(True)
-                    out.ours.append(rate)
-                    out.our_latency += times
-            finally:
-                if processing == "running":
-                    os.kill(worker, signal.SIGCONT)
-                bare.close()
-                ours.close()
-            out.ratios = [
-                r / ((b1 + b2) / 2)
-                for r, b1, b2 in zip(out.ours, out.bare, out.bare[1:], strict=False)
-            ]
-            if processing == "stopped":
-                os.kill(worker, signal.SIGCONT)
+            for i, python in enumerate(pythons):
+                tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+                keys = runner_keys[i] if runner_keys else ""
+                daemons.append(_start(python, tmp, config_extra, keys))
+            for daemon in daemons:
+                wait_port(daemon.port)
+                # The slices meet a daemon whose processing process has started (it
+                # imports and loads its models for seconds first).
+                wait_until(
+                    lambda d=daemon: PROCESSING_STARTED in d.log.read_bytes(),  # type: ignore[misc]
+                    STARTUP_SECONDS,
+                    "the processing process to start",
+                )
+                daemon.worker = _processing_pid(daemon.process.pid)
+            _slices(raws, connections, parts, bare_port, daemons, processing)
+            for daemon in daemons:
+                wal = daemon.tmp / "var/helpdesk.db-wal"
+                daemon.out.wal_bytes = wal.stat().st_size if wal.exists() else 0
+            # Every daemon's processing runs from here on: each one's time from this moment.
             if until_processed:
-                _wait_processed(Path(tmp), out)
+                _wait_processed(daemons, time.perf_counter())
         finally:
-            daemon.terminate()
-            daemon.wait()
-        out.writer = _writer_line(log)
-    return out
+            for daemon in daemons:
+                daemon.process.terminate()
+                daemon.process.wait()
+                daemon.out.writer = _writer_line(daemon.log)
+    return [daemon.out for daemon in daemons]
+
+
+def _slices(
+    raws: list[bytes],
+    connections: int,
+    parts: list[list[int]],
+    bare_port: int,
+    daemons: list[Daemon],
+    processing: str,
+) -> None:
+    def pause(daemon: Daemon, stopped: bool) -> None:
+        os.kill(daemon.worker, signal.SIGSTOP if stopped else signal.SIGCONT)
+
+    # While a bare slice or another daemon's runs, a daemon's processing is stopped.
+    for daemon in daemons:
+        pause(daemon, True)
+    bare = Sessions(bare_port, raws, connections)
+    ours = [Sessions(d.port, raws, connections) for d in daemons]
+    bare_rates: list[float] = []
+    bare_latency: list[float] = []
+    try:
+        for part in parts:
+            for daemon, sessions in zip(daemons, ours, strict=True):
+                rate, times = bare.send(part)
+                bare_rates.append(rate)
+                bare_latency += times
+                if processing == "running":
+                    pause(daemon, False)
+                rate, times = sessions.send(part)
+                if processing == "running":
+                    pause(daemon, True)
+                daemon.out.ours.append(rate)
+                daemon.out.our_latency += times
+        rate, times = bare.send(parts[0])
+        bare_rates.append(rate)
+        bare_latency += times
+    finally:
+        for daemon in daemons:
+            pause(daemon, False)
+        bare.close()
+        for sessions in ours:
+            sessions.close()
+    # Each daemon slice against the bare slices just before and after it.
+    n = len(daemons)
+    for j, daemon in enumerate(daemons):
+        daemon.out.bare, daemon.out.bare_latency = bare_rates, bare_latency
+        daemon.out.ratios = [
+            r / ((bare_rates[k * n + j] + bare_rates[k * n + j + 1]) / 2)
+            for k, r in enumerate(daemon.out.ours)
+        ]
 
 
 def _writer_line(log: Path) -> str:
@@ -220,29 +278,42 @@ def _writer_line(log: Path) -> str:
     return "no account in the daemon's log"
 
 
-def _wait_processed(tmp: Path, out: Slices) -> None:
+def _wait_processed(daemons: list[Daemon], started: float) -> None:
+    """Wait until every daemon has processed its messages, each one's time from `started`
+    (the daemons are looked at in turn, so that none waits for another's)."""
     from sqlalchemy import func, select
 
     from gateway.store.db import Database
     from gateway.store.model import Inbound, Outbox, Ticket
 
-    started = time.perf_counter()
-    db = Database(f"sqlite:///{tmp}/var/helpdesk.db")
+    dbs = {id(d): Database(f"sqlite:///{d.tmp}/var/helpdesk.db") for d in daemons}
 
-    def done() -> bool:
-        with db.read() as s:
+    def done(daemon: Daemon) -> bool:
+        with dbs[id(daemon)].read() as s:
             return bool(s.scalar(select(func.count()).where(Inbound.state == "new")) == 0)
 
     # Processed: each message is a ticket, and its confirmation is queued in the same
     # transaction (or deliberately not sent: automatic mail, no address).
-    wait_until(done, 600, "every message to be processed")
-    out.processed_after = time.perf_counter() - started
-    with db.read() as s:
-        tickets = s.scalar(select(func.count()).select_from(Ticket))
-        confirmations = s.scalar(select(func.count()).where(Outbox.kind == "confirmation"))
-        states = dict(s.execute(select(Inbound.state, func.count()).group_by(Inbound.state)).all())
-    db.dispose()
-    out.counts = f"{tickets} tickets, {confirmations} confirmations, spool {states}"
+    pending = list(daemons)
+
+    def all_done() -> bool:
+        for daemon in list(pending):
+            if done(daemon):
+                daemon.out.processed_after = time.perf_counter() - started
+                pending.remove(daemon)
+        return not pending
+
+    wait_until(all_done, 600, "every message to be processed")
+    for daemon in daemons:
+        db = dbs[id(daemon)]
+        with db.read() as s:
+            tickets = s.scalar(select(func.count()).select_from(Ticket))
+            confirmations = s.scalar(select(func.count()).where(Outbox.kind == "confirmation"))
+            states = dict(
+                s.execute(select(Inbound.state, func.count()).group_by(Inbound.state)).all()
+            )
+        db.dispose()
+        daemon.out.counts = f"{tickets} tickets, {confirmations} confirmations, spool {states}"
 
 
 def percentile(values: list[float], q: float) -> float:

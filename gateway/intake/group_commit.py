@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 
 from gateway import spool
 from gateway.errors import StoreUnavailable
+from gateway.intake.commit_stats import CommitStats
+from gateway.intake.log_restart import RESTART_PAGES, LogRestarts
 from gateway.spool.pressure import IntakePressure
 from gateway.spool.sqlite import Busy, SqliteSpoolInserter
 from gateway.store.db import Database
+from gateway.store.files import sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -41,27 +44,6 @@ SLOW_COMMIT_SECONDS = 0.5
 
 
 @dataclass
-class CommitStats:
-    """What the writer did since it started: logged when it stops, so that an operator
-    (and bench/ingest.py) can see how well commits were shared and how often another
-    writer held the lock."""
-
-    messages: int = 0
-    commits: int = 0
-    inline: int = 0  # of the commits, those made on the event loop
-    busy: int = 0  # tries that found another writer holding the lock
-    lock_wait: float = 0.0  # seconds the writer thread waited for the lock
-    committing: float = 0.0  # seconds in the commits themselves (the fsyncs, mostly)
-
-    def line(self) -> str:
-        return (
-            f"spool writer: {self.messages} message(s) in {self.commits} commit(s)"
-            f" ({self.inline} on the event loop), the lock taken {self.busy} time(s),"
-            f" {self.lock_wait:.2f} s waiting for it, {self.committing:.2f} s committing"
-        )
-
-
-@dataclass
 class _Pending:
     raw: bytes
     source: str
@@ -79,6 +61,7 @@ class GroupCommitWriter:
         on_stored: Callable[[], None] | None = None,
         max_batch: int = 200,
         pressure: IntakePressure | None = None,
+        restart_pages: int = RESTART_PAGES,
     ) -> None:
         self._pressure = pressure
         self._db = db
@@ -97,6 +80,9 @@ class GroupCommitWriter:
         self.stats = CommitStats()
         # One thread for every commit: the same pooled connection is reused each time.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool-writer")
+        # The log's checkpoints after the 250s (SQLite files: gateway.intake.log_restart).
+        path = sqlite_file(db.url) if db.sqlite else None
+        self._restarts = LogRestarts(path, restart_pages) if path is not None else None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="spool-writer")
@@ -111,6 +97,12 @@ class GroupCommitWriter:
             await self._task
         self._task = None
         self._executor.shutdown(wait=True)
+        if self._restarts is not None:
+            self._restarts.stop()
+            self.stats.checkpoints = self._restarts.stats.checkpoints
+            self.stats.copied = self._restarts.stats.copied
+            self.stats.restarts = self._restarts.stats.restarts
+            self.stats.waited = self._restarts.stats.waited
         if self._inline is not None:
             self._inline.close()
             self._inline = None
@@ -135,11 +127,15 @@ class GroupCommitWriter:
         if self._pressure is not None:
             self._pressure.touch()
         pending = _Pending(raw, source, mail_from, rcpt_to, future)
+        if alone and self._restarts is not None:
+            await self._restarts.settled()
         if alone and self._queue.empty() and not self._committing:
             ids = self._commit_inline([pending])
             if ids is not None:
                 if self._on_stored is not None:
                     self._on_stored()
+                if self._restarts is not None:
+                    self._restarts.committed(len(raw))
                 return ids[0]
         await self._queue.put(pending)
         return await future
@@ -151,6 +147,8 @@ class GroupCommitWriter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             await self._gather(batch)
+            if self._restarts is not None:
+                await self._restarts.settled()
             self._committing = True
             try:
                 ids = self._commit_inline(batch) if self._inline_fast(batch) else None
@@ -176,6 +174,8 @@ class GroupCommitWriter:
                         item.future.set_result(row_id)
                 if self._on_stored is not None:
                     self._on_stored()
+                if self._restarts is not None:
+                    self._restarts.committed(sum(len(p.raw) for p in batch))
             finally:
                 self._committing = False
                 for _ in batch:

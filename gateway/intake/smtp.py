@@ -15,6 +15,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from gateway.addresses import AddressBook
 from gateway.errors import HelpdeskError, StoreUnavailable
 from gateway.intake.group_commit import GroupCommitWriter
+from gateway.intake.smtp_paths import parse_path
 from gateway.settings.config import Config
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,10 @@ class _IntakeSMTP(SMTP):
     def in_transaction(self) -> bool:
         """From MAIL until the reply to the message's DATA has been sent."""
         return self._in_transaction or self._in_data
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        # aiosmtpd's reads every path with the header parser (gateway.intake.smtp_paths).
+        return parse_path(arg, self.local_part_limit)
 
     async def smtp_DATA(self, arg: str) -> None:
         self._in_data = True
