@@ -32,7 +32,7 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.spam_data import Baseline, Corpus, load, rates  # noqa: E402
-from bench.spam_online import online  # noqa: E402
+from bench.spam_online import Policy, online  # noqa: E402
 from classifier import SpamModel  # noqa: E402
 from classifier.message import extract  # noqa: E402
 from gateway.settings.config import SpamSection  # noqa: E402
@@ -140,6 +140,13 @@ def main() -> None:
         "not the hour of every run and baseline)",
     )
     parser.add_argument(
+        "--orders",
+        type=int,
+        default=1,
+        help="with --online-only: the product's run on the Date order and N-1 seeded "
+        "shuffles within each day, per order and the mean (bench/spam_orders.py)",
+    )
+    parser.add_argument(
         "--from-starter",
         action="store_true",
         help="with --online-only: the stream starts from the starter model "
@@ -174,6 +181,13 @@ def main() -> None:
         f"{corpus.undated} undated (loaded and featurized in {time.perf_counter() - start:.1f} s)"
     )
     refit_every = args.refit_every or max(250, len(corpus.raws) // 24)
+    if args.online_only and args.orders > 1:
+        from bench.spam_orders import online_orders
+
+        confirm = SpamSection().confirm_hours or None
+        policy = Policy(answer_hours=args.answer_hours, confirm_hours=confirm)
+        online_orders(corpus, args.orders, args.quarantine, policy)
+        return
     if args.online_only:
         online(
             corpus,

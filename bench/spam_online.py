@@ -89,6 +89,20 @@ def online_ours(
 RECALL = 0.99  # the recall at which the later half's FP is given (at_recall)
 
 
+def fp_at_recall(scores: list[float], labels: Any, recall: float) -> tuple[float, float] | None:
+    """The later half's (threshold, FP rate) at the highest threshold that holds
+    ``recall`` of its spam; None when the later half lacks ham or spam."""
+    half = len(scores) // 2
+    late = np.asarray(scores[half:])
+    spam = np.asarray(labels[half:], bool)
+    if not spam.any() or spam.all():
+        return None
+    # The k-th highest spam score, k = ceil(recall * n): holding from there holds k of n.
+    ranked = np.sort(late[spam])[::-1]
+    cut = float(ranked[int(np.ceil(recall * len(ranked))) - 1])
+    return cut, float((late[~spam] >= cut).mean())
+
+
 def at_recall(scores: list[float], labels: Any, recall: float) -> str:
     """The later half's FP at the highest threshold that holds ``recall`` of its spam.
 
@@ -96,15 +110,11 @@ def at_recall(scores: list[float], labels: Any, recall: float) -> str:
     all the later spam would hold, the scores being those the stream's model gave each
     message when it came.
     """
-    half = len(scores) // 2
-    late = np.asarray(scores[half:])
-    spam = np.asarray(labels[half:], bool)
-    if not spam.any() or spam.all():
+    found = fp_at_recall(scores, labels, recall)
+    if found is None:
+        spam = np.asarray(labels[len(scores) // 2 :], bool)
         return f"later half: no {'ham' if spam.all() else 'spam'} to judge at {recall:.0%} recall"
-    # The k-th highest spam score, k = ceil(recall * n): holding from there holds k of n.
-    ranked = np.sort(late[spam])[::-1]
-    cut = float(ranked[int(np.ceil(recall * len(ranked))) - 1])
-    fp = float((late[~spam] >= cut).mean())
+    cut, fp = found
     return f"later half at {recall:.0%} spam recall (held from score {cut:.4f}): FP rate {fp:6.2%}"
 
 

@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from classifier.bayes import TokenCounts
 from classifier.errors import ModelLoadError
 from classifier.features import FEATURES_VERSION, N_FEATURES
 from classifier.recent import RecentLessons
@@ -44,6 +45,8 @@ class Persistable(Protocol):
     def recent(self) -> RecentLessons: ...
     @property
     def sources(self) -> list[dict[str, Any]]: ...
+    @property
+    def bayes(self) -> TokenCounts: ...
 
 
 M = TypeVar("M")
@@ -96,6 +99,7 @@ def dumps(model: Persistable) -> bytes:
         "version": model.version,
         "recent": model.recent.to_state(),
         "sources": [dict(x) for x in model.sources],
+        "bayes": model.bayes.to_state(),
     }
     # Level 1: a lesson is written at once, and level 6 saved 5% for twice the time.
     payload = zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 1)
@@ -128,7 +132,7 @@ def read_header(data: bytes) -> dict[str, Any]:
     return header
 
 
-Build = Callable[[Any, dict[str, int], int, RecentLessons, list[dict[str, Any]]], M]
+Build = Callable[[Any, dict[str, int], int, RecentLessons, list[dict[str, Any]], TokenCounts], M]
 
 
 def recorded_sources(data: bytes) -> list[dict[str, Any]]:
@@ -201,7 +205,9 @@ def loads(data: bytes, build: Build[M]) -> M:
         if set(counts) != {"ham", "spam"}:
             raise ValueError("bad counts")
         sources = [dict(x) for x in state["sources"]]
-        model = build(estimator, counts, int(state["version"]), recent, sources)
+        # A model stored before the token counts loads with none: they count from then on.
+        bayes = TokenCounts.from_state(state.get("bayes"))
+        model = build(estimator, counts, int(state["version"]), recent, sources, bayes)
     except Exception as exc:
         raise ModelLoadError("corrupt", f"undecodable payload: {exc}") from None
     return model
