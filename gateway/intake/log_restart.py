@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.store.checkpoint import PASSIVE_PAGES
+from gateway.store.checkpoint import PASSIVE_PAGES, checkpoint_connection
 from gateway.store.wal_log import wal_log
 
 log = logging.getLogger(__name__)
@@ -119,15 +119,7 @@ class LogRestarter:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            # A connection of its own in autocommit (a checkpoint cannot run inside a
-            # transaction), not from the engine's pool; it never waits for a lock. Its
-            # synchronous=FULL (SQLite's default) syncs the log before the copy and the
-            # database after it: the log must not start over before the copy is durable.
-            conn = sqlite3.connect(
-                self.path, timeout=0, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA wal_autocheckpoint=0")
-            self._conn = conn
+            self._conn = checkpoint_connection(self.path)
         return self._conn
 
     def close(self) -> None:

@@ -42,6 +42,7 @@ import logging
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 from gateway.store.db import Database
 from gateway.store.files import sqlite_file
@@ -182,13 +183,7 @@ class Checkpointer:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            # Not from the engine's pool: a connection of this thread's own, in autocommit
-            # (a checkpoint cannot run inside a transaction).
-            conn = sqlite3.connect(
-                self.path, timeout=0, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA wal_autocheckpoint=0")
-            self._conn = conn
+            self._conn = checkpoint_connection(self.path)
         return self._conn
 
     def _checkpoint(self, mode: str) -> tuple[int, int]:
@@ -212,3 +207,14 @@ class Checkpointer:
                 conn.close()
             except sqlite3.Error:
                 log.debug("checkpointer: closing its connection failed", exc_info=True)
+
+
+def checkpoint_connection(path: str | Path) -> sqlite3.Connection:
+    """A connection to run checkpoints on: not from the engine's pool (a thread's own), in
+    autocommit (a checkpoint cannot run inside a transaction), never waiting for a lock,
+    with no automatic checkpoints of its own. Its synchronous=FULL (SQLite's default) syncs
+    the log before the copy and the database after it: the log must not start over before
+    the copy is durable."""
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    return conn
