@@ -130,12 +130,13 @@ class Ticket(Base):
         Index("ix_tickets_open_requester", "closed", "requester_id", "id"),
         Index("ix_tickets_updated", "updated_at"),
         Index("ix_tickets_linked", "linked_ticket_id"),
+        # The reports: tickets opened / resolved in a period.
+        Index("ix_tickets_created_at", "created_at"),
         # Open at the end of a period: the tickets still open, found without a scan.
         Index("ix_tickets_closed_created", "closed", "created_at"),
+        Index("ix_tickets_resolved_at", "resolved_at"),
         # The report reads a period off one of these and never the table rows: each carries
         # the group keys and the figures of its measures (opened / resolved in a period).
-        # They serve every look-up by created_at or resolved_at too: an index of that column
-        # alone only cost every write (dropped by migration 0025).
         Index(
             "ix_tickets_report_created",
             "created_at",
@@ -242,8 +243,8 @@ class Message(Base):
     )
 
     __table_args__ = (
-        # A ticket's messages, and the public ones counted off the index (messages per
-        # resolution); an index of ticket_id alone only cost every write (migration 0025).
+        Index("ix_messages_ticket", "ticket_id"),
+        # Messages per resolution: the public messages of a ticket counted off the index.
         Index("ix_messages_ticket_hidden", "ticket_id", "hidden"),
         # Tickets each agent answered in a period, off the index (answers only).
         Index(
